@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Out-of-tree build of the carveout module, plus the project's board targets.
+#
+#   make KDIR=<kernel build dir>   modules | modules_install | clean | rust-analyzer
+#   make setup | kernel | board | run | test | host-test | lint
+#
+# Without KDIR, the module builds against the board kernel in build/linux (see `make kernel`).
+
+OUT      ?= $(CURDIR)/build
+KDIR     ?= $(OUT)/linux
+ARCH     ?= arm
+CROSS_COMPILE ?= arm-linux-gnueabihf-
+# The board kernel was built with the bindgen/libclang ci/setup.sh picked; use them too.
+ENV_SH   := $(OUT)/env.sh
+KENV      = $(if $(wildcard $(ENV_SH)),. $(ENV_SH) &&,)
+
+KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE)
+
+.PHONY: all modules modules_install clean rust-analyzer setup kernel module userspace board run \
+	test host-test lint distclean
+
+all: modules
+
+modules modules_install clean rust-analyzer:
+	$(KENV) $(KMAKE) $(if $(filter-out 0,$(CLIPPY)),CLIPPY=1) $@
+
+# Everything below drives the QEMU board; scripts live in ci/.
+setup:
+	ci/setup.sh
+
+kernel: setup
+	ci/build-kernel.sh
+
+module: kernel
+	$(MAKE) modules
+
+userspace: setup
+	ci/build-userspace.sh
+
+board: module userspace
+	ci/build-board.sh
+
+run: board
+	ci/run-board.sh
+
+host-test:
+	ci/host-test.sh
+
+test:
+	ci/test.sh
+
+lint:
+	ci/lint.sh
+
+distclean:
+	rm -rf $(OUT)

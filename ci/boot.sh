@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Boots the board: ci/boot.sh [--test LOG] [DTB]. Without --test: an interactive console
+# (Ctrl-a x quits). With --test: runs board/board-test.sh, powers off, keeps the serial log in LOG.
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+test_log=
+if [ "${1:-}" = --test ]; then
+	test_log=${2:?--test needs a log file}
+	shift 2
+fi
+dtb=${1:-$BOARD/qemu-virt-carveout.dtb}
+kernel=$LINUX_BUILD/arch/arm/boot/zImage
+for f in "$kernel" "$dtb" "$BOARD/initramfs.cpio"; do
+	[ -f "$f" ] || die "$f is missing: run 'make board'"
+done
+
+args=("${QEMU_BOARD_ARGS[@]}" -kernel "$kernel" -dtb "$dtb" -initrd "$BOARD/initramfs.cpio" -no-reboot)
+if [ -z "$test_log" ]; then
+	exec qemu-system-arm "${args[@]}" -nographic -append "console=ttyAMA0 panic=-1"
+fi
+# A hung guest must not hang CI: the board test takes seconds, allow minutes.
+timeout "${BOOT_TIMEOUT:-300}" qemu-system-arm "${args[@]}" -display none -monitor none \
+	-serial "file:$test_log" -append "console=ttyAMA0 panic=-1 carveout_test=1" </dev/null ||
+	die "QEMU failed or timed out after ${BOOT_TIMEOUT:-300} s (serial log: $test_log)"

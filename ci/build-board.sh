@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds what the board boots, in $OUT/board: device trees (QEMU's own tree plus dts/*.dts) and
+# the initramfs (busybox, the module, the userspace program, the test runner).
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/lib.sh"
+load_env
+mkdir -p "$BOARD"
+
+module=$ROOT/src/carveout.ko
+tool=$OUT/userspace/armv7-unknown-linux-gnueabihf/release/carveout
+[ -f "$module" ] || die "$module is missing: run 'make module'"
+[ -x "$tool" ] || die "$tool is missing: run 'make userspace'"
+
+# QEMU's tree for the board's options, regenerated when QEMU or the options change.
+base=$BOARD/qemu-virt-base.dts
+want="$(qemu-system-arm --version | head -n1) ${QEMU_BOARD_ARGS[*]}"
+if [ ! -f "$base" ] || [ "$(cat "$base.stamp" 2>/dev/null)" != "$want" ]; then
+	log "dumping QEMU's device tree for: ${QEMU_BOARD_ARGS[*]}"
+	qemu-system-arm "${QEMU_BOARD_ARGS[@]}" -machine dumpdtb="$BOARD/qemu-virt-base.dtb" \
+		-display none >/dev/null 2>&1 || die "qemu-system-arm could not dump its device tree"
+	dtc -q -I dtb -O dts -o "$base" "$BOARD/qemu-virt-base.dtb"
+	echo "$want" >"$base.stamp"
+fi
+for dts in "$ROOT"/dts/*.dts; do
+	dtb=$BOARD/$(basename "${dts%.dts}").dtb
+	# QEMU's own nodes trip dtc's style checks; ours must not (see ci/lint.sh).
+	dtc -q -I dts -O dtb -i "$BOARD" -o "$dtb" "$dts" || die "dtc failed on $dts"
+done
+
+# The initramfs, as a newc cpio archive (uncompressed: the kernel needs no decompressor).
+root=$BOARD/rootfs
+rm -rf "$root"
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules}
+install -m 0755 "$BUSYBOX" "$root/bin/busybox"
+install -m 0755 "$tool" "$root/bin/carveout"
+install -m 0644 "$module" "$root/lib/modules/carveout.ko"
+install -m 0755 "$ROOT/board/init" "$root/init"
+install -m 0755 "$ROOT/board/board-test.sh" "$root/board-test.sh"
+(cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --quiet -o -H newc -0 -R 0:0) >"$BOARD/initramfs.cpio.new"
+mv "$BOARD/initramfs.cpio.new" "$BOARD/initramfs.cpio"
+log "board: $BOARD/initramfs.cpio and the device trees of dts/ in $BOARD"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Configures (allnoconfig + ci/kernel.config) and builds the board's kernel in $OUT/linux.
+# Reconfigures only when the fragment, the source tree or the toolchain changed; make does the rest.
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/lib.sh"
+load_env
+src=$(linux_src)
+fragment=$ROOT/ci/kernel.config
+mkdir -p "$LINUX_BUILD"
+
+kmake() {
+	make -C "$src" O="$LINUX_BUILD" ARCH=arm CROSS_COMPILE="$CROSS_COMPILE" BINDGEN="$BINDGEN" \
+		-j"$JOBS" "$@"
+}
+
+want=$({
+	cat "$fragment"
+	echo "$src"
+	rustc --version
+	"$BINDGEN" --version
+})
+want=$(echo "$want" | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$LINUX_BUILD/.fragment-stamp" 2>/dev/null)" != "$want" ]; then
+	log "checking the Rust toolchain against $(basename "$src")"
+	kmake -s rustavailable >&2 || die "the kernel does not accept this Rust toolchain (see above)"
+	log "configuring: allnoconfig + $(basename "$fragment")"
+	kmake -s KCONFIG_ALLCONFIG="$fragment" allnoconfig
+	dropped=0
+	while IFS= read -r line; do
+		case $line in CONFIG_*=*) ;; *) continue ;; esac
+		if ! grep -qxF "$line" "$LINUX_BUILD/.config"; then
+			log "option dropped by kconfig: $line (now: $(grep -E "^(# )?${line%%=*}[= ]" "$LINUX_BUILD/.config" || echo unset))"
+			dropped=1
+		fi
+	done <"$fragment"
+	[ "$dropped" -eq 0 ] || die "kconfig dropped options from $fragment (a dependency is missing)"
+	echo "$want" >"$LINUX_BUILD/.fragment-stamp"
+fi
+
+log "building zImage and modules in $LINUX_BUILD"
+kmake -s zImage modules
+log "kernel: $LINUX_BUILD/arch/arm/boot/zImage ($(cat "$LINUX_BUILD/include/config/kernel.release"))"

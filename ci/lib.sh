@@ -1,0 +1,48 @@
+# Common settings and helpers for the scripts in ci/. Source it; do not run it.
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables here are used by the scripts that source this file
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT=${OUT:-$ROOT/build}
+# shellcheck source=ci/versions.env
+. "$ROOT/ci/versions.env"
+
+export ARCH=arm
+export CROSS_COMPILE=${CROSS_COMPILE:-arm-linux-gnueabihf-}
+TOOLS=$OUT/toolchain
+LINUX_BUILD=$OUT/linux
+JOBS=${JOBS:-$(nproc)}
+
+log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+die() {
+	printf '[%s] error: %s\n' "$(basename "$0")" "$*" >&2
+	exit 1
+}
+
+# version_ge A B: true when dotted version A >= B.
+version_ge() {
+	[ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]
+}
+
+# The environment every build step needs; written by ci/setup.sh.
+load_env() {
+	[ -f "$OUT/env.sh" ] || die "$OUT/env.sh is missing: run ci/setup.sh (or 'make setup') first"
+	# shellcheck source=/dev/null
+	. "$OUT/env.sh"
+}
+
+# The unpacked kernel source tree, found by ci/setup.sh.
+linux_src() {
+	load_env
+	if [ -z "${LINUX_SRC:-}" ] || [ ! -f "$LINUX_SRC/Makefile" ]; then
+		die "kernel source not found (LINUX_SRC='${LINUX_SRC:-}'): run ci/setup.sh"
+	fi
+	printf '%s\n' "$LINUX_SRC"
+}
+
+# A file's content hash, to tell when an input changed.
+stamp_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# The emulated board. The device tree is dumped from QEMU for exactly these options.
+BOARD=$OUT/board
+QEMU_BOARD_ARGS=(-M virt -cpu cortex-a15 -smp 2 -m 512M -nic none)

@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# Installs and checks everything the build needs, then writes $OUT/env.sh.
+#
+# Each piece is taken from the first place that has it, and the script says which:
+#   host packages    apt-get (Debian 12 / Ubuntu 24.04), when running as root or with sudo
+#   kernel source    $LINUX_SRC if set; Debian's linux-source-7.3; kernel.org tarball (pinned sha256)
+#   rust-src         rustc's sysroot; `rustup component add rust-src`; Debian's rust-src of the same version
+#   bindgen          bindgen on PATH if >= $BINDGEN_MIN; else `cargo install bindgen-cli`
+#   libclang         $LIBCLANG_PATH if set; else PyPI's `libclang` wheel
+#   busybox (armhf)  Debian's busybox-static
+# Debian suites other than the host's are used download-only, through a private apt state in $OUT/apt,
+# on the mirror the host's apt sources already name: the host system is never upgraded.
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+HOST_PACKAGES=(
+	bc bison cpio device-tree-compiler flex gcc-arm-linux-gnueabihf libc6-dev-armhf-cross libelf-dev
+	libssl-dev make python3 python3-pip qemu-system-arm rsync shellcheck xz-utils gcc
+)
+
+mkdir -p "$OUT" "$TOOLS"
+
+install_host_packages() {
+	local missing=() p
+	command -v dpkg-query >/dev/null || {
+		log "not a Debian-like host: make sure these are installed: ${HOST_PACKAGES[*]}"
+		return
+	}
+	for p in "${HOST_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return
+	local sudo=()
+	if [ "$(id -u)" -ne 0 ]; then
+		command -v sudo >/dev/null || die "missing host packages (${missing[*]}) and not root: install them"
+		sudo=(sudo)
+	fi
+	log "installing host packages: ${missing[*]}"
+	"${sudo[@]}" apt-get update -q
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# The Debian mirror the host already uses (first deb URI that is not a security archive), or nothing.
+debian_mirror() {
+	local f
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		grep -hoE '(^URIs:[[:space:]]*|^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?)[a-z]+://[^[:space:]]+' "$f" |
+			grep -oE '[a-z]+://[^[:space:]]+' | grep -E '/debian/?$' | grep -v security || true
+	done | head -n1
+}
+
+SIDE_APT=$OUT/apt
+side_apt_ready=
+# apt-get/apt-cache on the extra Debian suites, with a private state directory.
+side_apt() {
+	local tool=$1
+	shift
+	APT_CONFIG=$SIDE_APT/apt.conf "$tool" "$@"
+}
+setup_side_apt() {
+	[ -n "$side_apt_ready" ] && return 0
+	local mirror suite
+	mirror=$(debian_mirror)
+	[ -n "$mirror" ] || {
+		log "no Debian mirror in the host's apt sources: Debian route unavailable"
+		return 1
+	}
+	mkdir -p "$SIDE_APT"/{lists/partial,cache/archives/partial,debs}
+	: >"$SIDE_APT/status"
+	cat >"$SIDE_APT/apt.conf" <<-EOF
+		Dir::State "$SIDE_APT";
+		Dir::State::Lists "$SIDE_APT/lists";
+		Dir::State::status "$SIDE_APT/status";
+		Dir::Cache "$SIDE_APT/cache";
+		Dir::Etc::SourceList "$SIDE_APT/sources.list";
+		Dir::Etc::SourceParts "/dev/null";
+		APT::Sandbox::User "root";
+		APT::Architecture "$(dpkg --print-architecture)";
+		APT::Architectures { "$(dpkg --print-architecture)"; "armhf"; };
+	EOF
+	# armhf is needed only for busybox-static, from the first (stable) suite.
+	local arch host_arch
+	host_arch=$(dpkg --print-architecture)
+	arch="$host_arch,armhf"
+	: >"$SIDE_APT/sources.list"
+	for suite in $DEBIAN_EXTRA_SUITES; do
+		echo "deb [arch=$arch signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" \
+			>>"$SIDE_APT/sources.list"
+		arch=$host_arch
+	done
+	# Refresh the lists at most once a day; a mirror caught mid-sync gets one more try.
+	local stamp=$SIDE_APT/updated
+	if ! cmp -s "$SIDE_APT/sources.list" "$stamp" ||
+		[ -z "$(find "$stamp" -mtime -1 -print 2>/dev/null)" ]; then
+		rm -f "$stamp"
+		log "updating package lists for $DEBIAN_EXTRA_SUITES from $mirror (private apt state)"
+		side_apt apt-get update -q -o APT::Update::Error-Mode=any >"$SIDE_APT/update.log" 2>&1 ||
+			{ sleep 5 && side_apt apt-get update -q -o APT::Update::Error-Mode=any >"$SIDE_APT/update.log" 2>&1; } ||
+			die "apt-get update for $DEBIAN_EXTRA_SUITES failed: see $SIDE_APT/update.log"
+		cp "$SIDE_APT/sources.list" "$stamp"
+	fi
+	side_apt_ready=1
+}
+
+# side_download PKG VERSION-GLOB: downloads the newest version of PKG matching the glob; prints the .deb path.
+side_download() {
+	local pkg=$1 glob=$2 ver deb
+	ver=$(side_apt apt-cache madison "$pkg" | awk -F'|' '{gsub(/ /, "", $2); print $2}' |
+		while read -r v; do
+			# shellcheck disable=SC2254 # $glob is a pattern on purpose
+			case $v in $glob) echo "$v" ;; esac
+		done | sort -V | tail -n1)
+	[ -n "$ver" ] || die "Debian has no $pkg matching '$glob' in $DEBIAN_EXTRA_SUITES"
+	deb=$(find "$SIDE_APT/debs" -name "${pkg%%:*}_${ver//:/%3a}_*.deb" -print -quit)
+	if [ -z "$deb" ]; then
+		log "downloading $pkg $ver"
+		(cd "$SIDE_APT/debs" && side_apt apt-get download -q "$pkg=$ver" >/dev/null)
+		deb=$(find "$SIDE_APT/debs" -name "${pkg%%:*}_${ver//:/%3a}_*.deb" -print -quit)
+	fi
+	[ -n "$deb" ] || die "download of $pkg $ver produced no .deb"
+	printf '%s\n' "$deb"
+}
+
+setup_linux_source() {
+	if [ -n "${LINUX_SRC:-}" ]; then
+		[ -f "$LINUX_SRC/Makefile" ] || die "LINUX_SRC=$LINUX_SRC has no Makefile"
+		log "kernel source: $LINUX_SRC (from LINUX_SRC)"
+		return
+	fi
+	local dest=$OUT/src deb tarball
+	mkdir -p "$dest"
+	LINUX_SRC=$(find "$dest" -mindepth 1 -maxdepth 1 -type d -name "linux*-$LINUX_SERIES*" -print -quit)
+	if [ -n "$LINUX_SRC" ] && [ -f "$LINUX_SRC/.unpacked" ]; then
+		log "kernel source: $LINUX_SRC (cached)"
+		return
+	fi
+	if setup_side_apt; then
+		deb=$(side_download "linux-source-$LINUX_SERIES" "$LINUX_SERIES.*")
+		log "unpacking $(basename "$deb")"
+		rm -rf "$dest/deb" "$dest/linux-source-$LINUX_SERIES"
+		dpkg-deb -x "$deb" "$dest/deb"
+		tar -C "$dest" -xf "$dest/deb/usr/src/linux-source-$LINUX_SERIES.tar.xz"
+		rm -rf "$dest/deb"
+		LINUX_SRC=$dest/linux-source-$LINUX_SERIES
+	else
+		[ -n "$LINUX_TARBALL_SHA256" ] ||
+			die "no Debian mirror and no pinned sha256 for linux-$LINUX_TARBALL_VERSION.tar.xz" \
+				"(ci/versions.env): set LINUX_SRC to a 7.3 tree, or pin the tarball's checksum"
+		tarball=$OUT/dl/linux-$LINUX_TARBALL_VERSION.tar.xz
+		mkdir -p "$OUT/dl"
+		[ -f "$tarball" ] || curl -fL --retry 3 -o "$tarball.part" \
+			"https://cdn.kernel.org/pub/linux/kernel/v${LINUX_SERIES%%.*}.x/linux-$LINUX_TARBALL_VERSION.tar.xz" &&
+			mv "$tarball.part" "$tarball"
+		echo "$LINUX_TARBALL_SHA256  $tarball" | sha256sum -c --quiet ||
+			die "checksum mismatch for $tarball"
+		tar -C "$dest" -xf "$tarball"
+		LINUX_SRC=$dest/linux-$LINUX_TARBALL_VERSION
+	fi
+	touch "$LINUX_SRC/.unpacked"
+	log "kernel source: $LINUX_SRC ($(make -s -C "$LINUX_SRC" kernelversion 2>/dev/null))"
+}
+
+check_rustc() {
+	command -v rustc >/dev/null || die "rustc not found: install Rust >= $RUSTC_MIN (rustup or Debian's rustc-web)"
+	RUSTC_VERSION=$(rustc --version | awk '{print $2}')
+	version_ge "$RUSTC_VERSION" "$RUSTC_MIN" || die "rustc $RUSTC_VERSION is older than $RUSTC_MIN (Linux $LINUX_SERIES)"
+	SYSROOT=$(rustc --print sysroot)
+	log "rustc: $RUSTC_VERSION at $SYSROOT"
+}
+
+# rust-src must sit in rustc's sysroot: the kernel reads it there (RUST_LIB_SRC) and so does
+# `cargo -Zbuild-std` for the userspace program. It must be the same version as rustc.
+setup_rust_src() {
+	local lib=$SYSROOT/lib/rustlib/src/rust deb tmp
+	if [ -f "$lib/library/core/src/lib.rs" ]; then
+		log "rust-src: $lib"
+		return
+	fi
+	if command -v rustup >/dev/null && timeout 120 rustup component add rust-src >/dev/null 2>&1 &&
+		[ -f "$lib/library/core/src/lib.rs" ]; then
+		log "rust-src: installed by rustup"
+		return
+	fi
+	setup_side_apt || die "rust-src $RUSTC_VERSION is missing: rustup cannot fetch it and no Debian mirror is set up"
+	deb=$(side_download rust-src "$RUSTC_VERSION+*")
+	tmp=$OUT/apt/rust-src-unpacked
+	rm -rf "$tmp"
+	dpkg-deb -x "$deb" "$tmp"
+	[ -f "$tmp/usr/lib/rustlib/src/rust/library/core/src/lib.rs" ] || die "$(basename "$deb") has no library/core"
+	mkdir -p "$(dirname "$lib")"
+	rm -rf "$lib"
+	# Debian's rustlib/src/rust is a relative link into /usr/src/rustc-<version>: move what it points at.
+	mv "$(readlink -f "$tmp/usr/lib/rustlib/src/rust")" "$lib"
+	rm -rf "$tmp"
+	log "rust-src: Debian's $(basename "$deb") installed into $lib"
+}
+
+setup_bindgen() {
+	local v
+	if command -v bindgen >/dev/null; then
+		v=$(bindgen --version | awk '{print $2}')
+		if version_ge "$v" "$BINDGEN_MIN"; then
+			BINDGEN=$(command -v bindgen)
+			log "bindgen: $v at $BINDGEN"
+			return
+		fi
+		log "bindgen $v on PATH is older than $BINDGEN_MIN: installing bindgen-cli $BINDGEN_CLI_VERSION"
+	fi
+	BINDGEN=$TOOLS/bin/bindgen
+	if [ ! -x "$BINDGEN" ] || [ "$("$BINDGEN" --version | awk '{print $2}')" != "$BINDGEN_CLI_VERSION" ]; then
+		log "building bindgen-cli $BINDGEN_CLI_VERSION from crates.io (about 90 s)"
+		cargo install --quiet --locked --root "$TOOLS" "bindgen-cli@$BINDGEN_CLI_VERSION"
+	fi
+	log "bindgen: $BINDGEN_CLI_VERSION at $BINDGEN"
+}
+
+setup_libclang() {
+	if [ -n "${LIBCLANG_PATH:-}" ]; then
+		[ -d "$LIBCLANG_PATH" ] || die "LIBCLANG_PATH=$LIBCLANG_PATH is not a directory"
+		log "libclang: $LIBCLANG_PATH (from LIBCLANG_PATH)"
+		return
+	fi
+	local dir=$TOOLS/libclang-$LIBCLANG_PYPI_VERSION
+	if [ ! -f "$dir/clang/native/libclang.so" ]; then
+		log "installing libclang $LIBCLANG_PYPI_VERSION from PyPI"
+		python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --only-binary=:all: \
+			--target "$dir" "libclang==$LIBCLANG_PYPI_VERSION"
+	fi
+	[ -f "$dir/clang/native/libclang.so" ] || die "the libclang wheel has no clang/native/libclang.so"
+	LIBCLANG_PATH=$dir/clang/native
+	log "libclang: $LIBCLANG_PYPI_VERSION at $LIBCLANG_PATH"
+}
+
+setup_busybox() {
+	BUSYBOX=$TOOLS/busybox-armhf
+	if [ -x "$BUSYBOX" ]; then
+		log "busybox: $BUSYBOX (cached)"
+		return
+	fi
+	setup_side_apt || die "busybox-static for armhf is missing and no Debian mirror is set up"
+	local deb tmp=$OUT/apt/busybox-unpacked
+	deb=$(side_download busybox-static:armhf "*")
+	rm -rf "$tmp"
+	dpkg-deb -x "$deb" "$tmp"
+	install -m 0755 "$(find "$tmp" -path '*bin/busybox' -type f -print -quit)" "$BUSYBOX"
+	rm -rf "$tmp"
+	log "busybox: $(basename "$deb")"
+}
+
+install_host_packages
+check_rustc
+setup_linux_source
+setup_rust_src
+setup_bindgen
+setup_libclang
+setup_busybox
+
+cat >"$OUT/env.sh.new" <<EOF
+# Written by ci/setup.sh: the toolchain this build uses.
+export LINUX_SRC='$LINUX_SRC'
+export LIBCLANG_PATH='$LIBCLANG_PATH'
+export BINDGEN='$BINDGEN'
+export BUSYBOX='$BUSYBOX'
+export PATH='$(dirname "$BINDGEN")':"\$PATH"
+EOF
+mv "$OUT/env.sh.new" "$OUT/env.sh"
+log "toolchain ready: $OUT/env.sh"

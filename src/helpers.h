@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* C helpers of the carveout driver, called from src/phys.rs only. */
+#ifndef CARVEOUT_HELPERS_H
+#define CARVEOUT_HELPERS_H
+
+#include <linux/types.h>
+#include <linux/pgtable.h>
+
+struct file;
+
+/* Must match `RawReservedRegion` in src/phys.rs. */
+struct carveout_rmem {
+	u64 base;
+	u64 size;
+	bool no_map;
+	bool reusable;
+	char name[48];
+};
+
+int carveout_rmem_lookup(void *dev, struct carveout_rmem *out);
+pgprot_t carveout_pgprot(pgprot_t prot, unsigned int type);
+void carveout_memcpy_fromio(void *dst, const void __iomem *src, size_t len);
+void carveout_memcpy_toio(void __iomem *dst, const void *src, size_t len);
+void carveout_file_disable_lseek(void *file);
+
+#endif

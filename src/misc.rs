@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A misc device registration that owns its device's data and name.
+//!
+//! Linux 7.3's [`MiscDeviceRegistration`] takes a `&'static CStr` name and hands `open` only the
+//! registration. [`MiscWithData`] keeps an [`Arc`] of the device's data beside the registration,
+//! so that the name can live in that data and `open` can reach it with [`MiscWithData::data_of`].
+
+use core::ffi::CStr;
+use kernel::{
+    miscdevice::{
+        MiscDevice,
+        MiscDeviceOptions,
+        MiscDeviceRegistration, //
+    },
+    prelude::*,
+    sync::Arc, //
+};
+
+/// Data that names its misc device.
+pub(crate) trait MiscName {
+    /// The device name (`/dev/<name>`).
+    fn misc_name(&self) -> &CStr;
+}
+
+/// A registered misc device together with its data.
+///
+/// # Invariants
+///
+/// - `reg` was registered with the name `data.misc_name()`. `reg` is declared first, so it is
+///   deregistered before `data` can be freed: the misc core never sees a dangling name.
+/// - `data` is never replaced.
+#[pin_data]
+pub(crate) struct MiscWithData<T: MiscDevice, D: MiscName> {
+    #[pin]
+    reg: MiscDeviceRegistration<T>,
+    data: Arc<D>,
+}
+
+impl<T: MiscDevice, D: MiscName + Send + Sync> MiscWithData<T, D> {
+    /// Registers `/dev/<data.misc_name()>`.
+    pub(crate) fn register(data: Arc<D>) -> impl PinInit<Self, Error> {
+        // SAFETY: The name lives in `*data`, which `Self` keeps alive (an `Arc` that is never
+        // replaced) until after `reg` is deregistered (type invariant), so extending the borrow
+        // to `'static` for the registration is sound.
+        let name: &'static CStr = unsafe { &*core::ptr::from_ref(data.misc_name()) };
+        // INVARIANT: `reg` is registered with `data`'s name and `data` is stored beside it.
+        try_pin_init!(Self {
+            reg <- MiscDeviceRegistration::register(MiscDeviceOptions { name }),
+            data,
+        })
+    }
+
+    /// The data of the device `reg` belongs to.
+    ///
+    /// # Safety
+    ///
+    /// `reg` must be the `reg` field of a [`MiscWithData<T, D>`]: every registration of `T` must
+    /// be made through [`MiscWithData::register`].
+    pub(crate) unsafe fn data_of(reg: &MiscDeviceRegistration<T>) -> &Arc<D> {
+        let reg = core::ptr::from_ref(reg);
+        // SAFETY: By the safety requirement, `reg` is the `reg` field of a `MiscWithData<T, D>`.
+        let this = unsafe { kernel::container_of!(reg, Self, reg) };
+        // SAFETY: The container is alive for as long as `reg` is borrowed, since it owns `reg`.
+        unsafe { &(*this).data }
+    }
+}

@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Physical memory carveouts: what the Rust `kernel` crate of Linux 7.3 has no abstraction for.
+//!
+//! - [`ReservedRegion`]: the `/reserved-memory` region a device's `memory-region` names.
+//! - [`ClaimedRegion`]: a validated region, claimed in `iomem_resource` (so it shows in
+//!   `/proc/iomem`) and bound to one [`MemoryType`].
+//! - [`KernelMapping`]: the region mapped into the kernel with that memory type.
+//! - [`ClaimedRegion::map_user`]: a window of the region mapped into a user VMA with
+//!   `remap_pfn_range`, with the same memory type.
+//!
+//! Every use of `kernel::bindings` and of the C helpers in `helpers.c` (`helpers.h`) is in this file, so the
+//! driver logic is safe Rust.
+//!
+//! One memory type per region is the point of [`ClaimedRegion`]: on ARMv7 two mappings of the same
+//! physical page with different memory types are architecturally unpredictable, so the kernel
+//! mapping and every user mapping take their type from the one [`ClaimedRegion`].
+
+use core::{
+    ffi::{
+        c_int,
+        c_uint,
+        c_void,
+        CStr, //
+    },
+    ptr::NonNull,
+};
+use kernel::{
+    bindings,
+    device::Device,
+    error::to_result,
+    fs::File,
+    mm::virt::VmaNew,
+    prelude::*,
+    str::CString, //
+};
+
+use crate::region::{
+    Region,
+    RegionError,
+    RegionSpec,
+    WindowError, //
+};
+
+/// The memory type of a carveout, used for its kernel mapping and for every user mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MemoryType {
+    /// Normal non-cacheable, bufferable (`ioremap_wc` / `pgprot_writecombine`). The default.
+    WriteCombine,
+    /// Normal cacheable (`memremap(MEMREMAP_WB)` / the default user protection).
+    Cached,
+    /// Device memory (`ioremap` / `pgprot_device`): no merging, no speculation, aligned access.
+    Device,
+}
+
+impl MemoryType {
+    /// Parses the `linux,memory-type` device-tree string.
+    pub(crate) fn from_dt(value: &[u8]) -> Option<Self> {
+        match value {
+            b"write-combine" => Some(Self::WriteCombine),
+            b"cached" => Some(Self::Cached),
+            b"device" => Some(Self::Device),
+            _ => None,
+        }
+    }
+
+    /// The device-tree spelling.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::WriteCombine => "write-combine",
+            Self::Cached => "cached",
+            Self::Device => "device",
+        }
+    }
+
+    /// The value in the ioctl ABI (`CARVEOUT_MEM_*`) and in `carveout_pgprot()`.
+    pub(crate) fn as_uapi(self) -> u32 {
+        match self {
+            Self::WriteCombine => 0,
+            Self::Cached => 1,
+            Self::Device => 2,
+        }
+    }
+}
+
+/// Mirror of `struct carveout_rmem` in `helpers.h`.
+#[repr(C)]
+struct RawReservedRegion {
+    base: u64,
+    size: u64,
+    no_map: bool,
+    reusable: bool,
+    name: [u8; 48],
+}
+
+extern "C" {
+    fn carveout_rmem_lookup(dev: *mut c_void, out: *mut RawReservedRegion) -> c_int;
+    fn carveout_pgprot(prot: bindings::pgprot_t, memory_type: c_uint) -> bindings::pgprot_t;
+    fn carveout_memcpy_fromio(dst: *mut c_void, src: *const c_void, len: usize);
+    fn carveout_memcpy_toio(dst: *mut c_void, src: *const c_void, len: usize);
+    fn carveout_file_disable_lseek(file: *mut c_void);
+}
+
+/// Why [`ReservedRegion::lookup`] found no region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LookupError {
+    /// The node has no `memory-region` property.
+    NoProperty,
+    /// The `memory-region` phandle does not resolve to a node.
+    BadPhandle,
+    /// The target node is disabled.
+    Disabled,
+    /// The target is not a region the kernel reserved under `/reserved-memory`.
+    NotReserved,
+}
+
+impl LookupError {
+    /// The errno probe returns for this error.
+    pub(crate) fn errno(self) -> Error {
+        match self {
+            Self::NoProperty | Self::Disabled => ENODEV,
+            Self::BadPhandle | Self::NotReserved => EINVAL,
+        }
+    }
+}
+
+/// The reserved-memory region named by the first `memory-region` entry of a device's node.
+pub(crate) struct ReservedRegion {
+    raw: RawReservedRegion,
+}
+
+impl ReservedRegion {
+    /// Looks up `dev`'s region. On error, also returns the target node's name when known.
+    pub(crate) fn lookup(dev: &Device) -> Result<Self, (LookupError, Option<CString>)> {
+        let mut raw = RawReservedRegion {
+            base: 0,
+            size: 0,
+            no_map: false,
+            reusable: false,
+            name: [0; 48],
+        };
+        // `Device` is `#[repr(transparent)]` over `Opaque<bindings::device>`, so a pointer to it
+        // is a pointer to the C `struct device`.
+        let dev_ptr = core::ptr::from_ref(dev).cast_mut().cast::<c_void>();
+        // SAFETY: `dev_ptr` points to a live `struct device` for the duration of the call (it is
+        // borrowed from `dev`) and `raw` is a valid, writable `struct carveout_rmem`.
+        let ret = unsafe { carveout_rmem_lookup(dev_ptr, &mut raw) };
+        let region = Self { raw };
+        let err = match ret {
+            0 => return Ok(region),
+            e if e == ENOENT.to_errno() => LookupError::NoProperty,
+            e if e == ENODEV.to_errno() => LookupError::Disabled,
+            e if e == ENXIO.to_errno() => LookupError::NotReserved,
+            _ => LookupError::BadPhandle,
+        };
+        Err((err, region.name_cstring()))
+    }
+
+    /// The name of the reserved-memory node, as text.
+    pub(crate) fn name(&self) -> &str {
+        CStr::from_bytes_until_nul(&self.raw.name)
+            .ok()
+            .and_then(|name| name.to_str().ok())
+            .unwrap_or("?")
+    }
+
+    fn name_cstring(&self) -> Option<CString> {
+        let name = self.name();
+        (name != "?").then(|| CString::try_from_fmt(fmt!("{name}")).ok())?
+    }
+
+    /// What the device tree says about the region.
+    pub(crate) fn spec(&self) -> RegionSpec {
+        RegionSpec {
+            base: self.raw.base,
+            size: self.raw.size,
+            no_map: self.raw.no_map,
+            reusable: self.raw.reusable,
+        }
+    }
+}
+
+/// Why [`ClaimedRegion::claim`] failed.
+#[derive(Debug)]
+pub(crate) enum ClaimError {
+    /// The region breaks a rule.
+    Invalid(RegionError),
+    /// Part of the range is already claimed (by another carveout device, say).
+    Busy,
+    /// Out of memory for the claim's name.
+    NoMemory,
+}
+
+/// The largest physical address this kernel can hold.
+const PHYS_MAX: u64 = bindings::phys_addr_t::MAX as u64;
+
+/// A validated reserved-memory region, claimed in `iomem_resource`, with its memory type.
+///
+/// # Invariants
+///
+/// - `region` lies inside a `no-map`, non-`reusable` region of `/reserved-memory`: it is no
+///   memory the kernel or its page allocator uses.
+/// - `[region.base(), region.base() + region.size())` is claimed by `__request_region` on
+///   `iomem_resource` with the name `name`, and released in [`Drop`].
+pub(crate) struct ClaimedRegion {
+    region: Region,
+    memory_type: MemoryType,
+    name: CString,
+}
+
+impl ClaimedRegion {
+    /// Validates `reserved` and claims it under `name`.
+    pub(crate) fn claim(
+        reserved: &ReservedRegion,
+        memory_type: MemoryType,
+        name: &CStr,
+    ) -> Result<Self, ClaimError> {
+        let region = Region::new(reserved.spec(), bindings::PAGE_SHIFT, PHYS_MAX)
+            .map_err(ClaimError::Invalid)?;
+        let name = CString::try_from_fmt(fmt!("{}", name.to_str().unwrap_or("carveout")))
+            .map_err(|_| ClaimError::NoMemory)?;
+        // `base` fits in `phys_addr_t` and `size` in `usize` (invariants of `Region`), so the
+        // conversions below are lossless.
+        let base = region.base() as bindings::resource_size_t;
+        let size = region.size() as bindings::resource_size_t;
+        // SAFETY: `iomem_resource` is the kernel's static root of the memory resource tree;
+        // `__request_region` takes its lock. `name` outlives the claim: it is kept in `Self` and
+        // the claim is released in `Drop` before `name` is freed.
+        let res = unsafe {
+            bindings::__request_region(
+                &raw mut bindings::iomem_resource,
+                base,
+                size,
+                name.as_char_ptr(),
+                0,
+            )
+        };
+        if res.is_null() {
+            return Err(ClaimError::Busy);
+        }
+        // INVARIANT: `reserved` came from the kernel's reserved-memory table and `Region::new`
+        // checked `no-map` and not `reusable`; the range was claimed just above.
+        Ok(Self {
+            region,
+            memory_type,
+            name,
+        })
+    }
+
+    /// The validated region.
+    pub(crate) fn region(&self) -> &Region {
+        &self.region
+    }
+
+    /// The memory type of every mapping of this region.
+    pub(crate) fn memory_type(&self) -> MemoryType {
+        self.memory_type
+    }
+
+    /// Maps the whole region into the kernel with the region's memory type.
+    pub(crate) fn map_kernel(&self) -> Result<KernelMapping> {
+        let base = self.region.base() as bindings::resource_size_t;
+        let size = self.region.size();
+        let addr = match self.memory_type {
+            // SAFETY: The range is a claimed `no-map` carveout (type invariant): no linear-map
+            // alias exists, so a write-combine mapping does not conflict with another type.
+            MemoryType::WriteCombine => unsafe { bindings::ioremap_wc(base, size) },
+            // SAFETY: As above, for a device mapping.
+            MemoryType::Device => unsafe { bindings::ioremap(base, size) },
+            // SAFETY: As above, for a cached mapping; `memremap` refuses System RAM, which a
+            // `no-map` carveout is not. (`MEMREMAP_WB` is 1: widening it is lossless.)
+            MemoryType::Cached => unsafe {
+                bindings::memremap(base, size, bindings::MEMREMAP_WB as usize)
+            },
+        };
+        // INVARIANT: A non-null `addr` maps `size` bytes of the region with `memory_type`.
+        Ok(KernelMapping {
+            addr: NonNull::new(addr).ok_or(ENOMEM)?,
+            size,
+            memory_type: self.memory_type,
+        })
+    }
+
+    /// Maps the window of the region at page offset `vma->vm_pgoff` into the whole of `vma`,
+    /// with the region's memory type. `remap_pfn_range` marks the VMA
+    /// `VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP`.
+    pub(crate) fn map_user(&self, vma: &VmaNew) -> Result<(), MapError> {
+        let len = vma.end() - vma.start();
+        let phys = self
+            .region
+            .window(vma_pgoff(vma), len)
+            .map_err(MapError::Window)?;
+        let vma_ptr = vma.as_ptr();
+        // SAFETY: `vma` is undergoing initial setup (`VmaNew`), so nothing else reads or writes
+        // its protection concurrently.
+        let prot = unsafe { (*vma_ptr).vm_page_prot };
+        // SAFETY: `carveout_pgprot` only computes a value from its arguments.
+        let prot = unsafe { carveout_pgprot(prot, self.memory_type.as_uapi()) };
+        // SAFETY: As above; the VMA is not shared yet.
+        unsafe { (*vma_ptr).vm_page_prot = prot };
+        // `phys` is a page-aligned address inside the region (checked by `window`), so the page
+        // frame number fits in `unsigned long`.
+        let pfn = (phys >> bindings::PAGE_SHIFT) as usize;
+        // SAFETY: `vma` is being set up by `mmap` with the mmap lock held for writing. The PFN
+        // range `[pfn, pfn + len / PAGE_SIZE)` lies inside this claimed `no-map` carveout
+        // (`window` checked it), which no other kernel user owns (type invariant), so exposing it
+        // to user space exposes nothing else.
+        let ret = unsafe { bindings::remap_pfn_range(vma_ptr, vma.start(), pfn, len, prot) };
+        to_result(ret).map_err(MapError::Kernel)
+    }
+}
+
+impl Drop for ClaimedRegion {
+    fn drop(&mut self) {
+        // SAFETY: The range was claimed with these values in `claim` (type invariant) and is
+        // released exactly once, here.
+        unsafe {
+            bindings::__release_region(
+                &raw mut bindings::iomem_resource,
+                self.region.base() as bindings::resource_size_t,
+                self.region.size() as bindings::resource_size_t,
+            )
+        };
+        // `name` is dropped after this, so it outlived the claim.
+        let _ = &self.name;
+    }
+}
+
+/// Why [`ClaimedRegion::map_user`] failed.
+#[derive(Debug)]
+pub(crate) enum MapError {
+    /// The requested window is not inside the region.
+    Window(WindowError),
+    /// `remap_pfn_range` failed.
+    Kernel(Error),
+}
+
+/// The page offset of a new mapping (`vma->vm_pgoff`): for this device, an offset into the region.
+fn vma_pgoff(vma: &VmaNew) -> usize {
+    // SAFETY: `vm_pgoff` is set before `mmap` is called and not changed during setup.
+    unsafe { (*vma.as_ptr()).vm_pgoff }
+}
+
+/// A carveout mapped into the kernel's address space.
+///
+/// # Invariants
+///
+/// `addr` is the start of a mapping of `size` bytes of one claimed carveout with `memory_type`,
+/// made by `ioremap_wc`, `ioremap` or `memremap(MEMREMAP_WB)` and unmapped only in [`Drop`].
+pub(crate) struct KernelMapping {
+    addr: NonNull<c_void>,
+    size: usize,
+    memory_type: MemoryType,
+}
+
+// SAFETY: The mapping is plain memory that any CPU may access; it holds no thread-bound state.
+unsafe impl Send for KernelMapping {}
+// SAFETY: `read` and `write` only copy bytes; concurrent copies are as racy as user mappings of the
+// same memory and cannot break the kernel's memory safety, since the memory holds no Rust values.
+unsafe impl Sync for KernelMapping {}
+
+impl KernelMapping {
+    /// Copies `buf.len()` bytes at `offset` into `buf`.
+    pub(crate) fn read(&self, offset: usize, buf: &mut [u8]) -> Result {
+        self.check(offset, buf.len())?;
+        // SAFETY: `[offset, offset + len)` lies inside the mapping (checked above, invariant);
+        // `buf` is valid for `len` bytes of writes.
+        unsafe {
+            carveout_memcpy_fromio(
+                buf.as_mut_ptr().cast(),
+                self.addr.as_ptr().byte_add(offset),
+                buf.len(),
+            )
+        };
+        Ok(())
+    }
+
+    /// Copies `buf` to `offset`.
+    pub(crate) fn write(&self, offset: usize, buf: &[u8]) -> Result {
+        self.check(offset, buf.len())?;
+        // SAFETY: As in `read`, with `buf` valid for `len` bytes of reads.
+        unsafe {
+            carveout_memcpy_toio(
+                self.addr.as_ptr().byte_add(offset),
+                buf.as_ptr().cast(),
+                buf.len(),
+            )
+        };
+        Ok(())
+    }
+
+    fn check(&self, offset: usize, len: usize) -> Result {
+        match offset.checked_add(len) {
+            Some(end) if end <= self.size => Ok(()),
+            _ => Err(EINVAL),
+        }
+    }
+}
+
+impl Drop for KernelMapping {
+    fn drop(&mut self) {
+        match self.memory_type {
+            // SAFETY: `addr` came from `memremap` (type invariant) and is unmapped once.
+            MemoryType::Cached => unsafe { bindings::memunmap(self.addr.as_ptr()) },
+            // SAFETY: `addr` came from `ioremap` or `ioremap_wc` (type invariant), unmapped once.
+            _ => unsafe { bindings::iounmap(self.addr.as_ptr()) },
+        }
+    }
+}
+
+/// Makes `lseek()` on `file` fail with `ESPIPE` instead of calling the missing `llseek` of a Rust
+/// misc device; `pread()` and `pwrite()` keep working. Call it from `open`.
+pub(crate) fn disable_lseek(file: &File) {
+    // SAFETY: `file` is a live file being opened: its `f_mode` is set up by this open and not yet
+    // used by any other thread (as `nonseekable_open()` relies on).
+    unsafe { carveout_file_disable_lseek(file.as_ptr().cast()) };
+}

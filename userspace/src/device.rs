@@ -1,0 +1,137 @@
+//! An open carveout device and RAII mappings of it.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::fd::AsFd;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use crate::sys;
+use crate::uapi::{self, Info};
+
+/// An error that names the file and the operation that failed.
+#[derive(Debug)]
+pub struct OpError {
+    pub path: PathBuf,
+    pub op: String,
+    pub err: io::Error,
+}
+
+impl std::fmt::Display for OpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.path.display(), self.op, self.err)
+    }
+}
+
+impl std::error::Error for OpError {}
+
+/// An open `/dev/<name>` with what the driver reported about it.
+pub struct Device {
+    pub path: PathBuf,
+    pub file: File,
+    pub info: Info,
+}
+
+impl Device {
+    /// Opens `path` read-write and asks the driver for the region's info.
+    pub fn open(path: &Path) -> Result<Device, OpError> {
+        Self::open_with(path, true)
+    }
+
+    /// Opens `path`, read-only unless `write`.
+    pub fn open_with(path: &Path, write: bool) -> Result<Device, OpError> {
+        let file = OpenOptions::new().read(true).write(write).open(path).map_err(|err| OpError {
+            path: path.into(),
+            op: format!("open ({})", if write { "read-write" } else { "read-only" }),
+            err,
+        })?;
+        let mut raw = [0u8; uapi::INFO_SIZE];
+        sys::ioctl_read(file.as_fd(), uapi::CARVEOUT_IOC_INFO, &mut raw).map_err(|err| OpError {
+            path: path.into(),
+            op: "ioctl CARVEOUT_IOC_INFO (is this a carveout device?)".into(),
+            err,
+        })?;
+        Ok(Device { path: path.into(), file, info: Info::from_bytes(&raw) })
+    }
+
+    /// The region size in bytes.
+    pub fn size(&self) -> usize {
+        usize::try_from(self.info.size).unwrap_or(usize::MAX)
+    }
+
+    pub fn error(&self, op: impl Into<String>, err: io::Error) -> OpError {
+        OpError { path: self.path.clone(), op: op.into(), err }
+    }
+
+    /// Maps `len` bytes at byte `offset` of the region, shared, read-write.
+    pub fn map(&self, offset: usize, len: usize) -> Result<Mapping, OpError> {
+        self.map_raw(offset as i64, len, sys::PROT_READ | sys::PROT_WRITE, sys::MAP_SHARED)
+            .map_err(|err| self.error(format!("mmap {len:#x} bytes at offset {offset:#x}"), err))
+    }
+
+    /// mmap with any arguments, for the tests of refused requests.
+    pub fn map_raw(&self, offset: i64, len: usize, prot: i32, flags: i32) -> io::Result<Mapping> {
+        let addr = sys::map(self.file.as_fd(), len, prot, flags, offset)?;
+        Ok(Mapping { addr, len })
+    }
+
+    /// pread of exactly `buf.len()` bytes at `offset`.
+    pub fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<(), OpError> {
+        self.file
+            .read_exact_at(buf, offset)
+            .map_err(|err| self.error(format!("pread {:#x} bytes at {offset:#x}", buf.len()), err))
+    }
+
+    /// pwrite of all of `buf` at `offset`.
+    pub fn write_all_at(&self, buf: &[u8], offset: u64) -> Result<(), OpError> {
+        self.file
+            .write_all_at(buf, offset)
+            .map_err(|err| self.error(format!("pwrite {:#x} bytes at {offset:#x}", buf.len()), err))
+    }
+}
+
+/// A mapping of a carveout, unmapped on drop. The memory can change under us (the kernel or
+/// another process may write it), so it is only accessed with volatile, aligned 32-bit loads
+/// and stores, which every memory type (even `device`) allows.
+pub struct Mapping {
+    addr: *mut u8,
+    len: usize,
+}
+
+impl Mapping {
+    pub fn addr(&self) -> usize {
+        self.addr as usize
+    }
+
+    /// Number of 32-bit words in the mapping.
+    pub fn words(&self) -> usize {
+        self.len / 4
+    }
+
+    pub fn read_u32(&self, word: usize) -> u32 {
+        assert!(word < self.words(), "word {word} outside a mapping of {} bytes", self.len);
+        // SAFETY: In bounds (checked), 4-byte aligned (page-aligned base), and the mapping lives
+        // as long as `self`.
+        unsafe { self.addr.cast::<u32>().add(word).read_volatile() }
+    }
+
+    pub fn write_u32(&self, word: usize, value: u32) {
+        assert!(word < self.words(), "word {word} outside a mapping of {} bytes", self.len);
+        // SAFETY: As in `read_u32`.
+        unsafe { self.addr.cast::<u32>().add(word).write_volatile(value) }
+    }
+
+    /// mprotect the whole mapping.
+    pub fn protect(&self, prot: i32) -> io::Result<()> {
+        sys::protect(self.addr, self.len, prot)
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: `addr..addr + len` is our mapping and `self` is its only user.
+        if let Err(err) = unsafe { sys::unmap(self.addr, self.len) } {
+            eprintln!("carveout: munmap {:#x} bytes at {:p}: {err}", self.len, self.addr);
+        }
+    }
+}
