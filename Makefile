@@ -42,7 +42,7 @@ board: module userspace
 	ci/build-board.sh
 
 run: board
-	ci/run-board.sh
+	ci/boot.sh
 
 host-test:
 	ci/host-test.sh

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Boots the board: ci/boot.sh [--test LOG] [DTB]. Without --test: an interactive console
-# (Ctrl-a x quits). With --test: runs board/board-test.sh, powers off, keeps the serial log in LOG.
+# (Ctrl-a x quits). With --test: runs ci/board/board-test.sh, powers off, keeps the serial log in LOG.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"

@@ -38,6 +38,13 @@ if [ "$(cat "$LINUX_BUILD/.fragment-stamp" 2>/dev/null)" != "$want" ]; then
 	echo "$want" >"$LINUX_BUILD/.fragment-stamp"
 fi
 
-log "building zImage and modules in $LINUX_BUILD"
-kmake -s zImage modules
+# The kernel sources under $OUT are not edited: once built for this stamp, skip make's long no-op walk.
+# FORCE_KERNEL=1 runs make anyway.
+zimage=$LINUX_BUILD/arch/arm/boot/zImage
+if [ "${FORCE_KERNEL:-0}" = 1 ] || [ "$(cat "$LINUX_BUILD/.build-stamp" 2>/dev/null)" != "$want" ] ||
+	[ ! -f "$zimage" ]; then
+	log "building zImage and modules in $LINUX_BUILD"
+	kmake -s zImage modules
+	echo "$want" >"$LINUX_BUILD/.build-stamp"
+fi
 log "kernel: $LINUX_BUILD/arch/arm/boot/zImage ($(cat "$LINUX_BUILD/include/config/kernel.release"))"

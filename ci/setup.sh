@@ -15,7 +15,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 HOST_PACKAGES=(
-	bc bison cpio device-tree-compiler flex gcc-arm-linux-gnueabihf libc6-dev-armhf-cross libelf-dev
+	bc bison cpio device-tree-compiler file flex gcc-arm-linux-gnueabihf libc6-dev-armhf-cross libelf-dev
 	libssl-dev make python3 python3-pip qemu-system-arm rsync shellcheck xz-utils gcc
 )
 

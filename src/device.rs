@@ -60,12 +60,17 @@ impl Carveout {
     /// Nothing is written to the region.
     pub(crate) fn probe(dev: &Device) -> Result<Self> {
         let fwnode = dev.fwnode().ok_or_else(|| {
-            dev_err!(dev, "no device-tree node: this driver is probed from the device tree\n");
+            dev_err!(
+                dev,
+                "no device-tree node: this driver is probed from the device tree\n"
+            );
             ENODEV
         })?;
 
         let name = if fwnode.property_present(PROP_LABEL) {
-            fwnode.property_read::<CString>(PROP_LABEL).required_by(dev)?
+            fwnode
+                .property_read::<CString>(PROP_LABEL)
+                .required_by(dev)?
         } else {
             CString::try_from_fmt(fmt!("{}", fwnode.display_name()))?
         };
@@ -202,7 +207,10 @@ impl Carveout {
     /// Maps a window of the region into `vma`: shared mappings only, never executable.
     pub(crate) fn map_user(&self, vma: &VmaNew) -> Result {
         if vma.flags() & vm_flags::MAYSHARE == 0 {
-            dev_dbg!(self.dev, "mmap refused: MAP_PRIVATE (copy-on-write of PFN memory)\n");
+            dev_dbg!(
+                self.dev,
+                "mmap refused: MAP_PRIVATE (copy-on-write of PFN memory)\n"
+            );
             return Err(EINVAL);
         }
         if vma.executable() {
@@ -229,7 +237,12 @@ impl Carveout {
     /// Copies from the region at `*pos` into `dest` through the kernel mapping and advances
     /// `*pos`. Returns 0 at or past the end of the region.
     pub(crate) fn read(&self, pos: &mut i64, dest: &mut IovIterDest<'_>) -> Result<usize> {
-        let (offset, len) = match self.claimed.region().io_span(*pos, dest.len()).ok_or(EINVAL)? {
+        let (offset, len) = match self
+            .claimed
+            .region()
+            .io_span(*pos, dest.len())
+            .ok_or(EINVAL)?
+        {
             IoSpan::End => return Ok(0),
             IoSpan::At { offset, len } => (offset, len),
         };
@@ -253,7 +266,12 @@ impl Carveout {
         if src.is_empty() {
             return Ok(0);
         }
-        let (offset, len) = match self.claimed.region().io_span(*pos, src.len()).ok_or(EINVAL)? {
+        let (offset, len) = match self
+            .claimed
+            .region()
+            .io_span(*pos, src.len())
+            .ok_or(EINVAL)?
+        {
             IoSpan::End => return Err(ENOSPC),
             IoSpan::At { offset, len } => (offset, len),
         };

@@ -88,7 +88,11 @@ pub(crate) enum IoSpan {
 impl Region {
     /// Validates `spec` for pages of `1 << page_shift` bytes and physical addresses up to
     /// `phys_max`.
-    pub(crate) fn new(spec: RegionSpec, page_shift: u32, phys_max: u64) -> Result<Self, RegionError> {
+    pub(crate) fn new(
+        spec: RegionSpec,
+        page_shift: u32,
+        phys_max: u64,
+    ) -> Result<Self, RegionError> {
         let page_mask = (1u64 << page_shift) - 1;
         if !spec.no_map {
             return Err(RegionError::NotNoMap);
@@ -195,13 +199,28 @@ mod tests {
     #[test]
     fn refuses_each_broken_rule() {
         let cases = [
-            (RegionSpec { no_map: false, ..spec(0x4800_0000, PAGE) }, RegionError::NotNoMap),
-            (RegionSpec { reusable: true, ..spec(0x4800_0000, PAGE) }, RegionError::Reusable),
+            (
+                RegionSpec {
+                    no_map: false,
+                    ..spec(0x4800_0000, PAGE)
+                },
+                RegionError::NotNoMap,
+            ),
+            (
+                RegionSpec {
+                    reusable: true,
+                    ..spec(0x4800_0000, PAGE)
+                },
+                RegionError::Reusable,
+            ),
             (spec(0x4800_0000, 0), RegionError::ZeroSize),
             (spec(0x4800_0800, PAGE), RegionError::BaseUnaligned),
             (spec(0x4800_0000, PAGE + 1), RegionError::SizeUnaligned),
             (spec(0xffff_f000, 2 * PAGE), RegionError::Overflow),
-            (spec(u64::MAX & !(PAGE - 1), PAGE * 2), RegionError::Overflow),
+            (
+                spec(u64::MAX & !(PAGE - 1), PAGE * 2),
+                RegionError::Overflow,
+            ),
         ];
         for (spec, want) in cases {
             assert_eq!(Region::new(spec, SHIFT, PHYS32), Err(want), "{spec:?}");
@@ -225,8 +244,14 @@ mod tests {
         let page = PAGE as usize;
         assert_eq!(r.window(0, 0), Err(WindowError::Empty));
         assert_eq!(r.window(16, page), Err(WindowError::OffsetOutOfRange));
-        assert_eq!(r.window(usize::MAX, page), Err(WindowError::OffsetOutOfRange));
-        assert_eq!(r.window(usize::MAX >> SHIFT, page), Err(WindowError::OffsetOutOfRange));
+        assert_eq!(
+            r.window(usize::MAX, page),
+            Err(WindowError::OffsetOutOfRange)
+        );
+        assert_eq!(
+            r.window(usize::MAX >> SHIFT, page),
+            Err(WindowError::OffsetOutOfRange)
+        );
         assert_eq!(r.window(0, 17 * page), Err(WindowError::LengthOutOfRange));
         assert_eq!(r.window(15, 2 * page), Err(WindowError::LengthOutOfRange));
         assert_eq!(r.window(1, usize::MAX), Err(WindowError::LengthOutOfRange));
@@ -237,7 +262,13 @@ mod tests {
         let r = region(0x4800_0000, 2 * PAGE);
         let size = 2 * PAGE as usize;
         assert_eq!(r.io_span(0, 10), Some(IoSpan::At { offset: 0, len: 10 }));
-        assert_eq!(r.io_span(size as i64 - 4, 10), Some(IoSpan::At { offset: size - 4, len: 4 }));
+        assert_eq!(
+            r.io_span(size as i64 - 4, 10),
+            Some(IoSpan::At {
+                offset: size - 4,
+                len: 4
+            })
+        );
         assert_eq!(r.io_span(size as i64, 1), Some(IoSpan::End));
         assert_eq!(r.io_span(i64::MAX, 1), Some(IoSpan::End));
         assert_eq!(r.io_span(-1, 1), None);

@@ -40,18 +40,28 @@ impl Device {
 
     /// Opens `path`, read-only unless `write`.
     pub fn open_with(path: &Path, write: bool) -> Result<Device, OpError> {
-        let file = OpenOptions::new().read(true).write(write).open(path).map_err(|err| OpError {
-            path: path.into(),
-            op: format!("open ({})", if write { "read-write" } else { "read-only" }),
-            err,
-        })?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(write)
+            .open(path)
+            .map_err(|err| OpError {
+                path: path.into(),
+                op: format!("open ({})", if write { "read-write" } else { "read-only" }),
+                err,
+            })?;
         let mut raw = [0u8; uapi::INFO_SIZE];
-        sys::ioctl_read(file.as_fd(), uapi::CARVEOUT_IOC_INFO, &mut raw).map_err(|err| OpError {
-            path: path.into(),
-            op: "ioctl CARVEOUT_IOC_INFO (is this a carveout device?)".into(),
-            err,
+        sys::ioctl_read(file.as_fd(), uapi::CARVEOUT_IOC_INFO, &mut raw).map_err(|err| {
+            OpError {
+                path: path.into(),
+                op: "ioctl CARVEOUT_IOC_INFO (is this a carveout device?)".into(),
+                err,
+            }
         })?;
-        Ok(Device { path: path.into(), file, info: Info::from_bytes(&raw) })
+        Ok(Device {
+            path: path.into(),
+            file,
+            info: Info::from_bytes(&raw),
+        })
     }
 
     /// The region size in bytes.
@@ -60,13 +70,22 @@ impl Device {
     }
 
     pub fn error(&self, op: impl Into<String>, err: io::Error) -> OpError {
-        OpError { path: self.path.clone(), op: op.into(), err }
+        OpError {
+            path: self.path.clone(),
+            op: op.into(),
+            err,
+        }
     }
 
     /// Maps `len` bytes at byte `offset` of the region, shared, read-write.
     pub fn map(&self, offset: usize, len: usize) -> Result<Mapping, OpError> {
-        self.map_raw(offset as i64, len, sys::PROT_READ | sys::PROT_WRITE, sys::MAP_SHARED)
-            .map_err(|err| self.error(format!("mmap {len:#x} bytes at offset {offset:#x}"), err))
+        self.map_raw(
+            offset as i64,
+            len,
+            sys::PROT_READ | sys::PROT_WRITE,
+            sys::MAP_SHARED,
+        )
+        .map_err(|err| self.error(format!("mmap {len:#x} bytes at offset {offset:#x}"), err))
     }
 
     /// mmap with any arguments, for the tests of refused requests.
@@ -109,14 +128,22 @@ impl Mapping {
     }
 
     pub fn read_u32(&self, word: usize) -> u32 {
-        assert!(word < self.words(), "word {word} outside a mapping of {} bytes", self.len);
+        assert!(
+            word < self.words(),
+            "word {word} outside a mapping of {} bytes",
+            self.len
+        );
         // SAFETY: In bounds (checked), 4-byte aligned (page-aligned base), and the mapping lives
         // as long as `self`.
         unsafe { self.addr.cast::<u32>().add(word).read_volatile() }
     }
 
     pub fn write_u32(&self, word: usize, value: u32) {
-        assert!(word < self.words(), "word {word} outside a mapping of {} bytes", self.len);
+        assert!(
+            word < self.words(),
+            "word {word} outside a mapping of {} bytes",
+            self.len
+        );
         // SAFETY: As in `read_u32`.
         unsafe { self.addr.cast::<u32>().add(word).write_volatile(value) }
     }
@@ -131,7 +158,10 @@ impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: `addr..addr + len` is our mapping and `self` is its only user.
         if let Err(err) = unsafe { sys::unmap(self.addr, self.len) } {
-            eprintln!("carveout: munmap {:#x} bytes at {:p}: {err}", self.len, self.addr);
+            eprintln!(
+                "carveout: munmap {:#x} bytes at {:p}: {err}",
+                self.len, self.addr
+            );
         }
     }
 }

@@ -56,11 +56,19 @@ fn number(arg: &str, what: &str) -> Result<usize, Failure> {
 /// Every misc device that answers the carveout info ioctl.
 fn list_devices() -> Result<Vec<Device>, Failure> {
     let class = PathBuf::from("/sys/class/misc");
-    let entries = std::fs::read_dir(&class)
-        .map_err(|err| OpError { path: class.clone(), op: "read directory".into(), err })?;
-    let mut names: Vec<String> = entries.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+    let entries = std::fs::read_dir(&class).map_err(|err| OpError {
+        path: class.clone(),
+        op: "read directory".into(),
+        err,
+    })?;
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
     names.sort();
-    Ok(names.iter().filter_map(|name| Device::open(&dev_path(name)).ok()).collect())
+    Ok(names
+        .iter()
+        .filter_map(|name| Device::open(&dev_path(name)).ok())
+        .collect())
 }
 
 fn print_info(dev: &Device) {
@@ -88,21 +96,40 @@ fn checked_range(dev: &Device, offset: usize, len: usize) -> Result<(), Failure>
 }
 
 fn run(args: &[String]) -> Result<(), Failure> {
-    let (cmd, rest) = args.split_first().ok_or_else(|| Failure::Usage("no command".into()))?;
-    let dev_arg = || rest.first().map(|d| dev_path(d)).ok_or_else(|| Failure::Usage(format!("{cmd}: DEV missing")));
+    let (cmd, rest) = args
+        .split_first()
+        .ok_or_else(|| Failure::Usage("no command".into()))?;
+    let dev_arg = || {
+        rest.first()
+            .map(|d| dev_path(d))
+            .ok_or_else(|| Failure::Usage(format!("{cmd}: DEV missing")))
+    };
     match (cmd.as_str(), rest.len()) {
         ("list", 0) => list_devices()?.iter().for_each(print_info),
         ("info", 1) => print_info(&Device::open(&dev_arg()?)?),
         ("read", 1..=3) => {
             let dev = Device::open(&dev_arg()?)?;
             let offset = rest.get(1).map_or(Ok(0), |a| number(a, "OFFSET"))?;
-            let len = rest.get(2).map_or(Ok(256.min(dev.size().saturating_sub(offset))), |a| number(a, "LEN"))?;
+            let len = rest
+                .get(2)
+                .map_or(Ok(256.min(dev.size().saturating_sub(offset))), |a| {
+                    number(a, "LEN")
+                })?;
             checked_range(&dev, offset, len)?;
             let mut buf = vec![0u8; len];
             dev.read_exact_at(&mut buf, offset as u64)?;
             for (i, line) in buf.chunks(16).enumerate() {
                 let hex: Vec<String> = line.iter().map(|b| format!("{b:02x}")).collect();
-                let text: String = line.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '.' }).collect();
+                let text: String = line
+                    .iter()
+                    .map(|&b| {
+                        if b.is_ascii_graphic() || b == b' ' {
+                            b as char
+                        } else {
+                            '.'
+                        }
+                    })
+                    .collect();
                 println!("{:08x}  {:<47}  |{text}|", offset + i * 16, hex.join(" "));
             }
         }
@@ -114,14 +141,17 @@ fn run(args: &[String]) -> Result<(), Failure> {
         }
         ("fill", 2) | ("fill", 4) => {
             let dev = Device::open(&dev_arg()?)?;
-            let byte = u8::try_from(number(&rest[1], "BYTE")?).map_err(|_| Failure::Usage("BYTE must be 0 to 255".into()))?;
+            let byte = u8::try_from(number(&rest[1], "BYTE")?)
+                .map_err(|_| Failure::Usage("BYTE must be 0 to 255".into()))?;
             let (offset, len) = match rest.len() {
                 4 => (number(&rest[2], "OFFSET")?, number(&rest[3], "LEN")?),
                 _ => (0, dev.size()),
             };
             checked_range(&dev, offset, len)?;
             if offset % 4 != 0 || len % 4 != 0 {
-                return Err(Failure::Usage("fill: OFFSET and LEN must be multiples of 4".into()));
+                return Err(Failure::Usage(
+                    "fill: OFFSET and LEN must be multiples of 4".into(),
+                ));
             }
             let map = dev.map(0, dev.size())?;
             let word = u32::from_ne_bytes([byte; 4]);
@@ -131,7 +161,9 @@ fn run(args: &[String]) -> Result<(), Failure> {
             let devices = if rest.is_empty() {
                 list_devices()?
             } else {
-                rest.iter().map(|d| Device::open(&dev_path(d))).collect::<Result<_, _>>()?
+                rest.iter()
+                    .map(|d| Device::open(&dev_path(d)))
+                    .collect::<Result<_, _>>()?
             };
             if devices.is_empty() {
                 return Err(Failure::Usage("selftest: no carveout device found".into()));
@@ -145,7 +177,12 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 return Err(Failure::Tests);
             }
         }
-        _ => return Err(Failure::Usage(format!("'{}': unknown command or wrong number of arguments", args.join(" ")))),
+        _ => {
+            return Err(Failure::Usage(format!(
+                "'{}': unknown command or wrong number of arguments",
+                args.join(" ")
+            )))
+        }
     }
     Ok(())
 }

@@ -46,20 +46,26 @@ fn check_mapping(map: &Mapping, seed: u32, first_word: usize) -> Result<(), Stri
     for w in 0..map.words() {
         let (got, want) = (map.read_u32(w), pattern(seed, first_word + w));
         if got != want {
-            return Err(format!("mapping word {w} (byte {:#x}): got {got:#010x}, want {want:#010x}", w * 4));
+            return Err(format!(
+                "mapping word {w} (byte {:#x}): got {got:#010x}, want {want:#010x}",
+                w * 4
+            ));
         }
     }
     Ok(())
 }
 
 fn pattern_bytes(seed: u32, first_word: usize, len: usize) -> Vec<u8> {
-    (0..len / 4).flat_map(|w| pattern(seed, first_word + w).to_ne_bytes()).collect()
+    (0..len / 4)
+        .flat_map(|w| pattern(seed, first_word + w).to_ne_bytes())
+        .collect()
 }
 
 /// Compares `len` bytes at `offset` read with pread against the pattern.
 fn check_pread(dev: &Device, offset: usize, len: usize, seed: u32) -> Result<(), String> {
     let mut buf = vec![0u8; len];
-    dev.read_exact_at(&mut buf, offset as u64).map_err(|e| e.to_string())?;
+    dev.read_exact_at(&mut buf, offset as u64)
+        .map_err(|e| e.to_string())?;
     let want = pattern_bytes(seed, offset / 4, len);
     match buf.chunks(4).zip(want.chunks(4)).position(|(a, b)| a != b) {
         None => Ok(()),
@@ -91,7 +97,8 @@ const ESPIPE: i32 = 29;
 
 /// The `VmFlags` line of /proc/self/smaps for the mapping at `addr`.
 fn vm_flags(addr: usize) -> Result<Vec<String>, String> {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").map_err(|e| format!("/proc/self/smaps: read: {e}"))?;
+    let smaps = std::fs::read_to_string("/proc/self/smaps")
+        .map_err(|e| format!("/proc/self/smaps: read: {e}"))?;
     let mut inside = false;
     for line in smaps.lines() {
         if let Some((range, _)) = line.split_once(' ') {
@@ -108,12 +115,15 @@ fn vm_flags(addr: usize) -> Result<Vec<String>, String> {
             }
         }
     }
-    Err(format!("no VmFlags for the mapping at {addr:#x} in /proc/self/smaps"))
+    Err(format!(
+        "no VmFlags for the mapping at {addr:#x} in /proc/self/smaps"
+    ))
 }
 
 /// Whether /proc/iomem lists the region under the device's name.
 fn iomem_lists(base: u64, size: u64, name: &str) -> Result<(), String> {
-    let iomem = std::fs::read_to_string("/proc/iomem").map_err(|e| format!("/proc/iomem: read: {e}"))?;
+    let iomem =
+        std::fs::read_to_string("/proc/iomem").map_err(|e| format!("/proc/iomem: read: {e}"))?;
     let want = format!("{:08x}-{:08x} : {name}", base, base + size - 1);
     if iomem.lines().any(|l| l.trim() == want) {
         Ok(())
@@ -132,11 +142,17 @@ pub fn run(dev: &Device, report: &mut Report) {
 
     let info_ok = (|| {
         if size == 0 || size % page != 0 || info.phys_base % page as u64 != 0 {
-            return Err(format!("bad geometry: base {:#x}, size {:#x}", info.phys_base, info.size));
+            return Err(format!(
+                "bad geometry: base {:#x}, size {:#x}",
+                info.phys_base, info.size
+            ));
         }
         let file_name = dev.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if info.name != file_name {
-            return Err(format!("name '{}' is not the device file's name '{file_name}'", info.name));
+            return Err(format!(
+                "name '{}' is not the device file's name '{file_name}'",
+                info.name
+            ));
         }
         if info.memory_type_name() == "unknown" {
             return Err(format!("unknown memory type {}", info.memory_type));
@@ -144,11 +160,24 @@ pub fn run(dev: &Device, report: &mut Report) {
         Ok(())
     })();
     let info_valid = info_ok.is_ok();
-    report.case(name, &format!("info: {:#x} bytes at {:#x}, {}", info.size, info.phys_base, info.memory_type_name()), info_ok);
+    report.case(
+        name,
+        &format!(
+            "info: {:#x} bytes at {:#x}, {}",
+            info.size,
+            info.phys_base,
+            info.memory_type_name()
+        ),
+        info_ok,
+    );
     if !info_valid {
         return;
     }
-    report.case(name, "region claimed in /proc/iomem", iomem_lists(info.phys_base, info.size, &info.name));
+    report.case(
+        name,
+        "region claimed in /proc/iomem",
+        iomem_lists(info.phys_base, info.size, &info.name),
+    );
 
     let mut saved = vec![0u8; size];
     if let Err(e) = dev.read_exact_at(&mut saved, 0) {
@@ -165,92 +194,190 @@ pub fn run(dev: &Device, report: &mut Report) {
         }
     };
     fill_mapping(&whole, 0x1111_1111);
-    report.case(name, "write via mmap, verify via pread", check_pread(dev, 0, size, 0x1111_1111));
+    report.case(
+        name,
+        "write via mmap, verify via pread",
+        check_pread(dev, 0, size, 0x1111_1111),
+    );
 
     // And the reverse.
-    let written = dev.write_all_at(&pattern_bytes(0x2222_2222, 0, size), 0).map_err(|e| e.to_string());
-    report.case(name, "write via pwrite, verify via mmap", written.and_then(|()| check_mapping(&whole, 0x2222_2222, 0)));
+    let written = dev
+        .write_all_at(&pattern_bytes(0x2222_2222, 0, size), 0)
+        .map_err(|e| e.to_string());
+    report.case(
+        name,
+        "write via pwrite, verify via mmap",
+        written.and_then(|()| check_mapping(&whole, 0x2222_2222, 0)),
+    );
 
     // A window at a non-zero offset must map that part of the region (vm_pgoff honoured).
     let offset = (size / 2) / page * page;
     let len = (size - offset).min(4 * page);
-    let window_ok = dev.map(offset, len).map_err(|e| e.to_string()).and_then(|window| {
-        fill_mapping(&window, 0x3333_3333);
-        // The window writes words numbered from 0; compare with the pattern at offset 0 ...
-        let mut buf = vec![0u8; len];
-        dev.read_exact_at(&mut buf, offset as u64).map_err(|e| e.to_string())?;
-        if buf != pattern_bytes(0x3333_3333, 0, len) {
-            return Err(format!("pread at {offset:#x} does not show what the window at that offset wrote"));
-        }
-        // ... and check the whole mapping sees it at the right place, with its neighbours intact.
-        let first = offset / 4;
-        for w in 0..len / 4 {
-            if whole.read_u32(first + w) != pattern(0x3333_3333, w) {
-                return Err(format!("whole mapping word {:#x} differs from the window's", first + w));
+    let window_ok = dev
+        .map(offset, len)
+        .map_err(|e| e.to_string())
+        .and_then(|window| {
+            fill_mapping(&window, 0x3333_3333);
+            // The window writes words numbered from 0; compare with the pattern at offset 0 ...
+            let mut buf = vec![0u8; len];
+            dev.read_exact_at(&mut buf, offset as u64)
+                .map_err(|e| e.to_string())?;
+            if buf != pattern_bytes(0x3333_3333, 0, len) {
+                return Err(format!(
+                    "pread at {offset:#x} does not show what the window at that offset wrote"
+                ));
             }
-        }
-        if offset >= 4 && whole.read_u32(first - 1) != pattern(0x2222_2222, first - 1) {
-            return Err("the word before the window changed".into());
-        }
-        if offset + len < size && whole.read_u32(first + len / 4) != pattern(0x2222_2222, first + len / 4) {
-            return Err("the word after the window changed".into());
-        }
-        Ok(())
-    });
-    report.case(name, &format!("window of {len:#x} bytes at offset {offset:#x}"), window_ok);
+            // ... and check the whole mapping sees it at the right place, with its neighbours intact.
+            let first = offset / 4;
+            for w in 0..len / 4 {
+                if whole.read_u32(first + w) != pattern(0x3333_3333, w) {
+                    return Err(format!(
+                        "whole mapping word {:#x} differs from the window's",
+                        first + w
+                    ));
+                }
+            }
+            if offset >= 4 && whole.read_u32(first - 1) != pattern(0x2222_2222, first - 1) {
+                return Err("the word before the window changed".into());
+            }
+            if offset + len < size
+                && whole.read_u32(first + len / 4) != pattern(0x2222_2222, first + len / 4)
+            {
+                return Err("the word after the window changed".into());
+            }
+            Ok(())
+        });
+    report.case(
+        name,
+        &format!("window of {len:#x} bytes at offset {offset:#x}"),
+        window_ok,
+    );
 
     let flags_ok = vm_flags(whole.addr()).and_then(|flags| {
         let has = |f: &str| flags.iter().any(|x| x == f);
-        let missing: Vec<_> = ["io", "pf", "dd", "de", "sh"].into_iter().filter(|f| !has(f)).collect();
+        let missing: Vec<_> = ["io", "pf", "dd", "de", "sh"]
+            .into_iter()
+            .filter(|f| !has(f))
+            .collect();
         let present: Vec<_> = ["ex", "me"].into_iter().filter(|f| has(f)).collect();
         if missing.is_empty() && present.is_empty() {
             Ok(())
         } else {
-            Err(format!("VmFlags {flags:?}: missing {missing:?}, unexpected {present:?}"))
+            Err(format!(
+                "VmFlags {flags:?}: missing {missing:?}, unexpected {present:?}"
+            ))
         }
     });
-    report.case(name, "VmFlags show a shared PFN/IO mapping, not executable", flags_ok);
+    report.case(
+        name,
+        "VmFlags show a shared PFN/IO mapping, not executable",
+        flags_ok,
+    );
     drop(whole);
 
     let rw = PROT_READ | PROT_WRITE;
-    report.case(name, "mmap offset past the end: EINVAL", expect_errno(dev.map_raw(size as i64, page, rw, MAP_SHARED), EINVAL, "EINVAL"));
-    report.case(name, "mmap length past the end: EINVAL", expect_errno(dev.map_raw(0, size + page, rw, MAP_SHARED), EINVAL, "EINVAL"));
+    report.case(
+        name,
+        "mmap offset past the end: EINVAL",
+        expect_errno(
+            dev.map_raw(size as i64, page, rw, MAP_SHARED),
+            EINVAL,
+            "EINVAL",
+        ),
+    );
+    report.case(
+        name,
+        "mmap length past the end: EINVAL",
+        expect_errno(
+            dev.map_raw(0, size + page, rw, MAP_SHARED),
+            EINVAL,
+            "EINVAL",
+        ),
+    );
     report.case(
         name,
         "mmap window crossing the end: EINVAL",
-        expect_errno(dev.map_raw((size - page) as i64, 2 * page, rw, MAP_SHARED), EINVAL, "EINVAL"),
+        expect_errno(
+            dev.map_raw((size - page) as i64, 2 * page, rw, MAP_SHARED),
+            EINVAL,
+            "EINVAL",
+        ),
     );
     report.case(
         name,
         "mmap offset whose byte sum overflows: EINVAL",
-        expect_errno(dev.map_raw(0x7fff_ffff_f000, page, rw, MAP_SHARED), EINVAL, "EINVAL"),
+        expect_errno(
+            dev.map_raw(0x7fff_ffff_f000, page, rw, MAP_SHARED),
+            EINVAL,
+            "EINVAL",
+        ),
     );
-    report.case(name, "mmap MAP_PRIVATE: EINVAL", expect_errno(dev.map_raw(0, page, rw, MAP_PRIVATE), EINVAL, "EINVAL"));
-    report.case(name, "mmap PROT_EXEC: EPERM", expect_errno(dev.map_raw(0, page, PROT_READ | PROT_EXEC, MAP_SHARED), EPERM, "EPERM"));
+    report.case(
+        name,
+        "mmap MAP_PRIVATE: EINVAL",
+        expect_errno(dev.map_raw(0, page, rw, MAP_PRIVATE), EINVAL, "EINVAL"),
+    );
+    report.case(
+        name,
+        "mmap PROT_EXEC: EPERM",
+        expect_errno(
+            dev.map_raw(0, page, PROT_READ | PROT_EXEC, MAP_SHARED),
+            EPERM,
+            "EPERM",
+        ),
+    );
     let mprotect_ok = dev
         .map_raw(0, page, rw, MAP_SHARED)
         .map_err(|e| format!("mmap: {e}"))
         .and_then(|m| expect_errno(m.protect(rw | PROT_EXEC), EACCES, "EACCES"));
     report.case(name, "mprotect adding PROT_EXEC: EACCES", mprotect_ok);
 
-    let ro_ok = Device::open_with(&dev.path, false).map_err(|e| e.to_string()).and_then(|ro| {
-        expect_errno(ro.map_raw(0, page, rw, MAP_SHARED), EACCES, "EACCES for PROT_WRITE")?;
-        let map = ro.map_raw(0, page, PROT_READ, MAP_SHARED).map_err(|e| format!("read-only mmap: {e}"))?;
-        if map.read_u32(1) != pattern(0x2222_2222, 1) {
-            return Err("read-only mapping shows other data".into());
-        }
-        Ok(())
-    });
-    report.case(name, "read-only open: PROT_WRITE EACCES, PROT_READ works", ro_ok);
+    let ro_ok = Device::open_with(&dev.path, false)
+        .map_err(|e| e.to_string())
+        .and_then(|ro| {
+            expect_errno(
+                ro.map_raw(0, page, rw, MAP_SHARED),
+                EACCES,
+                "EACCES for PROT_WRITE",
+            )?;
+            let map = ro
+                .map_raw(0, page, PROT_READ, MAP_SHARED)
+                .map_err(|e| format!("read-only mmap: {e}"))?;
+            if map.read_u32(1) != pattern(0x2222_2222, 1) {
+                return Err("read-only mapping shows other data".into());
+            }
+            Ok(())
+        });
+    report.case(
+        name,
+        "read-only open: PROT_WRITE EACCES, PROT_READ works",
+        ro_ok,
+    );
 
     let unknown = uapi::CARVEOUT_IOC_INFO + 1;
-    report.case(name, "unknown ioctl: ENOTTY", expect_errno(sys::ioctl_addr(dev.file.as_fd(), unknown, 0), ENOTTY, "ENOTTY"));
+    report.case(
+        name,
+        "unknown ioctl: ENOTTY",
+        expect_errno(
+            sys::ioctl_addr(dev.file.as_fd(), unknown, 0),
+            ENOTTY,
+            "ENOTTY",
+        ),
+    );
     report.case(
         name,
         "info ioctl with a bad pointer: EFAULT",
-        expect_errno(sys::ioctl_addr(dev.file.as_fd(), uapi::CARVEOUT_IOC_INFO, 16), EFAULT, "EFAULT"),
+        expect_errno(
+            sys::ioctl_addr(dev.file.as_fd(), uapi::CARVEOUT_IOC_INFO, 16),
+            EFAULT,
+            "EFAULT",
+        ),
     );
-    report.case(name, "lseek: ESPIPE", expect_errno((&dev.file).seek(SeekFrom::Start(0)), ESPIPE, "ESPIPE"));
+    report.case(
+        name,
+        "lseek: ESPIPE",
+        expect_errno((&dev.file).seek(SeekFrom::Start(0)), ESPIPE, "ESPIPE"),
+    );
 
     let mut buf = [0u8; 8];
     let eof = match dev.file.read_at(&mut buf, size as u64) {
@@ -263,16 +390,31 @@ pub fn run(dev: &Device, report: &mut Report) {
         other => Err(format!("gave {other:?}, want 4 bytes")),
     };
     report.case(name, "pread crossing the end: shortened", short);
-    report.case(name, "pread at a huge offset: 0 bytes", match dev.file.read_at(&mut buf, 1 << 62) {
-        Ok(0) => Ok(()),
-        other => Err(format!("gave {other:?}, want 0 bytes")),
-    });
-    report.case(name, "pwrite at the end: ENOSPC", expect_errno(dev.file.write_at(&buf, size as u64), ENOSPC, "ENOSPC"));
+    report.case(
+        name,
+        "pread at a huge offset: 0 bytes",
+        match dev.file.read_at(&mut buf, 1 << 62) {
+            Ok(0) => Ok(()),
+            other => Err(format!("gave {other:?}, want 0 bytes")),
+        },
+    );
+    report.case(
+        name,
+        "pwrite at the end: ENOSPC",
+        expect_errno(dev.file.write_at(&buf, size as u64), ENOSPC, "ENOSPC"),
+    );
 
-    let restored = dev.write_all_at(&saved, 0).map_err(|e| e.to_string()).and_then(|()| {
-        let mut now = vec![0u8; size];
-        dev.read_exact_at(&mut now, 0).map_err(|e| e.to_string())?;
-        if now == saved { Ok(()) } else { Err("contents differ after restore".into()) }
-    });
+    let restored = dev
+        .write_all_at(&saved, 0)
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            let mut now = vec![0u8; size];
+            dev.read_exact_at(&mut now, 0).map_err(|e| e.to_string())?;
+            if now == saved {
+                Ok(())
+            } else {
+                Err("contents differ after restore".into())
+            }
+        });
     report.case(name, "original contents restored", restored);
 }

@@ -12,7 +12,14 @@ pub const MAP_PRIVATE: c_int = 0x02;
 const MAP_FAILED: *mut c_void = !0usize as *mut c_void;
 
 extern "C" {
-    fn mmap64(addr: *mut c_void, len: usize, prot: c_int, flags: c_int, fd: c_int, off: i64) -> *mut c_void;
+    fn mmap64(
+        addr: *mut c_void,
+        len: usize,
+        prot: c_int,
+        flags: c_int,
+        fd: c_int,
+        off: i64,
+    ) -> *mut c_void;
     fn munmap(addr: *mut c_void, len: usize) -> c_int;
     fn mprotect(addr: *mut c_void, len: usize, prot: c_int) -> c_int;
     fn ioctl(fd: c_int, request: c_ulong, ...) -> c_int;
@@ -29,9 +36,24 @@ pub fn page_size() -> usize {
 }
 
 /// mmap(2) of `fd`; returns the address or the errno as an `io::Error`.
-pub fn map(fd: BorrowedFd<'_>, len: usize, prot: c_int, flags: c_int, offset: i64) -> io::Result<*mut u8> {
+pub fn map(
+    fd: BorrowedFd<'_>,
+    len: usize,
+    prot: c_int,
+    flags: c_int,
+    offset: i64,
+) -> io::Result<*mut u8> {
     // SAFETY: A NULL hint lets the kernel choose a free range; nothing existing is replaced.
-    let addr = unsafe { mmap64(std::ptr::null_mut(), len, prot, flags, fd.as_raw_fd(), offset) };
+    let addr = unsafe {
+        mmap64(
+            std::ptr::null_mut(),
+            len,
+            prot,
+            flags,
+            fd.as_raw_fd(),
+            offset,
+        )
+    };
     if addr == MAP_FAILED {
         Err(io::Error::last_os_error())
     } else {

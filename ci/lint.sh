@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Static checks that need no board: shellcheck on every script, rustfmt on both crates, dtc's
+# checks on our device-tree sources. Prints one line per check and "lint: N passed, N failed".
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/lib.sh"
+passed=0
+failed=0
+run_check() { # run_check NAME COMMAND...
+	local name=$1
+	shift
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "PASS lint: $name"
+	else
+		failed=$((failed + 1))
+		echo "FAIL lint: $name"
+	fi
+}
+cd "$ROOT"
+mapfile -t scripts < <(git ls-files '*.sh' ci/board/init .ci/run)
+run_check "shellcheck (${#scripts[@]} scripts)" shellcheck "${scripts[@]}"
+run_check "rustfmt userspace/" cargo fmt --manifest-path userspace/Cargo.toml --check
+run_check "rustfmt src/ (kernel edition 2021)" rustfmt --edition 2021 --check src/carveout_main.rs
+# Our nodes must pass dtc's checks: checked alone, on a root with QEMU virt's cell sizes.
+run_check "dtc checks on dts/" sh -c 'for f in dts/*.dts; do
+	{ echo "/dts-v1/; / { #address-cells = <2>; #size-cells = <2>; };"; sed "/^\/include\//d" "$f"; } | dtc -I dts -O dtb -o /dev/null - 2>&1 | grep . && exit 1
+done; exit 0'
+echo "lint: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
