@@ -18,13 +18,24 @@ run_check() { # run_check NAME COMMAND...
 	fi
 }
 cd "$ROOT"
-mapfile -t scripts < <(git ls-files '*.sh' ci/board/init .ci/run)
+mapfile -t scripts < <(git ls-files --cached --others --exclude-standard '*.sh' ci/board/init .ci/run)
 run_check "shellcheck (${#scripts[@]} scripts)" shellcheck "${scripts[@]}"
 run_check "rustfmt userspace/" cargo fmt --manifest-path userspace/Cargo.toml --check
 run_check "rustfmt src/ (kernel edition 2021)" rustfmt --edition 2021 --check src/carveout_main.rs
 # Our nodes must pass dtc's checks: checked alone, on a root with QEMU virt's cell sizes.
-run_check "dtc checks on dts/" sh -c 'for f in dts/*.dts; do
-	{ echo "/dts-v1/; / { #address-cells = <2>; #size-cells = <2>; };"; sed "/^\/include\//d" "$f"; } | dtc -I dts -O dtb -o /dev/null - 2>&1 | grep . && exit 1
-done; exit 0'
+dtc_clean() {
+	local f out
+	for f in dts/*.dts; do
+		out=$({
+			echo "/dts-v1/; / { #address-cells = <2>; #size-cells = <2>; };"
+			sed '/^\/include\//d' "$f"
+		} | dtc -I dts -O dtb -o /dev/null - 2>&1)
+		[ -z "$out" ] || {
+			echo "$f: $out"
+			return 1
+		}
+	done
+}
+run_check "dtc checks on dts/" dtc_clean
 echo "lint: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
