@@ -123,30 +123,29 @@ impl Carveout {
         })?;
 
         let spec = reserved.spec();
-        let claimed = ClaimedRegion::claim(&reserved, memory_type, &name).map_err(|err| {
-            match err {
-                ClaimError::Invalid(rule) => dev_err!(
+        let claimed = ClaimedRegion::claim(&reserved, memory_type, &name).map_err(|err| match err {
+            ClaimError::Invalid(rule) => {
+                dev_err!(
                     dev,
                     "memory-region '{}' (base {:#x}, size {:#x}): {}\n",
                     reserved.name(),
                     spec.base,
                     spec.size,
                     rule.rule()
-                ),
-                ClaimError::Busy => dev_err!(
+                );
+                EINVAL
+            }
+            ClaimError::Busy => {
+                dev_err!(
                     dev,
                     "memory-region '{}' [{:#x}-{:#x}] is already claimed: a carveout has one user\n",
                     reserved.name(),
                     spec.base,
                     spec.base.saturating_add(spec.size).saturating_sub(1)
-                ),
-                ClaimError::NoMemory => {}
+                );
+                EBUSY
             }
-            match err {
-                ClaimError::Invalid(_) => EINVAL,
-                ClaimError::Busy => EBUSY,
-                ClaimError::NoMemory => ENOMEM,
-            }
+            ClaimError::NoMemory => ENOMEM,
         })?;
 
         let mapping = claimed.map_kernel().inspect_err(|_| {

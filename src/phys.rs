@@ -201,11 +201,11 @@ const PHYS_MAX: u64 = bindings::phys_addr_t::MAX as u64;
 /// - `region` lies inside a `no-map`, non-`reusable` region of `/reserved-memory`: it is no
 ///   memory the kernel or its page allocator uses.
 /// - `[region.base(), region.base() + region.size())` is claimed by `__request_region` on
-///   `iomem_resource` with the name `name`, and released in [`Drop`].
+///   `iomem_resource` with the name `_name`, and released in [`Drop`].
 pub(crate) struct ClaimedRegion {
     region: Region,
     memory_type: MemoryType,
-    name: CString,
+    _name: CString,
 }
 
 impl ClaimedRegion {
@@ -224,7 +224,7 @@ impl ClaimedRegion {
         let base = region.base() as bindings::resource_size_t;
         let size = region.size() as bindings::resource_size_t;
         // SAFETY: `iomem_resource` is the kernel's static root of the memory resource tree;
-        // `__request_region` takes its lock. `name` outlives the claim: it is kept in `Self` and
+        // `__request_region` takes its lock. `name` outlives the claim: it is kept in `Self` as `_name` and
         // the claim is released in `Drop` before `name` is freed.
         let res = unsafe {
             bindings::__request_region(
@@ -243,7 +243,7 @@ impl ClaimedRegion {
         Ok(Self {
             region,
             memory_type,
-            name,
+            _name: name,
         })
     }
 
@@ -321,8 +321,7 @@ impl Drop for ClaimedRegion {
                 self.region.size() as bindings::resource_size_t,
             )
         };
-        // `name` is dropped after this, so it outlived the claim.
-        let _ = &self.name;
+        // `_name` is a field, dropped after this body: it outlived the claim.
     }
 }
 
