@@ -65,22 +65,32 @@
 //! };
 //! ```
 //!
+//! # Lifecycle
+//!
+//! - While a process holds a device file open or mapped, the module cannot be unloaded
+//!   (`rmmod` says it is in use).
+//! - Unbinding a device (`echo <node> > /sys/bus/platform/drivers/carveout/unbind`) revokes it:
+//!   every user mapping of it is zapped, so touching one raises `SIGBUS`; every later call on a
+//!   file still open fails with `ENODEV`; the range is released, so a rebind probes again and new
+//!   mappings see the same contents. The device file is root-only (mode 0600, as devtmpfs
+//!   creates it).
+//!
 //! Limitations:
 //! - Only the first `memory-region` entry is used.
-//! - Unbinding removes the device file, but files already open keep the region mapped and claimed
-//!   until they are closed; a rebind meanwhile fails with `EBUSY`.
+//! - A name clash with another driver's misc device is found by the misc core, not by this driver.
 //! - The kernel mapping uses vmalloc space: regions of hundreds of MiB may not fit on 32-bit ARM.
 
 mod device;
 mod driver;
 mod file;
 mod misc;
+mod names;
 mod phys;
 mod region;
 mod uapi;
 
-kernel::module_platform_driver! {
-    type: driver::CarveoutDriver,
+kernel::prelude::module! {
+    type: driver::CarveoutModule,
     name: "carveout",
     authors: ["The carveout authors"],
     description: "Reserved-memory carveout mapped into user space",

@@ -1,22 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! One carveout device: its validated, claimed region, its kernel mapping and its name.
+//! One carveout device: its validated, claimed region, its kernel mapping, its name, and the
+//! revocation of all of it when the device is unbound.
 
 use core::ffi::CStr;
 use kernel::{
     device::Device,
+    fs::File,
     iov::{
         IovIterDest,
         IovIterSource, //
     },
-    mm::virt::{
-        flags as vm_flags,
-        VmaNew, //
+    mm::{
+        virt::{
+            flags as vm_flags,
+            VmaNew, //
+        },
+        Mm,
+        MmWithUser, //
     },
+    new_mutex,
     page::PAGE_SIZE,
     prelude::*,
     str::CString,
-    sync::aref::ARef, //
+    sync::{
+        aref::ARef,
+        Mutex, //
+    },
 };
 
 use crate::{
@@ -27,10 +37,14 @@ use crate::{
         KernelMapping,
         LookupError,
         MapError,
+        MappingSpace,
         MemoryType,
         ReservedRegion, //
     },
-    region::IoSpan,
+    region::{
+        IoSpan,
+        Region, //
+    },
     uapi,
 };
 
@@ -39,11 +53,35 @@ const PROP_LABEL: &CStr = c"label";
 /// Device-tree property choosing the memory type.
 const PROP_MEMORY_TYPE: &CStr = c"linux,memory-type";
 
-/// A probed carveout.
-pub(crate) struct Carveout {
+/// What unbinding takes away from a carveout: its kernel mapping and its claim on the range.
+struct Live {
     // Fields drop in order: the kernel mapping goes before the claim on the range is released.
     mapping: KernelMapping,
     claimed: ClaimedRegion,
+}
+
+/// The part of a carveout that `mmap`, `read`, `write` and unbinding change.
+struct State {
+    /// `None` once the device is unbound: every later call on its files fails with `ENODEV`.
+    live: Option<Live>,
+    /// The address spaces of `mmap` calls that mapped pages but may not have linked their VMA
+    /// into the [`MappingSpace`] yet (the legacy `f_op->mmap` hook runs before the link).
+    /// [`Carveout::revoke`] waits for them before it zaps.
+    mmaps: KVec<ARef<Mm>>,
+}
+
+/// A probed carveout. Open files hold it in an [`Arc`](kernel::sync::Arc); unbinding revokes
+/// it ([`Carveout::revoke`]) while files may still be open.
+///
+/// Lock order: a process's `mmap_lock`, then `state`. [`Carveout::revoke`] takes `state` alone
+/// and then other processes' `mmap_lock`, never both.
+#[pin_data]
+pub(crate) struct Carveout {
+    region: Region,
+    memory_type: MemoryType,
+    #[pin]
+    state: Mutex<State>,
+    space: MappingSpace,
     name: CString,
     dev: ARef<Device>,
 }
@@ -58,7 +96,7 @@ impl Carveout {
     /// Reads `dev`'s device-tree node, validates and claims its region and maps it into the
     /// kernel. Every failure is logged once, here, naming the value and the rule it breaks.
     /// Nothing is written to the region.
-    pub(crate) fn probe(dev: &Device) -> Result<Self> {
+    pub(crate) fn probe(dev: &Device) -> Result<impl PinInit<Self, Error>> {
         let fwnode = dev.fwnode().ok_or_else(|| {
             dev_err!(
                 dev,
@@ -135,6 +173,16 @@ impl Carveout {
                 );
                 EINVAL
             }
+            ClaimError::NotRam => {
+                dev_err!(
+                    dev,
+                    "memory-region '{}' [{:#x}-{:#x}] is not RAM: a carveout must lie in memory the kernel knows\n",
+                    reserved.name(),
+                    spec.base,
+                    spec.base.saturating_add(spec.size).saturating_sub(1)
+                );
+                EINVAL
+            }
             ClaimError::Busy => {
                 dev_err!(
                     dev,
@@ -159,12 +207,22 @@ impl Carveout {
             )
         })?;
 
-        Ok(Self {
-            mapping,
-            claimed,
+        let space = MappingSpace::new().inspect_err(|e| {
+            dev_err!(dev, "cannot allocate the inode for user mappings: {e:?}\n")
+        })?;
+
+        let dev = ARef::from(dev);
+        Ok(try_pin_init!(Self {
+            region: *claimed.region(),
+            memory_type,
+            state <- new_mutex!(State {
+                live: Some(Live { mapping, claimed }),
+                mmaps: KVec::new(),
+            }),
+            space,
             name,
-            dev: dev.into(),
-        })
+            dev,
+        }))
     }
 
     /// The device, for messages.
@@ -179,31 +237,42 @@ impl Carveout {
 
     /// Logs what probe made.
     pub(crate) fn log_probed(&self) {
-        let region = self.claimed.region();
         dev_info!(
             self.dev,
             "/dev/{}: {:#x} bytes at {:#x}, {}\n",
             self.name(),
-            region.size(),
-            region.base(),
-            self.claimed.memory_type().name()
+            self.region.size(),
+            self.region.base(),
+            self.memory_type.name()
         );
     }
 
-    /// The `CARVEOUT_IOC_INFO` answer.
-    pub(crate) fn info(&self) -> [u8; uapi::INFO_SIZE] {
-        let region = self.claimed.region();
-        uapi::Info {
-            phys_base: region.base(),
-            // Lossless: `usize` is at most 64 bits on every architecture Linux supports.
-            size: region.size() as u64,
-            memory_type: self.claimed.memory_type().as_uapi(),
-            name: self.name.to_bytes(),
-        }
-        .to_bytes()
+    /// Runs `f` on the live parts of the carveout, with `state` locked; `ENODEV` once unbound.
+    fn with_live<R>(&self, f: impl FnOnce(&Live) -> Result<R>) -> Result<R> {
+        let state = self.state.lock();
+        f(state.live.as_ref().ok_or(ENODEV)?)
     }
 
-    /// Maps a window of the region into `vma`: shared mappings only, never executable.
+    /// Makes `file`'s mappings revocable by [`Carveout::revoke`]. Called from `open`.
+    pub(crate) fn attach(&self, file: &File) {
+        self.space.attach(file);
+    }
+
+    /// The `CARVEOUT_IOC_INFO` answer; `ENODEV` once unbound.
+    pub(crate) fn info(&self) -> Result<[u8; uapi::INFO_SIZE]> {
+        self.with_live(|_| Ok(()))?;
+        Ok(uapi::Info {
+            phys_base: self.region.base(),
+            // Lossless: `usize` is at most 64 bits on every architecture Linux supports.
+            size: self.region.size() as u64,
+            memory_type: self.memory_type.as_uapi(),
+            name: self.name.to_bytes(),
+        }
+        .to_bytes())
+    }
+
+    /// Maps a window of the region into `vma`: shared mappings only, never executable, and
+    /// `ENODEV` once unbound.
     pub(crate) fn map_user(&self, vma: &VmaNew) -> Result {
         if vma.flags() & vm_flags::MAYSHARE == 0 {
             dev_dbg!(
@@ -217,7 +286,25 @@ impl Carveout {
             return Err(EPERM);
         }
         vma.try_clear_mayexec()?;
-        self.claimed.map_user(vma).map_err(|err| match err {
+
+        let mut state = self.state.lock();
+        let State { live, mmaps } = &mut *state;
+        let live = live.as_ref().ok_or(ENODEV)?;
+        // Record this address space before mapping anything, so that `revoke` waits for this
+        // `mmap` to link its VMA. Forget the ones whose `mmap` has surely finished: this one
+        // (the caller holds its `mmap_lock`, so its earlier `mmap` is done) and those without
+        // users. Entries thus stay few: about one per process that maps this device.
+        let mm: &Mm = vma.mm();
+        mmaps.retain(|seen| {
+            !core::ptr::eq(seen.as_raw(), mm.as_raw())
+                && seen
+                    .mmget_not_zero()
+                    .map(MmWithUser::into_mmput_async)
+                    .is_some()
+        });
+        mmaps.push(ARef::from(mm), GFP_KERNEL)?;
+
+        live.claimed.map_user(vma).map_err(|err| match err {
             MapError::Window(why) => {
                 dev_dbg!(
                     self.dev,
@@ -233,15 +320,35 @@ impl Carveout {
         })
     }
 
+    /// Revokes the carveout when its device is unbound: later calls on its open files fail with
+    /// `ENODEV`, every user mapping is zapped (touching it raises `SIGBUS`), then the kernel
+    /// mapping and the claim on the range go, so that a rebind can claim the range again.
+    /// The region's contents are left as they are.
+    pub(crate) fn revoke(&self) {
+        let (live, mmaps) = {
+            let mut state = self.state.lock();
+            (
+                state.live.take(),
+                core::mem::replace(&mut state.mmaps, KVec::new()),
+            )
+        };
+        // An `mmap` that mapped pages before `live` was taken may not have linked its VMA yet;
+        // it holds its process's `mmap_lock` until it has. Wait for each, then zap.
+        for mm in &mmaps {
+            if let Some(mm) = mm.mmget_not_zero() {
+                drop(mm.mmap_read_lock());
+            }
+        }
+        drop(mmaps);
+        self.space.revoke();
+        drop(live);
+        dev_dbg!(self.dev, "/dev/{}: revoked\n", self.name());
+    }
+
     /// Copies from the region at `*pos` into `dest` through the kernel mapping and advances
     /// `*pos`. Returns 0 at or past the end of the region.
     pub(crate) fn read(&self, pos: &mut i64, dest: &mut IovIterDest<'_>) -> Result<usize> {
-        let (offset, len) = match self
-            .claimed
-            .region()
-            .io_span(*pos, dest.len())
-            .ok_or(EINVAL)?
-        {
+        let (offset, len) = match self.region.io_span(*pos, dest.len()).ok_or(EINVAL)? {
             IoSpan::End => return Ok(0),
             IoSpan::At { offset, len } => (offset, len),
         };
@@ -249,7 +356,11 @@ impl Carveout {
         let mut done = 0;
         while done < len {
             let chunk = &mut bounce[..(len - done).min(PAGE_SIZE)];
-            self.mapping.read(offset + done, chunk)?;
+            // The lock is not held across the copy to user space, which may fault and take
+            // `mmap_lock` (see the lock order on `Carveout`).
+            if let Err(e) = self.with_live(|live| live.mapping.read(offset + done, chunk)) {
+                return Self::partial(pos, done, e);
+            }
             let copied = dest.copy_to_iter(chunk);
             done += copied;
             if copied < chunk.len() {
@@ -265,12 +376,7 @@ impl Carveout {
         if src.is_empty() {
             return Ok(0);
         }
-        let (offset, len) = match self
-            .claimed
-            .region()
-            .io_span(*pos, src.len())
-            .ok_or(EINVAL)?
-        {
+        let (offset, len) = match self.region.io_span(*pos, src.len()).ok_or(EINVAL)? {
             IoSpan::End => return Err(ENOSPC),
             IoSpan::At { offset, len } => (offset, len),
         };
@@ -279,13 +385,24 @@ impl Carveout {
         while done < len {
             let want = (len - done).min(PAGE_SIZE);
             let copied = src.copy_from_iter(&mut bounce[..want]);
-            self.mapping.write(offset + done, &bounce[..copied])?;
+            let chunk = &bounce[..copied];
+            if let Err(e) = self.with_live(|live| live.mapping.write(offset + done, chunk)) {
+                return Self::partial(pos, done, e);
+            }
             done += copied;
             if copied < want {
                 break;
             }
         }
         Self::advance(pos, done, len)
+    }
+
+    /// Ends a copy that failed with `err` after `done` bytes: a short count if any were copied.
+    fn partial(pos: &mut i64, done: usize, err: Error) -> Result<usize> {
+        if done == 0 {
+            return Err(err);
+        }
+        Self::advance(pos, done, done)
     }
 
     /// Moves the file position past `done` bytes of `len` asked; nothing copied is a fault.

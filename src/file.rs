@@ -46,6 +46,7 @@ impl MiscDevice for CarveoutFile {
         // `driver.rs`), so `misc` is inside a `CarveoutMisc`.
         let carveout = unsafe { CarveoutMisc::data_of(misc) }.clone();
         phys::disable_lseek(file);
+        carveout.attach(file);
         Ok(carveout)
     }
 
@@ -72,7 +73,7 @@ impl MiscDevice for CarveoutFile {
         match cmd {
             uapi::CARVEOUT_IOC_INFO => {
                 let mut writer = UserSlice::new(UserPtr::from_addr(arg), uapi::INFO_SIZE).writer();
-                writer.write_slice(&carveout.info())?;
+                writer.write_slice(&carveout.info()?)?;
                 Ok(0)
             }
             _ => {

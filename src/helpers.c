@@ -9,8 +9,10 @@
 #include <linux/fs.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/mount.h>
 #include <linux/of.h>
 #include <linux/of_reserved_mem.h>
+#include <linux/pseudo_fs.h>
 #include <linux/string.h>
 
 #include "helpers.h"
@@ -91,4 +93,82 @@ void carveout_memcpy_toio(void __iomem *dst, const void *src, size_t len)
 void carveout_file_disable_lseek(void *file)
 {
 	((struct file *)file)->f_mode &= ~FMODE_LSEEK;
+}
+
+/*
+ * True when every page of [@base, @base + @size) has a struct page, that is, lies in
+ * RAM the kernel knows about (a no-map carveout still does). Device registers and
+ * holes in the physical address space do not.
+ */
+bool carveout_range_is_ram(u64 base, u64 size)
+{
+	unsigned long first = PHYS_PFN(base);
+	unsigned long last = PHYS_PFN(base + size - 1);
+	unsigned long pfn;
+
+	for (pfn = first; pfn <= last; pfn++)
+		if (!pfn_valid(pfn))
+			return false;
+	return true;
+}
+
+/*
+ * Revocable user mappings, as DRM does it: every open file of a carveout gets its
+ * f_mapping pointed at one inode of a private pseudo filesystem, so every VMA of the
+ * carveout sits in that inode's i_mmap tree and unmap_mapping_range() on it zaps them
+ * all. A later access to a zapped VMA has no ->fault and gets SIGBUS.
+ */
+#define CARVEOUT_FS_MAGIC 0x63617276 /* "carv" */
+
+static int carveout_fs_cnt;
+static struct vfsmount *carveout_fs_mnt;
+
+static int carveout_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, CARVEOUT_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+/*
+ * No .owner: a mount would pin this module and forbid rmmod while any device is
+ * bound. The mount lives only while a carveout lives, and a carveout outlives its
+ * device only while a file of it is open, which pins the module through the misc
+ * fops' owner; so the module cannot go while the mount exists.
+ */
+static struct file_system_type carveout_fs_type = {
+	.name = "carveout",
+	.init_fs_context = carveout_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+int carveout_inode_new(struct inode **out)
+{
+	struct inode *inode;
+	int ret;
+
+	ret = simple_pin_fs(&carveout_fs_type, &carveout_fs_mnt, &carveout_fs_cnt);
+	if (ret < 0)
+		return ret;
+	inode = alloc_anon_inode(carveout_fs_mnt->mnt_sb);
+	if (IS_ERR(inode)) {
+		simple_release_fs(&carveout_fs_mnt, &carveout_fs_cnt);
+		return PTR_ERR(inode);
+	}
+	*out = inode;
+	return 0;
+}
+
+void carveout_inode_free(struct inode *inode)
+{
+	iput(inode);
+	simple_release_fs(&carveout_fs_mnt, &carveout_fs_cnt);
+}
+
+void carveout_file_set_mapping(struct file *file, struct inode *inode)
+{
+	file->f_mapping = inode->i_mapping;
+}
+
+void carveout_inode_unmap_all(struct inode *inode)
+{
+	unmap_mapping_range(inode->i_mapping, 0, 0, 1);
 }

@@ -7,6 +7,7 @@
 #include <linux/pgtable.h>
 
 struct file;
+struct inode;
 
 /* Must match `RawReservedRegion` in src/phys.rs. */
 struct carveout_rmem {
@@ -22,5 +23,10 @@ pgprot_t carveout_pgprot(pgprot_t prot, unsigned int type);
 void carveout_memcpy_fromio(void *dst, const void __iomem *src, size_t len);
 void carveout_memcpy_toio(void __iomem *dst, const void *src, size_t len);
 void carveout_file_disable_lseek(void *file);
+bool carveout_range_is_ram(u64 base, u64 size);
+int carveout_inode_new(struct inode **out);
+void carveout_inode_free(struct inode *inode);
+void carveout_file_set_mapping(struct file *file, struct inode *inode);
+void carveout_inode_unmap_all(struct inode *inode);
 
 #endif

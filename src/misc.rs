@@ -51,6 +51,11 @@ impl<T: MiscDevice, D: MiscName + Send + Sync> MiscWithData<T, D> {
         })
     }
 
+    /// The device's data.
+    pub(crate) fn data(&self) -> &Arc<D> {
+        &self.data
+    }
+
     /// The data of the device `reg` belongs to.
     ///
     /// # Safety

@@ -8,6 +8,8 @@
 //! - [`KernelMapping`]: the region mapped into the kernel with that memory type.
 //! - [`ClaimedRegion::map_user`]: a window of the region mapped into a user VMA with
 //!   `remap_pfn_range`, with the same memory type.
+//! - [`MappingSpace`]: the address space every open file of a carveout maps through, so that all
+//!   user mappings of it can be revoked at once.
 //!
 //! Every use of `kernel::bindings` and of the C helpers in `helpers.c` (`helpers.h`) is in this file, so the
 //! driver logic is safe Rust.
@@ -99,6 +101,11 @@ extern "C" {
     fn carveout_memcpy_fromio(dst: *mut c_void, src: *const c_void, len: usize);
     fn carveout_memcpy_toio(dst: *mut c_void, src: *const c_void, len: usize);
     fn carveout_file_disable_lseek(file: *mut c_void);
+    fn carveout_range_is_ram(base: u64, size: u64) -> bool;
+    fn carveout_inode_new(out: *mut *mut c_void) -> c_int;
+    fn carveout_inode_free(inode: *mut c_void);
+    fn carveout_file_set_mapping(file: *mut c_void, inode: *mut c_void);
+    fn carveout_inode_unmap_all(inode: *mut c_void);
 }
 
 /// Why [`ReservedRegion::lookup`] found no region.
@@ -185,6 +192,8 @@ impl ReservedRegion {
 pub(crate) enum ClaimError {
     /// The region breaks a rule.
     Invalid(RegionError),
+    /// Part of the range is not RAM: device registers or a hole in the physical address space.
+    NotRam,
     /// Part of the range is already claimed (by another carveout device, say).
     Busy,
     /// Out of memory for the claim's name.
@@ -198,8 +207,8 @@ const PHYS_MAX: u64 = bindings::phys_addr_t::MAX as u64;
 ///
 /// # Invariants
 ///
-/// - `region` lies inside a `no-map`, non-`reusable` region of `/reserved-memory`: it is no
-///   memory the kernel or its page allocator uses.
+/// - `region` lies inside a `no-map`, non-`reusable` region of `/reserved-memory`, in RAM: it is
+///   no memory the kernel or its page allocator uses, and no device's registers.
 /// - `[region.base(), region.base() + region.size())` is claimed by `__request_region` on
 ///   `iomem_resource` with the name `_name`, and released in [`Drop`].
 pub(crate) struct ClaimedRegion {
@@ -217,6 +226,11 @@ impl ClaimedRegion {
     ) -> Result<Self, ClaimError> {
         let region = Region::new(reserved.spec(), bindings::PAGE_SHIFT, PHYS_MAX)
             .map_err(ClaimError::Invalid)?;
+        // SAFETY: `carveout_range_is_ram` only reads the kernel's memory map; `Region::new` checked
+        // that the range is non-empty and does not overflow.
+        if !unsafe { carveout_range_is_ram(region.base(), region.size() as u64) } {
+            return Err(ClaimError::NotRam);
+        }
         let name = CString::try_from_fmt(fmt!("{}", name.to_str().unwrap_or("carveout")))
             .map_err(|_| ClaimError::NoMemory)?;
         // `base` fits in `phys_addr_t` and `size` in `usize` (invariants of `Region`), so the
@@ -238,8 +252,8 @@ impl ClaimedRegion {
         if res.is_null() {
             return Err(ClaimError::Busy);
         }
-        // INVARIANT: `reserved` came from the kernel's reserved-memory table and `Region::new`
-        // checked `no-map` and not `reusable`; the range was claimed just above.
+        // INVARIANT: `reserved` came from the kernel's reserved-memory table, `Region::new`
+        // checked `no-map` and not `reusable`, the range is RAM; it was claimed just above.
         Ok(Self {
             region,
             memory_type,
@@ -250,11 +264,6 @@ impl ClaimedRegion {
     /// The validated region.
     pub(crate) fn region(&self) -> &Region {
         &self.region
-    }
-
-    /// The memory type of every mapping of this region.
-    pub(crate) fn memory_type(&self) -> MemoryType {
-        self.memory_type
     }
 
     /// Maps the whole region into the kernel with the region's memory type.
@@ -413,4 +422,59 @@ pub(crate) fn disable_lseek(file: &File) {
     // SAFETY: `file` is a live file being opened: its `f_mode` is set up by this open and not yet
     // used by any other thread (as `nonseekable_open()` relies on).
     unsafe { carveout_file_disable_lseek(file.as_ptr().cast()) };
+}
+
+/// The address space every open file of one carveout maps through: an inode of the driver's
+/// pseudo filesystem, as DRM and VFIO use, so that [`MappingSpace::revoke`] can zap every user
+/// mapping of the carveout, in every process, at once. After that, touching a revoked mapping
+/// raises `SIGBUS`: the VMA has no `fault` handler to bring the pages back.
+///
+/// # Invariants
+///
+/// `inode` is a `struct inode` that came from `carveout_inode_new` and is freed only in
+/// [`Drop`].
+pub(crate) struct MappingSpace {
+    inode: NonNull<c_void>,
+}
+
+// SAFETY: The inode is reference-counted kernel memory; `attach` and `revoke` take the kernel's
+// own locks, so they may run on any thread.
+unsafe impl Send for MappingSpace {}
+// SAFETY: As above, concurrent `attach` and `revoke` calls are serialised by the kernel.
+unsafe impl Sync for MappingSpace {}
+
+impl MappingSpace {
+    /// Allocates the inode.
+    pub(crate) fn new() -> Result<Self> {
+        let mut inode = core::ptr::null_mut();
+        // SAFETY: `inode` is a valid place for the result.
+        to_result(unsafe { carveout_inode_new(&mut inode) })?;
+        // INVARIANT: `carveout_inode_new` succeeded, so `inode` is its inode.
+        Ok(Self {
+            inode: NonNull::new(inode).ok_or(ENOMEM)?,
+        })
+    }
+
+    /// Makes `file`'s mappings part of this space. Call it from `open`, before `file` can be
+    /// mapped. The owner of `self` must outlive `file`, as the private data of `file` does.
+    pub(crate) fn attach(&self, file: &File) {
+        // SAFETY: `file` is being opened, so no other thread uses its `f_mapping` yet (DRM's
+        // `drm_open` does the same); `self.inode` is live (type invariant).
+        unsafe { carveout_file_set_mapping(file.as_ptr().cast(), self.inode.as_ptr()) };
+    }
+
+    /// Removes every page of every user mapping of the files attached to this space.
+    pub(crate) fn revoke(&self) {
+        // SAFETY: `self.inode` is live (type invariant); `unmap_mapping_range` takes the locks
+        // it needs and may sleep, which callers of this safe method in process context allow.
+        unsafe { carveout_inode_unmap_all(self.inode.as_ptr()) };
+    }
+}
+
+impl Drop for MappingSpace {
+    fn drop(&mut self) {
+        // SAFETY: The inode came from `carveout_inode_new` (type invariant) and is freed once.
+        // No file can still point at it: files keep their carveout, and with it `self`, alive.
+        unsafe { carveout_inode_free(self.inode.as_ptr()) };
+    }
 }
