@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Boots the board: ci/boot.sh [--test LOG] [DTB]. Without --test: an interactive console
-# (Ctrl-a x quits). With --test: runs ci/board/board-test.sh, powers off, keeps the serial log in LOG.
+# (Ctrl-a x quits). With --test: runs ci/board/board-test.sh (mode $BOARD_TEST: full, or matrix),
+# powers off, keeps the serial log in LOG. $BOARD_CYCLES sets its unbind/bind and load/unload
+# cycles (100). $BOARD_MEM replaces the board's RAM size (-m).
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -16,11 +18,17 @@ for f in "$kernel" "$dtb" "$BOARD/initramfs.cpio"; do
 	[ -f "$f" ] || die "$f is missing: run 'make board'"
 done
 
-args=("${QEMU_BOARD_ARGS[@]}" -kernel "$kernel" -dtb "$dtb" -initrd "$BOARD/initramfs.cpio" -no-reboot)
+board_args=("${QEMU_BOARD_ARGS[@]}")
+if [ -n "${BOARD_MEM:-}" ]; then
+	for i in "${!board_args[@]}"; do
+		[ "${board_args[$i]}" = -m ] && board_args[i + 1]=$BOARD_MEM
+	done
+fi
+args=("${board_args[@]}" -kernel "$kernel" -dtb "$dtb" -initrd "$BOARD/initramfs.cpio" -no-reboot)
 if [ -z "$test_log" ]; then
 	exec qemu-system-arm "${args[@]}" -nographic -append "console=ttyAMA0 panic=-1"
 fi
 # A hung guest must not hang CI: the board test takes seconds, allow minutes.
 timeout "${BOOT_TIMEOUT:-300}" qemu-system-arm "${args[@]}" -display none -monitor none \
-	-serial "file:$test_log" -append "console=ttyAMA0 panic=-1 carveout_test=1" </dev/null ||
+	-serial "file:$test_log" -append "console=ttyAMA0 panic=-1 carveout_test=${BOARD_TEST:-full} carveout_cycles=${BOARD_CYCLES:-100}" </dev/null ||
 	die "QEMU failed or timed out after ${BOOT_TIMEOUT:-300} s (serial log: $test_log)"

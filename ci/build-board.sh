@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds what the board boots, in $OUT/board: device trees (QEMU's own tree plus dts/*.dts) and
+# Builds what the board boots, in $OUT/board: device trees (QEMU's own tree, dts/*.dts and the
+# malformed dts/bad/*.dts) and
 # the initramfs (busybox, the module, the userspace program, the test runner).
 set -euo pipefail
 # shellcheck source=ci/lib.sh
@@ -22,8 +23,12 @@ if [ ! -f "$base" ] || [ "$(cat "$base.stamp" 2>/dev/null)" != "$want" ]; then
 	dtc -q -I dtb -O dts -o "$base" "$BOARD/qemu-virt-base.dtb"
 	echo "$want" >"$base.stamp"
 fi
-for dts in "$ROOT"/dts/*.dts; do
-	dtb=$BOARD/$(basename "${dts%.dts}").dtb
+# The board's trees, and the malformed ones of the probe-error matrix in $BOARD/bad.
+mkdir -p "$BOARD/bad"
+for dts in "$ROOT"/dts/*.dts "$ROOT"/dts/bad/*.dts; do
+	dir=$BOARD
+	[ "$(basename "$(dirname "$dts")")" = bad ] && dir=$BOARD/bad
+	dtb=$dir/$(basename "${dts%.dts}").dtb
 	# QEMU's own nodes trip dtc's style checks; ours must not (see ci/lint.sh).
 	dtc -q -I dts -O dtb -i "$BOARD" -o "$dtb" "$dts" || die "dtc failed on $dts"
 done

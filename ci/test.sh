@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # `make test`: host unit tests, then build everything that is stale, boot the board in QEMU,
-# load the module, self-test every device, unload, and check the serial log. The log is kept in
-# $OUT/logs/serial.log. Prints one line per check and closes with "N passed, N failed".
+# load the module, self-test every device, run the lifecycle and stress tests, and check the
+# serial log (kept in $OUT/logs/serial.log); then boot every malformed board of dts/bad/
+# (ci/dt-matrix.sh). Prints one line per check and closes with "N passed, N failed".
+#
+# QUICK=1 is the edit loop: 10 unbind/bind and load/unload cycles instead of 100, and no
+# malformed-board matrix.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -36,15 +40,20 @@ fi
 
 "$ROOT/ci/setup.sh"
 "$ROOT/ci/build-kernel.sh"
-# The module must build clean with clippy.
+# The module must build clean with clippy. A build that compiled nothing says nothing: judge
+# the output of the last build that compiled the module, kept in module-build-last.txt.
 if make -C "$ROOT" --no-print-directory modules CLIPPY=1 >"$logs/module-build.txt" 2>&1; then
-	if grep -E '(^| )(warning|error)(\[|:)' "$logs/module-build.txt"; then
-		fail "module builds without warnings (see $logs/module-build.txt)"
+	if grep -qE '^ +(CLIPPY|RUSTC|CC) \[M\]' "$logs/module-build.txt"; then
+		cp "$logs/module-build.txt" "$logs/module-build-last.txt"
+	fi
+	if grep -E '(^| )(warning|error)(\[|:)' "$logs/module-build-last.txt"; then
+		fail "module builds without warnings (see $logs/module-build-last.txt)"
 	else
 		pass "module builds without warnings (CLIPPY=1)"
 	fi
 else
 	cat "$logs/module-build.txt"
+	rm -f "$logs/module-build-last.txt"
 	fail "module build"
 	finish
 fi
@@ -54,7 +63,9 @@ fi
 serial=$logs/serial.log
 rm -f "$serial"
 boot_start=$SECONDS
-if "$ROOT/ci/boot.sh" --test "$serial"; then
+cycles=100
+[ "${QUICK:-0}" = 0 ] || cycles=10
+if BOARD_CYCLES=$cycles "$ROOT/ci/boot.sh" --test "$serial"; then
 	pass "board booted and powered off ($((SECONDS - boot_start)) s)"
 else
 	fail "board boot (serial log: $serial)"
@@ -74,10 +85,12 @@ if grep -q '^BOARD-TEST-DONE' "$serial"; then
 else
 	fail "board test did not finish (see $serial)"
 fi
-if grep -qE '^[0-9]+ passed, 0 failed$' "$serial"; then
-	pass "selftest summary: $(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$serial")"
+# The summaries of the on-board programs: the self-test, three revoke tests and the stress.
+summaries=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$serial" || true)
+if [ "$(grep -c . <<<"$summaries")" -ge 5 ] && ! grep -qv ' 0 failed$' <<<"$summaries"; then
+	pass "on-board summaries: $(tr '\n' ';' <<<"$summaries")"
 else
-	fail "selftest summary missing or failing"
+	fail "on-board summaries missing or failing: $(tr '\n' ';' <<<"$summaries")"
 fi
 for dev in carveout-fb carveout-dsp carveout-mbox; do
 	if grep -qE "carveout carveout-[a-z]+: /dev/$dev: " "$serial"; then
@@ -86,11 +99,25 @@ for dev in carveout-fb carveout-dsp carveout-mbox; do
 		fail "no probe of /dev/$dev in the serial log"
 	fi
 done
-splats=$(grep -E 'WARNING:|BUG:|Oops|Kernel panic|Unable to handle|kmemleak: [0-9]+ new suspected' "$serial" || true)
+splats=$(grep -E 'WARNING:|BUG:|Oops|Kernel panic|Unable to handle|Call trace:|kmemleak: [0-9]+ new suspected' "$serial" || true)
 if [ -z "$splats" ]; then
-	pass "no WARNING/BUG/Oops/panic in the serial log"
+	pass "no WARNING/BUG/Oops/panic/stack dump/kmemleak report in the serial log"
 else
 	fail "kernel splat in the serial log: $splats"
+fi
+
+if [ "${QUICK:-0}" = 0 ]; then
+	matrix_start=$SECONDS
+	matrix=$("$ROOT/ci/dt-matrix.sh" | tee "$logs/dt-matrix.txt") || true
+	grep -E '^(PASS|FAIL) ' <<<"$matrix" || true
+	passed=$((passed + $(grep -c '^PASS ' <<<"$matrix" || true)))
+	failed=$((failed + $(grep -c '^FAIL ' <<<"$matrix" || true)))
+	boards=$(find "$ROOT/dts/bad" -name '*.dts' | wc -l)
+	if grep -qE '^dt-matrix: [0-9]+ passed, 0 failed$' <<<"$matrix" && [ "$boards" -ge 12 ]; then
+		pass "malformed-board matrix: $boards boards ($((SECONDS - matrix_start)) s)"
+	else
+		fail "malformed-board matrix: $(tail -n1 <<<"$matrix") (logs: $logs/dt-matrix/)"
+	fi
 fi
 log "serial log: $serial; total time $((SECONDS - start)) s"
 finish

@@ -44,8 +44,12 @@ impl NameClaim {
 
 impl Drop for NameClaim {
     fn drop(&mut self) {
-        NAMES
-            .lock()
-            .retain(|taken| taken.to_bytes() != self.name.to_bytes());
+        let mut names = NAMES.lock();
+        names.retain(|taken| taken.to_bytes() != self.name.to_bytes());
+        // Statics are never dropped: free the table's buffer with its last name, or every
+        // module unload would leak it.
+        if names.is_empty() {
+            *names = KVec::new();
+        }
     }
 }

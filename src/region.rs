@@ -94,11 +94,11 @@ impl Region {
         phys_max: u64,
     ) -> Result<Self, RegionError> {
         let page_mask = (1u64 << page_shift) - 1;
-        if !spec.no_map {
-            return Err(RegionError::NotNoMap);
-        }
         if spec.reusable {
             return Err(RegionError::Reusable);
+        }
+        if !spec.no_map {
+            return Err(RegionError::NotNoMap);
         }
         if spec.size == 0 {
             return Err(RegionError::ZeroSize);
@@ -209,6 +209,15 @@ mod tests {
             (
                 RegionSpec {
                     reusable: true,
+                    ..spec(0x4800_0000, PAGE)
+                },
+                RegionError::Reusable,
+            ),
+            // CMA is the more specific problem: reported even without `no-map`.
+            (
+                RegionSpec {
+                    reusable: true,
+                    no_map: false,
                     ..spec(0x4800_0000, PAGE)
                 },
                 RegionError::Reusable,

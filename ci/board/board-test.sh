@@ -1,6 +1,12 @@
 #!/bin/sh
-# Runs on the board (busybox sh): load, self-test every device, check contents survive probe,
-# unload and reload, unload. One PASS/FAIL line per check, then a summary.
+# Runs on the board (busybox sh). One PASS/FAIL line per check, then a summary.
+#   board-test.sh full    load, self-test, lifecycle (unload refused, unbind revokes, 100 bind
+#                         and 100 load cycles, contents survive), stress, kmemleak
+#   board-test.sh matrix  load and self-test whatever probed (a board with a malformed node)
+mode=${1:-full}
+# From the kernel command line (carveout_cycles=N), through init's environment.
+cycles=${carveout_cycles:-100}
+case $cycles in '' | *[!0-9]*) cycles=100 ;; esac
 passed=0
 failed=0
 check() { # check NAME COMMAND...
@@ -14,6 +20,36 @@ check() { # check NAME COMMAND...
 		echo "FAIL board: $name"
 	fi
 }
+finish() {
+	echo "board: $passed passed, $failed failed"
+	exit 0
+}
+
+driver=/sys/bus/platform/drivers/carveout
+kmemleak=/sys/kernel/debug/kmemleak
+# A word list: expanded unquoted on purpose (SC2086).
+devices="carveout-fb carveout-dsp carveout-mbox"
+# Platform device (DT node) name of each device file.
+node_of() {
+	case $1 in
+	carveout-mbox) echo carveout-mailbox ;;
+	*) echo "$1" ;;
+	esac
+}
+bound_count() { find $driver/ -mindepth 1 -maxdepth 1 -type l -name '*-*' | wc -l; }
+
+# Forget what boot itself allocated, so that a scan at the end reports only what we leak.
+[ -w $kmemleak ] && echo clear >$kmemleak
+
+if [ "$mode" = matrix ]; then
+	check "insmod carveout.ko" insmod /lib/modules/carveout.ko
+	check "the well-formed nodes bound (got $(bound_count))" [ "$(bound_count)" -eq 3 ]
+	# shellcheck disable=SC2086
+	carveout selftest $devices
+	check "selftest of the well-formed devices (exit $?)" [ $? -eq 0 ]
+	check "rmmod carveout" rmmod carveout
+	finish
+fi
 
 nodes=$(grep -l '^linux,carveout' /proc/device-tree/*/compatible 2>/dev/null | wc -l)
 fb_base=0x58000000
@@ -22,22 +58,84 @@ marker_before=0x5aa5c33c
 # Whatever a bootloader left in a carveout must survive probe: write it through /dev/mem first.
 check "write a bootloader marker through /dev/mem" devmem $fb_base 32 $marker_before
 check "insmod carveout.ko" insmod /lib/modules/carveout.ko
-bound=$(find /sys/bus/platform/drivers/carveout/ -mindepth 1 -maxdepth 1 -type l -name '*-*' | wc -l)
-all_bound=no
-[ "$nodes" -ge 2 ] && [ "$bound" -eq "$nodes" ] && all_bound=yes
-check "all $nodes carveout nodes bound (got $bound)" [ "$all_bound" = yes ]
+bound=$(bound_count)
+check "all $nodes carveout nodes bound (got $bound)" [ "$nodes" -ge 2 -a "$bound" -eq "$nodes" ]
 check "bootloader marker survived probe" sh -c "carveout read carveout-fb 0 4 | grep -q '^00000000  3c c3 a5 5a '"
+for dev in $devices; do
+	mode=$(stat -c '%a %u:%g' "/dev/$dev")
+	check "/dev/$dev is root-only (mode, uid:gid: $mode)" [ "$mode" = "600 0:0" ]
+done
 
-carveout list
 carveout selftest
 check "selftest of every device (exit $?)" [ $? -eq 0 ]
+
+# Unloading is refused while a process holds a device open, or only mapped.
+for how in open map; do
+	carveout hold carveout-dsp $how >/tmp/hold &
+	holder=$!
+	i=0
+	while ! grep -q holding /tmp/hold && kill -0 $holder 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	check "a process holds /dev/carveout-dsp $how" grep -q holding /tmp/hold
+	rmmod carveout 2>/dev/null
+	refused=$?
+	check "rmmod refused while a process holds a device $how (rmmod exit $refused)" [ $refused -ne 0 -a -d /sys/module/carveout -a -e /dev/carveout-dsp ]
+	kill $holder
+	wait $holder
+done
+
+# Unbinding revokes every mapping (SIGBUS), then a rebind sees the same contents.
+for dev in $devices; do
+	carveout revoke "$dev" "$(node_of "$dev")"
+	check "revoke test of $dev (exit $?)" [ $? -eq 0 ]
+done
+
+sums() { for dev in $devices; do carveout checksum "$dev" || echo "no-$dev"; done | tr '\n' ' '; }
+before=$(sums)
+echo "contents before the cycles: $before"
+
+ok=0
+i=0
+while [ $i -lt "$cycles" ]; do
+	i=$((i + 1))
+	echo carveout-dsp >$driver/unbind && echo carveout-dsp >$driver/bind && [ -e /dev/carveout-dsp ] && ok=$((ok + 1))
+done
+check "$ok of $cycles unbind/bind cycles of carveout-dsp" [ $ok -eq "$cycles" ]
+check "contents survived $cycles unbind/bind cycles" [ "$(sums)" = "$before" ]
+
+ok=0
+i=0
+while [ $i -lt "$cycles" ]; do
+	i=$((i + 1))
+	rmmod carveout && insmod /lib/modules/carveout.ko && [ "$(bound_count)" -eq 3 ] && ok=$((ok + 1))
+done
+check "$ok of $cycles unload/load cycles" [ $ok -eq "$cycles" ]
+check "contents survived $cycles unload/load cycles" [ "$(sums)" = "$before" ]
+
+# shellcheck disable=SC2086
+carveout stress 5 $devices
+check "stress (exit $?)" [ $? -eq 0 ]
+check "contents survived the stress" [ "$(sums)" = "$before" ]
 
 check "write a marker before unload" carveout write carveout-dsp 0x100 survives-reload
 check "rmmod carveout" rmmod carveout
 check "device files gone after rmmod" [ ! -e /dev/carveout-fb ]
 check "insmod again" insmod /lib/modules/carveout.ko
 check "marker survived unload and reload" sh -c "carveout read carveout-dsp 0x100 15 | grep -q '|survives-reload|'"
-check "bootloader marker survived selftest, unload and reload" sh -c "carveout read carveout-fb 0 4 | grep -q '^00000000  3c c3 a5 5a '"
+check "bootloader marker survived everything" sh -c "carveout read carveout-fb 0 4 | grep -q '^00000000  3c c3 a5 5a '"
 check "rmmod carveout at the end" rmmod carveout
 
-echo "board: $passed passed, $failed failed"
+# kmemleak reports objects unreferenced for 5 s or more: wait, then scan.
+if [ -w $kmemleak ]; then
+	sleep 6
+	echo scan >$kmemleak
+	echo scan >$kmemleak
+	leaks=$(grep -c '^unreferenced object' $kmemleak)
+	[ "$leaks" -eq 0 ] || cat $kmemleak
+	check "kmemleak: $leaks unreferenced objects after the cycles" [ "$leaks" -eq 0 ]
+else
+	check "kmemleak is available ($kmemleak)" false
+fi
+finish

@@ -148,6 +148,32 @@ impl Mapping {
         unsafe { self.addr.cast::<u32>().add(word).write_volatile(value) }
     }
 
+    /// munmap `len` bytes at byte `offset` of the mapping; touching them afterwards raises
+    /// SIGSEGV. The rest stays mapped; drop still unmaps the whole range.
+    pub fn unmap_part(&self, offset: usize, len: usize) -> io::Result<()> {
+        assert!(offset + len <= self.len, "range outside the mapping");
+        // SAFETY: The range is inside our mapping; it is accessed afterwards only by tests that
+        // expect the resulting signal.
+        unsafe { sys::unmap(self.addr.add(offset), len) }
+    }
+
+    /// mremap to `new_len`, allowed to move; on failure the mapping is unchanged.
+    pub fn remap(self, new_len: usize) -> Result<Mapping, (Mapping, io::Error)> {
+        // SAFETY: On success `self` is forgotten below, so the old range is never used again.
+        match unsafe { sys::remap(self.addr, self.len, new_len) } {
+            Ok(addr) => {
+                std::mem::forget(self);
+                Ok(Mapping { addr, len: new_len })
+            }
+            Err(e) => Err((self, e)),
+        }
+    }
+
+    /// madvise the whole mapping.
+    pub fn advise(&self, advice: i32) -> io::Result<()> {
+        sys::advise(self.addr, self.len, advice)
+    }
+
     /// mprotect the whole mapping.
     pub fn protect(&self, prot: i32) -> io::Result<()> {
         sys::protect(self.addr, self.len, prot)

@@ -2,8 +2,11 @@
 //!
 //! Exit codes: 0 success, 1 a self-test case failed, 2 bad usage, 3 an operation failed.
 
+mod contract;
 mod device;
+mod lifecycle;
 mod selftest;
+mod stress;
 mod sys;
 mod uapi;
 
@@ -21,11 +24,16 @@ usage: carveout <command> [args]
   write    DEV OFFSET TEXT       write TEXT's bytes at OFFSET (pwrite)
   fill     DEV BYTE [OFFSET LEN] fill through an mmap of the region (OFFSET, LEN multiples of 4)
   selftest [DEV...]              run the self-test on DEV (default: every device in `list`)
+  checksum DEV                   64-bit FNV-1a hash of the region's contents
+  hold     DEV open|map          keep DEV open (or only mapped) until killed
+  revoke   DEV NODE              unbind platform device NODE while DEV is mapped, check the
+                                 mappings die with SIGBUS, rebind, check the contents
+  stress   SECONDS DEV...        processes and threads writing and verifying windows at once
 
 DEV is a path or a name under /dev. Numbers may be decimal or 0x-prefixed hex.
 The self-test saves the region's contents first and restores them at the end.";
 
-enum Failure {
+pub enum Failure {
     Usage(String),
     Op(OpError),
     Tests,
@@ -172,10 +180,30 @@ fn run(args: &[String]) -> Result<(), Failure> {
             for dev in &devices {
                 selftest::run(dev, &mut report);
             }
-            println!("{} passed, {} failed", report.passed, report.failed);
-            if report.failed > 0 {
-                return Err(Failure::Tests);
+            report.finish()?;
+        }
+        ("checksum", 1) => println!("{:016x}", lifecycle::checksum(&dev_arg()?)?),
+        ("hold", 2) => {
+            let how = rest[1].as_str();
+            if how != "open" && how != "map" {
+                return Err(Failure::Usage(format!("hold: '{how}' is not open or map")));
             }
+            lifecycle::hold(&dev_arg()?, how)?;
+        }
+        ("revoke", 2) => {
+            let mut report = selftest::Report::default();
+            lifecycle::revoke(&dev_arg()?, &rest[1], &mut report)?;
+            report.finish()?;
+        }
+        ("stress", 2..) => {
+            let seconds = number(&rest[0], "SECONDS")? as u64;
+            let devices = rest[1..]
+                .iter()
+                .map(|d| Device::open(&dev_path(d)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut report = selftest::Report::default();
+            stress::run(&devices, seconds, &mut report)?;
+            report.finish()?;
         }
         _ => {
             return Err(Failure::Usage(format!(

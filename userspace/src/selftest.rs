@@ -16,7 +16,17 @@ pub struct Report {
 }
 
 impl Report {
-    fn case(&mut self, dev: &str, name: &str, result: Result<(), String>) {
+    /// Prints the summary line; `Failure::Tests` if any case failed.
+    pub fn finish(&self) -> Result<(), crate::Failure> {
+        println!("{} passed, {} failed", self.passed, self.failed);
+        if self.failed > 0 {
+            Err(crate::Failure::Tests)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn case(&mut self, dev: &str, name: &str, result: Result<(), String>) {
         match result {
             Ok(()) => {
                 self.passed += 1;
@@ -31,18 +41,18 @@ impl Report {
 }
 
 /// A 32-bit value that differs for every word and seed, so a misplaced window shows.
-fn pattern(seed: u32, word: usize) -> u32 {
+pub fn pattern(seed: u32, word: usize) -> u32 {
     let x = (word as u32).wrapping_mul(0x9e37_79b1) ^ seed.rotate_left(7) ^ (word as u32 >> 16);
     x ^ (x >> 15)
 }
 
-fn fill_mapping(map: &Mapping, seed: u32) {
+pub fn fill_mapping(map: &Mapping, seed: u32) {
     for w in 0..map.words() {
         map.write_u32(w, pattern(seed, w));
     }
 }
 
-fn check_mapping(map: &Mapping, seed: u32, first_word: usize) -> Result<(), String> {
+pub fn check_mapping(map: &Mapping, seed: u32, first_word: usize) -> Result<(), String> {
     for w in 0..map.words() {
         let (got, want) = (map.read_u32(w), pattern(seed, first_word + w));
         if got != want {
@@ -55,7 +65,7 @@ fn check_mapping(map: &Mapping, seed: u32, first_word: usize) -> Result<(), Stri
     Ok(())
 }
 
-fn pattern_bytes(seed: u32, first_word: usize, len: usize) -> Vec<u8> {
+pub fn pattern_bytes(seed: u32, first_word: usize, len: usize) -> Vec<u8> {
     (0..len / 4)
         .flat_map(|w| pattern(seed, first_word + w).to_ne_bytes())
         .collect()
@@ -79,7 +89,7 @@ fn check_pread(dev: &Device, offset: usize, len: usize, seed: u32) -> Result<(),
 }
 
 /// Expects `result` to fail with `errno`.
-fn expect_errno<T>(result: io::Result<T>, errno: i32, name: &str) -> Result<(), String> {
+pub fn expect_errno<T>(result: io::Result<T>, errno: i32, name: &str) -> Result<(), String> {
     match result {
         Ok(_) => Err(format!("succeeded, want {name}")),
         Err(e) if e.raw_os_error() == Some(errno) => Ok(()),
@@ -141,7 +151,7 @@ pub fn run(dev: &Device, report: &mut Report) {
     let info = &dev.info;
 
     let info_ok = (|| {
-        if size == 0 || size % page != 0 || info.phys_base % page as u64 != 0 {
+        if size == 0 || !size.is_multiple_of(page) || !info.phys_base.is_multiple_of(page as u64) {
             return Err(format!(
                 "bad geometry: base {:#x}, size {:#x}",
                 info.phys_base, info.size
@@ -403,6 +413,8 @@ pub fn run(dev: &Device, report: &mut Report) {
         "pwrite at the end: ENOSPC",
         expect_errno(dev.file.write_at(&buf, size as u64), ENOSPC, "ENOSPC"),
     );
+
+    crate::contract::run(dev, name, report);
 
     let restored = dev
         .write_all_at(&saved, 0)

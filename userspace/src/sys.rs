@@ -1,6 +1,6 @@
 //! The few libc calls std does not wrap, with safe wrappers that report errno.
 
-use std::ffi::{c_int, c_long, c_ulong, c_void};
+use std::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
@@ -9,6 +9,10 @@ pub const PROT_WRITE: c_int = 0x2;
 pub const PROT_EXEC: c_int = 0x4;
 pub const MAP_SHARED: c_int = 0x01;
 pub const MAP_PRIVATE: c_int = 0x02;
+pub const MREMAP_MAYMOVE: c_int = 1;
+pub const MADV_DONTNEED: c_int = 4;
+pub const SIGBUS: c_int = 7;
+pub const SIGSEGV: c_int = 11;
 const MAP_FAILED: *mut c_void = !0usize as *mut c_void;
 
 extern "C" {
@@ -24,6 +28,18 @@ extern "C" {
     fn mprotect(addr: *mut c_void, len: usize, prot: c_int) -> c_int;
     fn ioctl(fd: c_int, request: c_ulong, ...) -> c_int;
     fn sysconf(name: c_int) -> c_long;
+    fn mremap(old: *mut c_void, old_len: usize, new_len: usize, flags: c_int, ...) -> *mut c_void;
+    fn madvise(addr: *mut c_void, len: usize, advice: c_int) -> c_int;
+    fn pread64(fd: c_int, buf: *mut c_void, len: usize, off: i64) -> isize;
+    fn pwrite64(fd: c_int, buf: *const c_void, len: usize, off: i64) -> isize;
+    fn fork() -> c_int;
+    fn waitpid(pid: c_int, status: *mut c_int, options: c_int) -> c_int;
+    fn _exit(code: c_int) -> !;
+    fn setgroups(size: usize, list: *const c_uint) -> c_int;
+    fn setgid(gid: c_uint) -> c_int;
+    fn setuid(uid: c_uint) -> c_int;
+    fn alarm(seconds: c_uint) -> c_uint;
+    fn pause() -> c_int;
 }
 
 /// `_SC_PAGESIZE` in glibc.
@@ -106,4 +122,129 @@ pub fn ioctl_addr(fd: BorrowedFd<'_>, request: u32, arg: usize) -> io::Result<()
     } else {
         Ok(())
     }
+}
+
+fn check(ret: c_int) -> io::Result<()> {
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// mremap(2) of a mapping this process owns, allowed to move. On success the old range is gone
+/// and the mapping lives at the returned address.
+///
+/// # Safety
+///
+/// Nothing may access `[addr, addr + old_len)` afterwards if the call succeeds.
+pub unsafe fn remap(addr: *mut u8, old_len: usize, new_len: usize) -> io::Result<*mut u8> {
+    // SAFETY: The caller gives up the old range; the kernel picks the new one.
+    let new = unsafe { mremap(addr.cast(), old_len, new_len, MREMAP_MAYMOVE) };
+    if new == MAP_FAILED {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(new.cast())
+    }
+}
+
+/// madvise(2) on a range this process owns.
+pub fn advise(addr: *mut u8, len: usize, advice: c_int) -> io::Result<()> {
+    // SAFETY: Advice never makes a Rust reference dangle: mappings are accessed only through raw
+    // volatile pointers.
+    check(unsafe { madvise(addr.cast(), len, advice) })
+}
+
+/// pread(2) into a raw address, for tests that pass bad buffers.
+pub fn pread_raw(fd: BorrowedFd<'_>, addr: usize, len: usize, off: i64) -> io::Result<usize> {
+    // SAFETY: The kernel validates `addr` as a user pointer; a bad one is an error.
+    let n = unsafe { pread64(fd.as_raw_fd(), addr as *mut c_void, len, off) };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// pwrite(2) from a raw address, for tests that pass bad buffers.
+pub fn pwrite_raw(fd: BorrowedFd<'_>, addr: usize, len: usize, off: i64) -> io::Result<usize> {
+    // SAFETY: As in `pread_raw`.
+    let n = unsafe { pwrite64(fd.as_raw_fd(), addr as *const c_void, len, off) };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// How a child process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+/// Runs `f` in a forked child and waits for it; the child exits with `f`'s value. The child
+/// gets `timeout` seconds (then SIGALRM ends it). Call it only while this process has one
+/// thread: the child runs `f` alone.
+pub fn in_child(timeout: u32, f: impl FnOnce() -> i32) -> io::Result<Exit> {
+    // SAFETY: The process is single-threaded (caller's contract), so the child may run any code.
+    let pid = unsafe { fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid == 0 {
+        // SAFETY: `alarm` has no preconditions.
+        unsafe { alarm(timeout) };
+        let code = f();
+        // SAFETY: Ends the child without running the parent's exit handlers or destructors.
+        unsafe { _exit(code) };
+    }
+    wait(pid)
+}
+
+/// Forks; returns the child's pid in the parent, and runs `f` then exits in the child.
+/// Call it only while this process has one thread.
+pub fn spawn(timeout: u32, f: impl FnOnce() -> i32) -> io::Result<c_int> {
+    // SAFETY: As in `in_child`.
+    let pid = unsafe { fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid == 0 {
+        // SAFETY: As in `in_child`.
+        unsafe { alarm(timeout) };
+        let code = f();
+        // SAFETY: As in `in_child`.
+        unsafe { _exit(code) };
+    }
+    Ok(pid)
+}
+
+/// Waits for child `pid` to end.
+pub fn wait(pid: c_int) -> io::Result<Exit> {
+    let mut status: c_int = 0;
+    loop {
+        // SAFETY: `status` is a valid place for the result.
+        if unsafe { waitpid(pid, &mut status, 0) } == pid {
+            break;
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+    // The encoding of Linux's wait status: low 7 bits the signal, else bits 8-15 the code.
+    Ok(match status & 0x7f {
+        0 => Exit::Code((status >> 8) & 0xff),
+        sig => Exit::Signal(sig),
+    })
+}
+
+/// Sleeps until a signal arrives; a signal whose default action ends the process ends it here.
+pub fn wait_for_signal() {
+    // SAFETY: No preconditions.
+    unsafe { pause() };
+}
+
+/// Drops root for an unprivileged user and group (`nobody`, 65534). Use it in a child.
+pub fn become_nobody() -> io::Result<()> {
+    // SAFETY: An empty list is valid.
+    check(unsafe { setgroups(0, std::ptr::null()) })?;
+    // SAFETY: No preconditions.
+    check(unsafe { setgid(65534) })?;
+    // SAFETY: No preconditions.
+    check(unsafe { setuid(65534) })
 }

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The probe-error matrix: boots every malformed board of dts/bad/ (built by ci/build-board.sh)
+# and checks that the bad node's probe fails with exactly the one error its source announces
+# ("expect:"), that the three good nodes still probe and pass their self-test, and that the
+# kernel logged no splat. Serial logs go to $OUT/logs/dt-matrix/. Prints one line per check and
+# "dt-matrix: N passed, N failed".
+set -euo pipefail
+# shellcheck source=ci/lib.sh
+. "$(dirname "$0")/lib.sh"
+logs=$OUT/logs/dt-matrix
+mkdir -p "$logs"
+passed=0
+failed=0
+result() { # result NAME CHECK-DESCRIPTION STATUS
+	if [ "$3" = 0 ]; then
+		passed=$((passed + 1))
+		echo "PASS dt-matrix $1: $2"
+	else
+		failed=$((failed + 1))
+		echo "FAIL dt-matrix $1: $2"
+	fi
+}
+
+for dts in "$ROOT"/dts/bad/*.dts; do
+	name=$(basename "${dts%.dts}")
+	dtb=$BOARD/bad/$name.dtb
+	serial=$logs/$name.log
+	expect=$(sed -n 's/^ \* expect: //p' "$dts")
+	mem=$(sed -n 's/^ \* qemu-mem: //p' "$dts")
+	[ -n "$expect" ] || die "$dts has no ' * expect: <message>' line"
+	rm -f "$serial"
+	status=0
+	BOARD_TEST=matrix BOARD_MEM=$mem "$ROOT/ci/boot.sh" --test "$serial" "$dtb" >/dev/null 2>&1 || status=1
+	[ -f "$serial" ] && sed -i 's/\r$//' "$serial"
+	[ -f "$serial" ] || touch "$serial"
+	grep -q '^BOARD-TEST-DONE' "$serial" || status=1
+	result "$name" "booted${mem:+ with $mem}, ran the board test, powered off" $status
+
+	# Exactly one error from the bad node, and it is the announced one. The driver core's own
+	# "probe with driver carveout failed" line is not ours and not counted.
+	ours=$(grep -E '^\[ *[0-9.]+\] carveout carveout-bad: ' "$serial" |
+		grep -v 'probe with driver carveout failed with error' || true)
+	hits=$(grep -cF -- "$expect" <<<"$ours" || true)
+	others=$(grep -vcF -- "$expect" <<<"$ours" || true)
+	[ -z "$ours" ] && others=0
+	status=0
+	[ "$hits" = 1 ] && [ "$others" = 0 ] || status=1
+	result "$name" "one error: '$expect' (got $hits, and $others other lines)" $status
+
+	good=$(grep -cE 'carveout carveout-(fb|dsp|mailbox): /dev/carveout-(fb|dsp|mbox): ' "$serial" || true)
+	status=0
+	[ "$good" = 3 ] || status=1
+	result "$name" "the three good nodes probed (got $good)" $status
+
+	board=$(grep -E '^board: [0-9]+ passed, [0-9]+ failed$' "$serial" || echo "board: no summary")
+	selftest=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$serial" || echo "no summary")
+	status=0
+	[[ $board =~ ^board:\ [1-9][0-9]*\ passed,\ 0\ failed$ && $selftest =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]] || status=1
+	result "$name" "good devices pass their self-test ($selftest; $board)" $status
+
+	splats=$(grep -E 'WARNING:|BUG:|Oops|Kernel panic|Unable to handle|Call trace:|kmemleak: [0-9]+ new suspected' "$serial" || true)
+	status=0
+	[ -z "$splats" ] || status=1
+	result "$name" "no WARNING/BUG/Oops/stack dump in the serial log${splats:+: $splats}" $status
+done
+echo "dt-matrix: $passed passed, $failed failed"

@@ -1,0 +1,218 @@
+//! Lifecycle tests that need the driver's sysfs controls: unbinding a device while processes map
+//! it, and holding a device open or mapped (so the board script can try to unload the module).
+
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use crate::device::{Device, OpError};
+use crate::selftest::{check_mapping, expect_errno, fill_mapping, Report};
+use crate::sys::{self, Exit, MAP_SHARED, PROT_READ, PROT_WRITE, SIGBUS};
+use crate::uapi;
+
+const DRIVER: &str = "/sys/bus/platform/drivers/carveout";
+const ENODEV: i32 = 19;
+/// Seconds a child may wait for the parent before SIGALRM ends it.
+const CHILD_TIMEOUT: u32 = 60;
+
+/// Writes `node` to the driver's `bind` or `unbind` file.
+fn driver_control(what: &str, node: &str) -> Result<(), String> {
+    let path = format!("{DRIVER}/{what}");
+    std::fs::write(&path, node).map_err(|e| format!("{path}: write '{node}': {e}"))
+}
+
+/// Reads a whole region with pread.
+fn contents(dev: &Device) -> Result<Vec<u8>, OpError> {
+    let mut buf = vec![0u8; dev.size()];
+    dev.read_exact_at(&mut buf, 0)?;
+    Ok(buf)
+}
+
+/// `carveout hold DEV open|map`: keeps DEV open (or only mapped, with the file closed), prints
+/// "holding", then waits for a signal (kill it to let go).
+pub fn hold(path: &Path, how: &str) -> Result<(), OpError> {
+    let dev = Device::open(path)?;
+    let held = match how {
+        // The mapping keeps the file referenced after `dev` closes it.
+        "map" => {
+            let map = dev.map(0, sys::page_size())?;
+            drop(dev);
+            (None, Some(map))
+        }
+        _ => (Some(dev), None),
+    };
+    println!("holding {} ({how})", path.display());
+    sys::wait_for_signal();
+    drop(held);
+    Ok(())
+}
+
+/// `carveout checksum DEV`: a 64-bit FNV-1a hash of the region's contents (pread).
+pub fn checksum(path: &Path) -> Result<u64, OpError> {
+    let dev = Device::open(path)?;
+    Ok(contents(&dev)?.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    }))
+}
+
+/// `carveout revoke DEV NODE`: unbinds platform device NODE (which serves DEV) while this
+/// process and two children map it, checks what each sees, rebinds, and checks the contents
+/// survived. The region's contents are restored at the end.
+pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), OpError> {
+    let name = format!("revoke {}", path.display());
+    let name = name.as_str();
+    let dev = Device::open(path)?;
+    let size = dev.size();
+    let page = sys::page_size();
+    let saved = contents(&dev)?;
+    let seed = 0x7e70_0e00;
+    let whole = dev.map(0, size)?;
+    fill_mapping(&whole, seed);
+
+    let pipe = || std::io::pipe().map_err(|e| dev.error("pipe", e));
+    let (mut go_rx, mut go_tx) = pipe()?;
+    let (mut ready_rx, mut ready_tx) = pipe()?;
+    let spawn =
+        |f: &mut dyn FnMut() -> i32| sys::spawn(CHILD_TIMEOUT, f).map_err(|e| dev.error("fork", e));
+
+    // Child 1 touches the mapping it inherited; child 2 maps a window itself.
+    let inherited = spawn(&mut || {
+        let mut go = [0u8; 1];
+        if go_rx.read_exact(&mut go).is_err() {
+            return 2;
+        }
+        whole.read_u32(0);
+        0
+    })?;
+    let own = spawn(&mut || {
+        let Ok(map) = dev.map(page, page) else {
+            return 3;
+        };
+        if ready_tx.write_all(b"r").is_err() {
+            return 2;
+        }
+        let mut go = [0u8; 1];
+        if go_rx.read_exact(&mut go).is_err() {
+            return 2;
+        }
+        map.read_u32(0);
+        0
+    })?;
+    drop(ready_tx);
+    let mut ready = [0u8; 1];
+    let child_ready = ready_rx.read_exact(&mut ready).is_ok();
+
+    let unbound = driver_control("unbind", node);
+    let was_unbound = unbound.is_ok();
+    report.case(name, "unbind while three processes map the device", unbound);
+    if was_unbound {
+        let mut buf = [0u8; 4];
+        report.case(
+            name,
+            "after unbind: pread on a file still open: ENODEV",
+            expect_errno(dev.file.read_at(&mut buf, 0), ENODEV, "ENODEV"),
+        );
+        report.case(
+            name,
+            "after unbind: mmap on a file still open: ENODEV",
+            expect_errno(
+                dev.map_raw(0, page, PROT_READ | PROT_WRITE, MAP_SHARED),
+                ENODEV,
+                "ENODEV",
+            ),
+        );
+        report.case(
+            name,
+            "after unbind: info ioctl: ENODEV",
+            expect_errno(
+                sys::ioctl_read(
+                    dev.file.as_fd(),
+                    uapi::CARVEOUT_IOC_INFO,
+                    &mut [0u8; uapi::INFO_SIZE],
+                ),
+                ENODEV,
+                "ENODEV",
+            ),
+        );
+        report.case(
+            name,
+            "after unbind: the device file is gone",
+            if path.exists() {
+                Err(format!("{} still exists", path.display()))
+            } else {
+                Ok(())
+            },
+        );
+        let iomem = std::fs::read_to_string("/proc/iomem").unwrap_or_default();
+        let claim = format!(" : {}", dev.info.name);
+        report.case(
+            name,
+            "after unbind: the range is released from /proc/iomem",
+            if iomem.lines().any(|l| l.ends_with(&claim)) {
+                Err(format!("/proc/iomem still lists '{}'", dev.info.name))
+            } else {
+                Ok(())
+            },
+        );
+    }
+    // Let the children touch their mappings now.
+    let released = go_tx.write_all(b"gg").map_err(|e| e.to_string());
+    drop(go_tx);
+    let want = Exit::Signal(SIGBUS);
+    for (pid, what) in [
+        (inherited, "an inherited mapping"),
+        (own, "another process's own mapping"),
+    ] {
+        let result = sys::wait(pid)
+            .map_err(|e| format!("wait: {e}"))
+            .and_then(|exit| {
+                released.clone()?;
+                if !child_ready {
+                    return Err(format!("the child never got ready ({exit:?})"));
+                }
+                if exit == want {
+                    Ok(())
+                } else {
+                    Err(format!("child ended with {exit:?}, want {want:?}"))
+                }
+            });
+        report.case(
+            name,
+            &format!("after unbind: touching {what} raises SIGBUS"),
+            result,
+        );
+    }
+    // Our own mapping is revoked too; it is unmapped here without being touched.
+    drop(whole);
+    drop(dev);
+
+    if !was_unbound {
+        return Ok(());
+    }
+    let bound = driver_control("bind", node);
+    let rebound = bound.is_ok();
+    report.case(name, "rebind", bound);
+    if !rebound {
+        return Ok(());
+    }
+    let dev = Device::open(path)?;
+    let map = dev.map(0, size)?;
+    report.case(
+        name,
+        "after rebind: a new mapping sees the contents written before unbind",
+        check_mapping(&map, seed, 0),
+    );
+    drop(map);
+    dev.write_all_at(&saved, 0)?;
+    report.case(
+        name,
+        "original contents restored",
+        if contents(&dev)? == saved {
+            Ok(())
+        } else {
+            Err("contents differ after restore".into())
+        },
+    );
+    Ok(())
+}
