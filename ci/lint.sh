@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Static checks that need no board: shellcheck on every script, rustfmt on both crates, dtc's
-# checks on our device-tree sources. Prints one line per check and "lint: N passed, N failed".
+# Static checks that need no board: shellcheck on every script, rustfmt on both crates, clippy on
+# the userspace crate, dtc's checks on our device-tree sources. Prints one line per check and
+# "lint: N passed, N failed".
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +23,8 @@ mapfile -t scripts < <(git ls-files --cached --others --exclude-standard '*.sh' 
 run_check "shellcheck (${#scripts[@]} scripts)" shellcheck "${scripts[@]}"
 run_check "rustfmt userspace/" cargo fmt --manifest-path userspace/Cargo.toml --check
 run_check "rustfmt src/ (kernel edition 2021)" rustfmt --edition 2021 --check src/carveout_main.rs
+run_check "clippy userspace/ (host build, warnings are errors)" \
+	cargo clippy --quiet --manifest-path userspace/Cargo.toml --target-dir "$OUT/host-test/userspace" -- -D warnings
 # Our nodes must pass dtc's checks: checked alone, on a root with QEMU virt's cell sizes.
 dtc_clean() {
 	local f out

@@ -34,7 +34,10 @@ impl NameClaim {
         let entry = CString::try_from(name)?;
         let own = CString::try_from(name)?;
         let mut names = NAMES.lock();
-        if names.iter().any(|taken| taken.to_bytes() == name.to_bytes()) {
+        if names
+            .iter()
+            .any(|taken| taken.to_bytes() == name.to_bytes())
+        {
             return Err(EEXIST);
         }
         names.push(entry, GFP_KERNEL)?;
