@@ -3,7 +3,7 @@
 # Out-of-tree build of the carveout module, plus the project's board targets.
 #
 #   make KDIR=<kernel build dir>   modules | modules_install | clean | rust-analyzer
-#   make setup | kernel | board | run | test | host-test | lint
+#   make setup | kernel | board | run | test [QUICK=1] | dt-matrix | host-test | lint
 #
 # Without KDIR, the module builds against the board kernel in build/linux (see `make kernel`).
 
@@ -18,7 +18,7 @@ KENV      = $(if $(wildcard $(ENV_SH)),. $(ENV_SH) &&,)
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE)
 
 .PHONY: all modules modules_install clean rust-analyzer setup kernel module userspace board run \
-	test host-test lint distclean
+	test dt-matrix host-test lint distclean
 
 all: modules
 
@@ -43,6 +43,9 @@ board: module userspace
 
 run: board
 	ci/boot.sh
+
+dt-matrix: board
+	ci/dt-matrix.sh
 
 host-test:
 	ci/host-test.sh

@@ -25,9 +25,10 @@
 //! };
 //! ```
 //!
-//! Probe checks that the region is reserved, `no-map`, not `reusable`, page-aligned, non-empty
-//! and addressable; claims it (it shows in `/proc/iomem` under the device name); maps it into the
-//! kernel; and registers the misc device `/dev/<name>`. It never writes the region: what a
+//! Probe checks that the region is reserved, not `reusable`, `no-map`, page-aligned, non-empty,
+//! addressable and RAM (not device registers); claims it (it shows in `/proc/iomem` under the
+//! device name); maps it into the kernel; checks that no other carveout has the name; and
+//! registers the misc device `/dev/<name>`. It never writes the region: what a
 //! bootloader or co-processor left there survives probe, remove and module reload.
 //!
 //! # Memory type

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs on the board (busybox sh). One PASS/FAIL line per check, then a summary.
 #   board-test.sh full    load, self-test, lifecycle (unload refused, unbind revokes, 100 bind
-#                         and 100 load cycles, contents survive), stress, kmemleak
+#                         cycles of every device, 100 load cycles, contents kept), stress, kmemleak
 #   board-test.sh matrix  load and self-test whatever probed (a board with a malformed node)
 mode=${1:-full}
 # From the kernel command line (carveout_cycles=N), through init's environment.
@@ -100,9 +100,14 @@ ok=0
 i=0
 while [ $i -lt "$cycles" ]; do
 	i=$((i + 1))
-	echo carveout-dsp >$driver/unbind && echo carveout-dsp >$driver/bind && [ -e /dev/carveout-dsp ] && ok=$((ok + 1))
+	all=yes
+	for dev in $devices; do
+		node=$(node_of "$dev")
+		echo "$node" >$driver/unbind && echo "$node" >$driver/bind && [ -e "/dev/$dev" ] || all=no
+	done
+	[ $all = yes ] && ok=$((ok + 1))
 done
-check "$ok of $cycles unbind/bind cycles of carveout-dsp" [ $ok -eq "$cycles" ]
+check "$ok of $cycles unbind/bind cycles of every device" [ $ok -eq "$cycles" ]
 check "contents survived $cycles unbind/bind cycles" [ "$(sums)" = "$before" ]
 
 ok=0

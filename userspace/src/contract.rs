@@ -7,14 +7,8 @@ use std::os::unix::fs::FileExt;
 
 use crate::device::Device;
 use crate::selftest::{check_mapping, expect_errno, fill_mapping, pattern, Report};
+use crate::sys::errno::{EACCES, EBADF, EFAULT, EINVAL, ENOSPC, EOVERFLOW};
 use crate::sys::{self, Exit, MADV_DONTNEED, MAP_SHARED, PROT_READ, PROT_WRITE, SIGSEGV};
-
-const EBADF: i32 = 9;
-const EACCES: i32 = 13;
-const EFAULT: i32 = 14;
-const EINVAL: i32 = 22;
-const ENOSPC: i32 = 28;
-const EOVERFLOW: i32 = 75;
 
 /// Seconds a test child may run before SIGALRM ends it.
 const CHILD_TIMEOUT: u32 = 10;

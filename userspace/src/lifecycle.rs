@@ -8,11 +8,11 @@ use std::path::Path;
 
 use crate::device::{Device, OpError};
 use crate::selftest::{check_mapping, expect_errno, fill_mapping, Report};
+use crate::sys::errno::ENODEV;
 use crate::sys::{self, Exit, MAP_SHARED, PROT_READ, PROT_WRITE, SIGBUS};
 use crate::uapi;
 
 const DRIVER: &str = "/sys/bus/platform/drivers/carveout";
-const ENODEV: i32 = 19;
 /// Seconds a child may wait for the parent before SIGALRM ends it.
 const CHILD_TIMEOUT: u32 = 60;
 

@@ -5,6 +5,7 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 
 use crate::device::{Device, Mapping};
+use crate::sys::errno::{EACCES, EFAULT, EINVAL, ENOSPC, ENOTTY, EPERM, ESPIPE};
 use crate::sys::{self, MAP_PRIVATE, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE};
 use crate::uapi;
 
@@ -96,14 +97,6 @@ pub fn expect_errno<T>(result: io::Result<T>, errno: i32, name: &str) -> Result<
         Err(e) => Err(format!("failed with {e}, want {name}")),
     }
 }
-
-const EPERM: i32 = 1;
-const EFAULT: i32 = 14;
-const EACCES: i32 = 13;
-const EINVAL: i32 = 22;
-const ENOTTY: i32 = 25;
-const ENOSPC: i32 = 28;
-const ESPIPE: i32 = 29;
 
 /// The `VmFlags` line of /proc/self/smaps for the mapping at `addr`.
 fn vm_flags(addr: usize) -> Result<Vec<String>, String> {

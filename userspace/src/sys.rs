@@ -13,6 +13,20 @@ pub const MREMAP_MAYMOVE: c_int = 1;
 pub const MADV_DONTNEED: c_int = 4;
 pub const SIGBUS: c_int = 7;
 pub const SIGSEGV: c_int = 11;
+
+/// The errno values the tests expect (Linux, every architecture this program runs on).
+pub mod errno {
+    pub const EPERM: i32 = 1;
+    pub const EBADF: i32 = 9;
+    pub const EACCES: i32 = 13;
+    pub const EFAULT: i32 = 14;
+    pub const ENODEV: i32 = 19;
+    pub const EINVAL: i32 = 22;
+    pub const ENOTTY: i32 = 25;
+    pub const ENOSPC: i32 = 28;
+    pub const ESPIPE: i32 = 29;
+    pub const EOVERFLOW: i32 = 75;
+}
 const MAP_FAILED: *mut c_void = !0usize as *mut c_void;
 
 extern "C" {
@@ -176,10 +190,10 @@ pub enum Exit {
     Signal(i32),
 }
 
-/// Runs `f` in a forked child and waits for it; the child exits with `f`'s value. The child
-/// gets `timeout` seconds (then SIGALRM ends it). Call it only while this process has one
-/// thread: the child runs `f` alone.
-pub fn in_child(timeout: u32, f: impl FnOnce() -> i32) -> io::Result<Exit> {
+/// Forks a child that runs `f` and exits with its value; returns the child's pid. The child gets
+/// `timeout` seconds (then SIGALRM ends it). Call it only while this process has one thread:
+/// the child runs `f` alone.
+pub fn spawn(timeout: u32, f: impl FnOnce() -> i32) -> io::Result<c_int> {
     // SAFETY: The process is single-threaded (caller's contract), so the child may run any code.
     let pid = unsafe { fork() };
     if pid < 0 {
@@ -192,25 +206,12 @@ pub fn in_child(timeout: u32, f: impl FnOnce() -> i32) -> io::Result<Exit> {
         // SAFETY: Ends the child without running the parent's exit handlers or destructors.
         unsafe { _exit(code) };
     }
-    wait(pid)
+    Ok(pid)
 }
 
-/// Forks; returns the child's pid in the parent, and runs `f` then exits in the child.
-/// Call it only while this process has one thread.
-pub fn spawn(timeout: u32, f: impl FnOnce() -> i32) -> io::Result<c_int> {
-    // SAFETY: As in `in_child`.
-    let pid = unsafe { fork() };
-    if pid < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    if pid == 0 {
-        // SAFETY: As in `in_child`.
-        unsafe { alarm(timeout) };
-        let code = f();
-        // SAFETY: As in `in_child`.
-        unsafe { _exit(code) };
-    }
-    Ok(pid)
+/// Runs `f` in a forked child (see [`spawn`]) and waits for it to end.
+pub fn in_child(timeout: u32, f: impl FnOnce() -> i32) -> io::Result<Exit> {
+    wait(spawn(timeout, f)?)
 }
 
 /// Waits for child `pid` to end.
