@@ -3,7 +3,7 @@
 # Out-of-tree build of the carveout module, plus the project's board targets.
 #
 #   make KDIR=<kernel build dir>   modules | modules_install | clean | rust-analyzer
-#   make setup | kernel | board | run | test [QUICK=1] | dt-matrix | host-test | lint
+#   make setup | kernel | board | run | test [QUICK=1] | dt-matrix | bench | host-test | lint
 #
 # Without KDIR, the module builds against the board kernel in build/linux (see `make kernel`).
 
@@ -18,7 +18,7 @@ KENV      = $(if $(wildcard $(ENV_SH)),. $(ENV_SH) &&,)
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE)
 
 .PHONY: all modules modules_install clean rust-analyzer setup kernel module userspace board run \
-	test dt-matrix host-test lint distclean
+	test dt-matrix bench host-test lint distclean
 
 all: modules
 
@@ -46,6 +46,9 @@ run: board
 
 dt-matrix: board
 	ci/dt-matrix.sh
+
+bench:
+	ci/bench.sh
 
 host-test:
 	ci/host-test.sh

@@ -2,7 +2,8 @@
 # Boots the board: ci/boot.sh [--test LOG] [DTB]. Without --test: an interactive console
 # (Ctrl-a x quits). With --test: runs ci/board/board-test.sh (mode $BOARD_TEST: full, or matrix),
 # powers off, keeps the serial log in LOG. $BOARD_CYCLES sets its unbind/bind and load/unload
-# cycles (100). $BOARD_MEM replaces the board's RAM size (-m).
+# cycles (100). $BOARD_MEM replaces the board's RAM size (-m); $BOARD_CMDLINE adds kernel
+# command-line words.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -30,5 +31,5 @@ if [ -z "$test_log" ]; then
 fi
 # A hung guest must not hang CI: the board test takes seconds, allow minutes.
 timeout "${BOOT_TIMEOUT:-300}" qemu-system-arm "${args[@]}" -display none -monitor none \
-	-serial "file:$test_log" -append "console=ttyAMA0 panic=-1 carveout_test=${BOARD_TEST:-full} carveout_cycles=${BOARD_CYCLES:-100}" </dev/null ||
+	-serial "file:$test_log" -append "console=ttyAMA0 panic=-1 carveout_test=${BOARD_TEST:-full} carveout_cycles=${BOARD_CYCLES:-100} ${BOARD_CMDLINE:-}" </dev/null ||
 	die "QEMU failed or timed out after ${BOOT_TIMEOUT:-300} s (serial log: $test_log)"

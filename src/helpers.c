@@ -62,17 +62,31 @@ int carveout_rmem_lookup(void *dev, struct carveout_rmem *out)
 	return ret;
 }
 
-/* The user-mapping protection for memory type @type (see `MemoryType` in src/phys.rs). */
+/*
+ * The user-mapping protection for memory type @type (see `MemoryType` in src/phys.rs).
+ *
+ * On 32-bit ARM the kernel emulates the dirty bit: a clean writable page is mapped
+ * read-only in hardware, so the first write to each page faults just to set the bit.
+ * PFN pages are never written back, so the bit carries nothing for them: map them dirty
+ * from the start, as pgprot_device() already does. (A read-only mapping stays read-only:
+ * L_PTE_RDONLY decides that.) Without this, writing a fresh 16 MiB mapping took 4096
+ * minor faults (make bench, minor-faults-write).
+ */
 pgprot_t carveout_pgprot(pgprot_t prot, unsigned int type)
 {
 	switch (type) {
 	case 0:
-		return pgprot_writecombine(prot);
+		prot = pgprot_writecombine(prot);
+		break;
 	case 1:
-		return prot;
+		break;
 	default:
 		return pgprot_device(prot);
 	}
+#ifdef CONFIG_ARM
+	prot = __pgprot(pgprot_val(prot) | L_PTE_DIRTY);
+#endif
+	return prot;
 }
 
 void carveout_memcpy_fromio(void *dst, const void __iomem *src, size_t len)

@@ -3,6 +3,7 @@
 #   board-test.sh full    load, self-test, lifecycle (unload refused, unbind revokes, 100 bind
 #                         cycles of every device, 100 load cycles, contents kept), stress, kmemleak
 #   board-test.sh matrix  load and self-test whatever probed (a board with a malformed node)
+#   board-test.sh bench   load, then benchmark every device against /dev/mem, UIO and RAM
 mode=${1:-full}
 # From the kernel command line (carveout_cycles=N), through init's environment.
 cycles=${carveout_cycles:-100}
@@ -40,6 +41,18 @@ bound_count() { find $driver/ -mindepth 1 -maxdepth 1 -type l -name '*-*' | wc -
 
 # Forget what boot itself allocated, so that a scan at the end reports only what we leak.
 [ -w $kmemleak ] && echo clear >$kmemleak
+
+if [ "$mode" = bench ]; then
+	check "insmod carveout.ko" insmod /lib/modules/carveout.ko
+	uio=$(find /sys/class/uio/ -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+	check "three UIO devices over the carveouts (got $uio)" [ "$uio" -eq 3 ]
+	# Quieter measurements: no kmemleak scans meanwhile, and the benchmark on one CPU.
+	[ -w $kmemleak ] && echo scan=off >$kmemleak
+	# shellcheck disable=SC2086
+	taskset 1 carveout bench "${carveout_reps:-9}" $devices
+	check "benchmark (exit $?)" [ $? -eq 0 ]
+	finish
+fi
 
 if [ "$mode" = matrix ]; then
 	check "insmod carveout.ko" insmod /lib/modules/carveout.ko

@@ -118,6 +118,63 @@ pub struct Mapping {
 }
 
 impl Mapping {
+    /// Maps `len` bytes of any file at byte `offset`, shared, read-write (for /dev/mem and UIO).
+    pub fn of_file(file: &File, len: usize, offset: i64) -> io::Result<Mapping> {
+        let addr = sys::map(
+            file.as_fd(),
+            len,
+            sys::PROT_READ | sys::PROT_WRITE,
+            sys::MAP_SHARED,
+            offset,
+        )?;
+        Ok(Mapping { addr, len })
+    }
+
+    /// Anonymous RAM, faulted in up front when `populate`.
+    pub fn anonymous(len: usize, populate: bool) -> io::Result<Mapping> {
+        let addr = sys::map_anonymous(len, populate)?;
+        Ok(Mapping { addr, len })
+    }
+
+    /// Copies `buf.len()` bytes at `offset` out of the mapping: with `memcpy`, or word by word
+    /// (volatile, aligned) for memory types that allow nothing else.
+    pub fn copy_out(&self, offset: usize, buf: &mut [u8], words_only: bool) {
+        assert!(
+            offset + buf.len() <= self.len
+                && offset.is_multiple_of(4)
+                && buf.len().is_multiple_of(4)
+        );
+        if words_only {
+            for (i, chunk) in buf.chunks_exact_mut(4).enumerate() {
+                chunk.copy_from_slice(&self.read_u32(offset / 4 + i).to_ne_bytes());
+            }
+        } else {
+            // SAFETY: In bounds (checked); `buf` does not overlap a mapping of the device. The
+            // benchmark that uses this is the only writer of the region while it runs.
+            unsafe {
+                std::ptr::copy_nonoverlapping(self.addr.add(offset), buf.as_mut_ptr(), buf.len())
+            }
+        }
+    }
+
+    /// Copies `buf` into the mapping at `offset`; see [`Mapping::copy_out`].
+    pub fn copy_in(&self, offset: usize, buf: &[u8], words_only: bool) {
+        assert!(
+            offset + buf.len() <= self.len
+                && offset.is_multiple_of(4)
+                && buf.len().is_multiple_of(4)
+        );
+        if words_only {
+            for (i, chunk) in buf.chunks_exact(4).enumerate() {
+                let word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+                self.write_u32(offset / 4 + i, word);
+            }
+        } else {
+            // SAFETY: As in `copy_out`.
+            unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), self.addr.add(offset), buf.len()) }
+        }
+    }
+
     pub fn addr(&self) -> usize {
         self.addr as usize
     }

@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 a self-test case failed, 2 bad usage, 3 an operation failed.
 
+mod bench;
 mod contract;
 mod device;
 mod lifecycle;
@@ -29,6 +30,8 @@ usage: carveout <command> [args]
   revoke   DEV NODE              unbind platform device NODE while DEV is mapped, check the
                                  mappings die with SIGBUS, rebind, check the contents
   stress   SECONDS DEV...        processes and threads writing and verifying windows at once
+  bench    REPS DEV...           DEV against /dev/mem, UIO and RAM: bandwidth, random 4 KiB,
+                                 mmap+munmap, minor faults; tab-separated BENCH lines
 
 DEV is a path or a name under /dev. Numbers may be decimal or 0x-prefixed hex.
 The self-test saves the region's contents first and restores them at the end.";
@@ -194,6 +197,14 @@ fn run(args: &[String]) -> Result<(), Failure> {
             let mut report = selftest::Report::default();
             lifecycle::revoke(&dev_arg()?, &rest[1], &mut report)?;
             report.finish()?;
+        }
+        ("bench", 2..) => {
+            let reps = number(&rest[0], "REPS")?.max(1);
+            let devices = rest[1..]
+                .iter()
+                .map(|d| Device::open(&dev_path(d)))
+                .collect::<Result<Vec<_>, _>>()?;
+            bench::run(&devices, reps)?;
         }
         ("stress", 2..) => {
             let seconds = number(&rest[0], "SECONDS")? as u64;

@@ -9,6 +9,8 @@ pub const PROT_WRITE: c_int = 0x2;
 pub const PROT_EXEC: c_int = 0x4;
 pub const MAP_SHARED: c_int = 0x01;
 pub const MAP_PRIVATE: c_int = 0x02;
+pub const MAP_ANONYMOUS: c_int = 0x20;
+pub const MAP_POPULATE: c_int = 0x8000;
 pub const MREMAP_MAYMOVE: c_int = 1;
 pub const MADV_DONTNEED: c_int = 4;
 pub const SIGBUS: c_int = 7;
@@ -54,6 +56,7 @@ extern "C" {
     fn setuid(uid: c_uint) -> c_int;
     fn alarm(seconds: c_uint) -> c_uint;
     fn pause() -> c_int;
+    fn getrusage(who: c_int, usage: *mut [c_long; 18]) -> c_int;
 }
 
 /// `_SC_PAGESIZE` in glibc.
@@ -89,6 +92,38 @@ pub fn map(
     } else {
         Ok(addr.cast())
     }
+}
+
+/// An anonymous private mapping (plain RAM), faulted in up front when `populate`.
+pub fn map_anonymous(len: usize, populate: bool) -> io::Result<*mut u8> {
+    let flags = MAP_PRIVATE | MAP_ANONYMOUS | if populate { MAP_POPULATE } else { 0 };
+    // SAFETY: A NULL hint lets the kernel choose a free range; nothing existing is replaced.
+    let addr = unsafe {
+        mmap64(
+            std::ptr::null_mut(),
+            len,
+            PROT_READ | PROT_WRITE,
+            flags,
+            -1,
+            0,
+        )
+    };
+    if addr == MAP_FAILED {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(addr.cast())
+    }
+}
+
+/// The minor page faults this process has taken so far (getrusage's `ru_minflt`).
+pub fn minor_faults() -> io::Result<u64> {
+    // `struct rusage` with glibc's `long`-sized `time_t` (armv7 gnueabihf, and every 64-bit
+    // target): two `struct timeval` (four longs), then `ru_maxrss`, `ru_ixrss`, `ru_idrss`,
+    // `ru_isrss`, `ru_minflt`, ...: the minor faults are long number 8.
+    let mut usage = [0 as c_long; 18];
+    // SAFETY: `usage` is as large as `struct rusage` and writable; RUSAGE_SELF is 0.
+    check(unsafe { getrusage(0, &mut usage) })?;
+    Ok(u64::try_from(usage[8]).unwrap_or(0))
 }
 
 /// munmap(2).

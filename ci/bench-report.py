@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Turns the BENCH lines of a `make bench` serial log into a table and a chart.
+
+usage: bench-report.py SERIAL_LOG OUT_DIR
+
+Writes OUT_DIR/results.tsv (the raw lines), OUT_DIR/results.md (a table per memory type with
+ratios to /dev/mem and to RAM, and the targets) and OUT_DIR/bench.svg (the ratios as bars).
+Prints the targets met and missed; exits 1 if the log has no results.
+"""
+import sys
+from pathlib import Path
+
+BANDWIDTH = ("read", "write", "memcpy-from", "memcpy-to")
+TYPES = ("write-combine", "cached", "device")
+
+
+def load(log):
+    rows, info = {}, {}
+    for line in Path(log).read_text(errors="replace").splitlines():
+        parts = line.strip().split("\t")
+        if parts[0] == "BENCH" and len(parts) == 8:
+            _, kind, metric, via, median, low, high, unit = parts
+            rows[(kind, metric, via)] = (float(median), float(low), float(high), unit)
+        elif parts[0] == "BENCH-INFO" and len(parts) >= 2:
+            info[parts[1]] = "; ".join(parts[2:])
+    return rows, info
+
+
+def ratio(rows, kind, metric, a, b):
+    if (kind, metric, a) in rows and (kind, metric, b) in rows and rows[(kind, metric, b)][0]:
+        return rows[(kind, metric, a)][0] / rows[(kind, metric, b)][0]
+    return None
+
+
+def metrics_of(rows, kind):
+    seen = []
+    for (k, metric, _) in rows:
+        if k == kind and metric not in seen:
+            seen.append(metric)
+    return seen
+
+
+def target(rows, kind, metric):
+    """(description, met) for a metric with a target, else None."""
+    if metric in BANDWIDTH:
+        r = ratio(rows, kind, metric, "carveout", "devmem")
+        return (">= 0.98 x /dev/mem", r is not None and r >= 0.98)
+    if metric.startswith("mmap-munmap-"):
+        r = ratio(rows, kind, metric, "carveout", "devmem")
+        return ("<= 1.1 x /dev/mem", r is not None and r <= 1.1)
+    if metric.startswith("minor-faults"):
+        v = rows.get((kind, metric, "carveout"))
+        return ("0 faults", v is not None and v[0] == 0)
+    return None
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    return f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
+
+
+def table(rows, info):
+    out = []
+    for kind in TYPES:
+        if not any(k == kind for (k, _, _) in rows):
+            continue
+        out.append(f"### {kind}\n")
+        if kind in info:
+            out.append(f"{info[kind]}\n")
+        out.append("| metric | unit | carveout | /dev/mem | UIO | RAM | carveout / /dev/mem | carveout / RAM | target |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        for metric in metrics_of(rows, kind):
+            unit = next(v[3] for (k, m, _), v in rows.items() if k == kind and m == metric)
+
+            def cell(via):
+                v = rows.get((kind, metric, via))
+                return "-" if v is None else f"{fmt(v[0])} ({fmt(v[1])}-{fmt(v[2])})"
+
+            first = "carveout"
+            if metric.startswith("random-4k"):
+                syscall = "pread" if metric.endswith("read") else "pwrite"
+                extra = f"; {syscall}: {cell(syscall)}"
+            else:
+                extra = ""
+            t = target(rows, kind, metric)
+            verdict = "" if t is None else f"{t[0]}: {'met' if t[1] else 'MISSED'}"
+            out.append(
+                f"| {metric} | {unit} | {cell(first)}{extra} | {cell('devmem')} | {cell('uio')} | {cell('ram')} "
+                f"| {fmt(ratio(rows, kind, metric, first, 'devmem'))} | {fmt(ratio(rows, kind, metric, first, 'ram'))} | {verdict} |"
+            )
+        out.append("")
+    out.append("Cells: median (min-max) over the rounds. Bandwidth in MiB/s, random 4 KiB in operations/s,")
+    out.append("mmap+munmap in microseconds per pair, minor faults per touch of every page of a fresh mapping.")
+    return "\n".join(out) + "\n"
+
+
+def svg(rows):
+    """Horizontal bars: carveout / /dev/mem per metric and memory type, with the parity line."""
+    bars = []
+    for kind in TYPES:
+        for metric in metrics_of(rows, kind):
+            r = ratio(rows, kind, metric, "carveout", "devmem")
+            if r is not None and not metric.startswith("minor-faults"):
+                bars.append((f"{kind} {metric}", r, target(rows, kind, metric)))
+    colours = {"write-combine": "#4878a8", "cached": "#6a9f58", "device": "#c0823a"}
+    left, width, bar_h, gap, top = 250, 420, 14, 4, 40
+    scale_max = max([1.2] + [b[1] for b in bars])
+    height = top + len(bars) * (bar_h + gap) + 40
+    x_of = lambda v: left + width * v / scale_max
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 90}" height="{height}" '
+        'font-family="sans-serif" font-size="11">',
+        f'<text x="10" y="18" font-size="13">carveout / /dev/mem, same run (QEMU TCG): '
+        'bandwidth higher is better, mmap+munmap time lower is better</text>',
+    ]
+    for i, (label, r, t) in enumerate(bars):
+        y = top + i * (bar_h + gap)
+        colour = colours[label.split()[0]]
+        parts.append(f'<text x="{left - 6}" y="{y + bar_h - 3}" text-anchor="end">{label}</text>')
+        parts.append(f'<rect x="{left}" y="{y}" width="{x_of(r) - left:.1f}" height="{bar_h}" fill="{colour}"/>')
+        mark = "" if t is None else (" ok" if t[1] else " MISSED")
+        parts.append(f'<text x="{x_of(r) + 4:.1f}" y="{y + bar_h - 3}">{r:.3f}{mark}</text>')
+    for v in (0.5, 1.0):
+        x = x_of(v)
+        parts.append(f'<line x1="{x:.1f}" y1="{top - 6}" x2="{x:.1f}" y2="{height - 30}" stroke="#888" stroke-dasharray="3,3"/>')
+        parts.append(f'<text x="{x:.1f}" y="{height - 16}" text-anchor="middle">{v}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    log, out = sys.argv[1], Path(sys.argv[2])
+    rows, info = load(log)
+    if not rows:
+        sys.exit(f"bench-report: no BENCH lines in {log}")
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [l for l in Path(log).read_text(errors="replace").splitlines() if l.startswith("BENCH")]
+    (out / "results.tsv").write_text("\n".join(lines) + "\n")
+    (out / "results.md").write_text(table(rows, info))
+    (out / "bench.svg").write_text(svg(rows))
+    missed = 0
+    for kind in TYPES:
+        for metric in metrics_of(rows, kind):
+            t = target(rows, kind, metric)
+            if t is not None:
+                r = ratio(rows, kind, metric, "carveout", "devmem")
+                value = rows[(kind, metric, "carveout")][0] if metric.startswith("minor-faults") else r
+                print(f"{'PASS' if t[1] else 'MISS'} bench {kind} {metric}: {fmt(value)} (target {t[0]})")
+                missed += not t[1]
+    print(f"bench: results in {out}/results.md, chart {out}/bench.svg; {missed} targets missed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,325 @@
+//! `carveout bench [REPS] DEV...`: the same carveout through this driver, through /dev/mem and
+//! through UIO (a `generic-uio` node over the same range), with plain RAM as the limit.
+//!
+//! Every figure is measured `REPS` times, the ways of access taking turns within each round so
+//! that drift in the emulator hits them alike, and printed as one tab-separated line:
+//!
+//! ```text
+//! BENCH <memory type> <metric> <via> <median> <min> <max> <unit>
+//! ```
+//!
+//! The region's contents are saved first and restored at the end.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use crate::device::{Device, Mapping, OpError};
+use crate::sys;
+
+/// `O_SYNC`: /dev/mem maps pages the kernel knows with write-combine then, else cached.
+const O_SYNC: i32 = 0o4_010_000;
+
+/// How a region is reached.
+enum Via {
+    /// This driver's device file.
+    Carveout(File),
+    /// /dev/mem at the region's physical base.
+    DevMem(File, i64),
+    /// The UIO device whose map 0 is the region.
+    Uio(File),
+    /// Anonymous RAM of the same size.
+    Ram,
+}
+
+struct Target {
+    name: &'static str,
+    via: Via,
+}
+
+impl Target {
+    /// Maps `len` bytes from the start of the region (RAM: populated when `populate`).
+    fn map(&self, len: usize, populate: bool) -> std::io::Result<Mapping> {
+        match &self.via {
+            Via::Carveout(f) | Via::Uio(f) => Mapping::of_file(f, len, 0),
+            Via::DevMem(f, base) => Mapping::of_file(f, len, *base),
+            Via::Ram => Mapping::anonymous(len, populate),
+        }
+    }
+}
+
+/// Median, minimum and maximum of `samples`.
+fn stats(samples: &mut [f64]) -> (f64, f64, f64) {
+    samples.sort_by(f64::total_cmp);
+    let n = samples.len();
+    let median = if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
+    };
+    (median, samples[0], samples[n - 1])
+}
+
+struct Bench {
+    kind: String,
+    reps: usize,
+}
+
+impl Bench {
+    fn emit(&self, metric: &str, via: &str, samples: &mut [f64], unit: &str) {
+        let (median, min, max) = stats(samples);
+        println!(
+            "BENCH\t{}\t{metric}\t{via}\t{median:.3}\t{min:.3}\t{max:.3}\t{unit}",
+            self.kind
+        );
+    }
+
+    /// Runs `measure` on every target, `reps` rounds with the targets taking turns (in rotating
+    /// order), and emits one line per target. `measure` returns one sample, or `None` to skip
+    /// the target.
+    fn rounds<F>(&self, metric: &str, unit: &str, targets: &[&Target], mut measure: F)
+    where
+        F: FnMut(&Target) -> Option<f64>,
+    {
+        let n = targets.len();
+        let mut samples: Vec<Vec<f64>> = vec![Vec::new(); n];
+        for round in 0..self.reps {
+            // Each round starts with the next target, so no target always goes first.
+            for t in (0..n).map(|i| (i + round) % n) {
+                if let Some(sample) = measure(targets[t]) {
+                    samples[t].push(sample);
+                }
+            }
+        }
+        for (target, s) in targets.iter().zip(&mut samples) {
+            if !s.is_empty() {
+                self.emit(metric, target.name, s, unit);
+            }
+        }
+    }
+}
+
+fn mib_per_s(bytes: usize, since: Instant) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0) / since.elapsed().as_secs_f64()
+}
+
+/// A fixed sequence of page indexes, the same for every target.
+fn random_pages(pages: usize, count: usize) -> Vec<usize> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    (0..count)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % pages as u64) as usize
+        })
+        .collect()
+}
+
+/// The UIO device whose map 0 starts at `base` with at least `size` bytes, if any.
+fn uio_for(base: u64, size: u64) -> Option<PathBuf> {
+    let read_hex = |p: PathBuf| -> Option<u64> {
+        let text = std::fs::read_to_string(p).ok()?;
+        u64::from_str_radix(text.trim().trim_start_matches("0x"), 16).ok()
+    };
+    std::fs::read_dir("/sys/class/uio").ok()?.find_map(|e| {
+        let dir = e.ok()?.path();
+        let addr = read_hex(dir.join("maps/map0/addr"))?;
+        let len = read_hex(dir.join("maps/map0/size"))?;
+        let name = dir.file_name()?;
+        (addr == base && len >= size).then(|| PathBuf::from("/dev").join(name))
+    })
+}
+
+/// Benchmarks one carveout device.
+fn run_device(dev: &Device, reps: usize) -> Result<(), OpError> {
+    let size = dev.size();
+    let page = sys::page_size();
+    let kind = dev.info.memory_type_name().to_string();
+    // Device memory allows only aligned accesses: copy it word by word, never with memcpy.
+    let words_only = kind == "device";
+    let open_rw = |path: &str, flags: i32| {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(flags)
+            .open(path)
+            .map_err(|err| OpError {
+                path: path.into(),
+                op: "open (read-write)".into(),
+                err,
+            })
+    };
+    let devmem_flags = if kind == "cached" { 0 } else { O_SYNC };
+    let mut targets = vec![
+        Target {
+            name: "carveout",
+            via: Via::Carveout(dev.file.try_clone().map_err(|e| dev.error("dup", e))?),
+        },
+        Target {
+            name: "devmem",
+            via: Via::DevMem(
+                open_rw("/dev/mem", devmem_flags)?,
+                dev.info.phys_base as i64,
+            ),
+        },
+    ];
+    match uio_for(dev.info.phys_base, dev.info.size) {
+        Some(path) => targets.push(Target {
+            name: "uio",
+            via: Via::Uio(open_rw(&path.to_string_lossy(), 0)?),
+        }),
+        None => eprintln!("bench: no UIO device maps {:#x}", dev.info.phys_base),
+    }
+    targets.push(Target {
+        name: "ram",
+        via: Via::Ram,
+    });
+    let all: Vec<&Target> = targets.iter().collect();
+    let bench = Bench { kind, reps };
+    println!(
+        "BENCH-INFO\t{}\t{} bytes at {:#x}\t/dev/mem {}\tuio {}",
+        bench.kind,
+        size,
+        dev.info.phys_base,
+        if devmem_flags == 0 {
+            "cached"
+        } else {
+            "O_SYNC (write-combine)"
+        },
+        if all.iter().any(|t| t.name == "uio") {
+            "pgprot_noncached (strongly ordered)"
+        } else {
+            "absent"
+        }
+    );
+
+    let mut saved = vec![0u8; size];
+    dev.read_exact_at(&mut saved, 0)?;
+
+    // Sequential bandwidth over the whole region, 32-bit volatile accesses.
+    bench.rounds("read", "MiB/s", &all, |t| {
+        let map = t.map(size, true).ok()?;
+        let start = Instant::now();
+        let mut sum = 0u32;
+        for w in 0..map.words() {
+            sum = sum.wrapping_add(map.read_u32(w));
+        }
+        std::hint::black_box(sum);
+        Some(mib_per_s(size, start))
+    });
+    bench.rounds("write", "MiB/s", &all, |t| {
+        let map = t.map(size, true).ok()?;
+        let start = Instant::now();
+        for w in 0..map.words() {
+            map.write_u32(w, w as u32);
+        }
+        Some(mib_per_s(size, start))
+    });
+    let mut buf = vec![0x5au8; size];
+    bench.rounds("memcpy-from", "MiB/s", &all, |t| {
+        let map = t.map(size, true).ok()?;
+        let start = Instant::now();
+        map.copy_out(0, &mut buf, words_only);
+        Some(mib_per_s(size, start))
+    });
+    bench.rounds("memcpy-to", "MiB/s", &all, |t| {
+        let map = t.map(size, true).ok()?;
+        let start = Instant::now();
+        map.copy_in(0, &buf, words_only);
+        Some(mib_per_s(size, start))
+    });
+
+    // Random 4 KiB pages: through a mapping, and through pread/pwrite of this driver.
+    let pages = random_pages(size / page, 512);
+    let mut block = vec![0u8; page];
+    let driver = &targets[0];
+    let mapped_ops = |map: &Mapping, write: bool, block: &mut [u8]| {
+        let start = Instant::now();
+        for &p in &pages {
+            if write {
+                map.copy_in(p * page, block, words_only);
+            } else {
+                map.copy_out(p * page, block, words_only);
+            }
+        }
+        pages.len() as f64 / start.elapsed().as_secs_f64()
+    };
+    for (metric, write) in [("random-4k-read", false), ("random-4k-write", true)] {
+        let mut via_mmap = Vec::new();
+        let mut via_syscall = Vec::new();
+        let mut via_devmem = Vec::new();
+        for _ in 0..reps {
+            for (t, out) in [(0, &mut via_mmap), (1, &mut via_devmem)] {
+                if let Ok(map) = targets[t].map(size, true) {
+                    out.push(mapped_ops(&map, write, &mut block));
+                }
+            }
+            let start = Instant::now();
+            for &p in &pages {
+                let offset = (p * page) as u64;
+                let done = if write {
+                    dev.file.write_all_at(&block, offset)
+                } else {
+                    dev.file.read_exact_at(&mut block, offset)
+                };
+                done.map_err(|e| dev.error(format!("{metric} at {offset:#x}"), e))?;
+            }
+            via_syscall.push(pages.len() as f64 / start.elapsed().as_secs_f64());
+        }
+        bench.emit(metric, driver.name, &mut via_mmap, "ops/s");
+        bench.emit(
+            metric,
+            if write { "pwrite" } else { "pread" },
+            &mut via_syscall,
+            "ops/s",
+        );
+        bench.emit(metric, "devmem", &mut via_devmem, "ops/s");
+    }
+
+    // mmap + munmap, from one page to the whole region; the mapping is never touched.
+    let mut len = page;
+    while len <= size {
+        let iterations = (256 * 1024 * 1024 / len).clamp(16, 1000);
+        bench.rounds(&format!("mmap-munmap-{}k", len / 1024), "us", &all, |t| {
+            let start = Instant::now();
+            for _ in 0..iterations {
+                drop(t.map(len, false).ok()?);
+            }
+            Some(start.elapsed().as_secs_f64() * 1e6 / iterations as f64)
+        });
+        len *= 16;
+    }
+
+    // Minor faults while touching every page of a fresh mapping, reading then writing one word
+    // per page (RAM: demand-paged).
+    for (metric, write) in [("minor-faults-read", false), ("minor-faults-write", true)] {
+        bench.rounds(metric, "faults", &all, |t| {
+            let map = t.map(size, false).ok()?;
+            let before = sys::minor_faults().ok()?;
+            let mut sum = 0u32;
+            for p in 0..size / page {
+                if write {
+                    map.write_u32(p * page / 4, p as u32);
+                } else {
+                    sum = sum.wrapping_add(map.read_u32(p * page / 4));
+                }
+            }
+            std::hint::black_box(sum);
+            let after = sys::minor_faults().ok()?;
+            Some((after - before) as f64)
+        });
+    }
+
+    drop(targets);
+    dev.write_all_at(&saved, 0)
+}
+
+/// Benchmarks every device in `devices`.
+pub fn run(devices: &[Device], reps: usize) -> Result<(), OpError> {
+    for dev in devices {
+        run_device(dev, reps)?;
+    }
+    Ok(())
+}
