@@ -4,6 +4,7 @@
 #
 #   make KDIR=<kernel build dir>   modules | modules_install | clean | rust-analyzer
 #   make setup | kernel | board | run | test [QUICK=1] | dt-matrix | bench | host-test | lint
+#   make buildroot-check BUILDROOT=<Buildroot checkout>   (the br2-external tree in buildroot/)
 #
 # Without KDIR, the module builds against the board kernel in build/linux (see `make kernel`).
 
@@ -18,7 +19,7 @@ KENV      = $(if $(wildcard $(ENV_SH)),. $(ENV_SH) &&,)
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE)
 
 .PHONY: all modules modules_install clean rust-analyzer setup kernel module userspace board run \
-	test dt-matrix bench host-test lint distclean
+	test dt-matrix bench buildroot-check host-test lint distclean
 
 all: modules
 
@@ -49,6 +50,9 @@ dt-matrix: board
 
 bench:
 	ci/bench.sh
+
+buildroot-check:
+	ci/buildroot.sh check $(if $(BUILDROOT),$(BUILDROOT),$(error BUILDROOT=<Buildroot checkout> is missing))
 
 host-test:
 	ci/host-test.sh

@@ -23,7 +23,8 @@ mapfile -t scripts < <(git ls-files --cached --others --exclude-standard '*.sh' 
 run_check "shellcheck (${#scripts[@]} scripts)" shellcheck "${scripts[@]}"
 run_check "rustfmt userspace/" cargo fmt --manifest-path userspace/Cargo.toml --check
 run_check "rustfmt src/ (kernel edition 2021)" rustfmt --edition 2021 --check src/carveout_main.rs
-run_check "python3 parses ci/bench-report.py" python3 -c "import ast, sys; ast.parse(open(sys.argv[1]).read())" ci/bench-report.py
+py_parse() { for f in "$@"; do python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' "$f" || return 1; done; }
+run_check "python3 parses ci/*.py" py_parse ci/*.py
 run_check "clippy userspace/ (host build, warnings are errors)" \
 	cargo clippy --quiet --manifest-path userspace/Cargo.toml --target-dir "$OUT/host-test/userspace" -- -D warnings
 # Our nodes must pass dtc's checks: checked alone, on a root with QEMU virt's cell sizes.
@@ -41,5 +42,6 @@ dtc_clean() {
 	done
 }
 run_check "dtc checks on dts/" dtc_clean
+run_check "GitHub workflows: actionlint and zizmor" ci/lint-workflows.sh
 echo "lint: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
