@@ -161,6 +161,7 @@ impl Carveout {
         })?;
 
         let spec = reserved.spec();
+        let last = spec.base.saturating_add(spec.size).saturating_sub(1);
         let claimed = ClaimedRegion::claim(&reserved, memory_type, &name).map_err(|err| match err {
             ClaimError::Invalid(rule) => {
                 dev_err!(
@@ -179,7 +180,7 @@ impl Carveout {
                     "memory-region '{}' [{:#x}-{:#x}] is not RAM: a carveout must lie in memory the kernel knows\n",
                     reserved.name(),
                     spec.base,
-                    spec.base.saturating_add(spec.size).saturating_sub(1)
+                    last
                 );
                 EINVAL
             }
@@ -189,7 +190,7 @@ impl Carveout {
                     "memory-region '{}' [{:#x}-{:#x}] is already claimed: a carveout has one user\n",
                     reserved.name(),
                     spec.base,
-                    spec.base.saturating_add(spec.size).saturating_sub(1)
+                    last
                 );
                 EBUSY
             }
