@@ -195,8 +195,7 @@ fn run_device(dev: &Device, reps: usize) -> Result<(), OpError> {
         }
     );
 
-    let mut saved = vec![0u8; size];
-    dev.read_exact_at(&mut saved, 0)?;
+    let saved = dev.contents()?;
 
     // Sequential bandwidth over the whole region, 32-bit volatile accesses. Small regions are
     // walked several times, so that every sample moves at least 32 MiB and a timer tick is noise.

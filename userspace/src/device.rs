@@ -90,8 +90,14 @@ impl Device {
 
     /// mmap with any arguments, for the tests of refused requests.
     pub fn map_raw(&self, offset: i64, len: usize, prot: i32, flags: i32) -> io::Result<Mapping> {
-        let addr = sys::map(self.file.as_fd(), len, prot, flags, offset)?;
-        Ok(Mapping { addr, len })
+        Mapping::of_file_with(&self.file, len, offset, prot, flags)
+    }
+
+    /// The whole region, read with pread.
+    pub fn contents(&self) -> Result<Vec<u8>, OpError> {
+        let mut buf = vec![0u8; self.size()];
+        self.read_exact_at(&mut buf, 0)?;
+        Ok(buf)
     }
 
     /// pread of exactly `buf.len()` bytes at `offset`.
@@ -120,13 +126,24 @@ pub struct Mapping {
 impl Mapping {
     /// Maps `len` bytes of any file at byte `offset`, shared, read-write (for /dev/mem and UIO).
     pub fn of_file(file: &File, len: usize, offset: i64) -> io::Result<Mapping> {
-        let addr = sys::map(
-            file.as_fd(),
+        Self::of_file_with(
+            file,
             len,
+            offset,
             sys::PROT_READ | sys::PROT_WRITE,
             sys::MAP_SHARED,
-            offset,
-        )?;
+        )
+    }
+
+    /// Maps `len` bytes of `file` at byte `offset` with any protection and flags.
+    fn of_file_with(
+        file: &File,
+        len: usize,
+        offset: i64,
+        prot: i32,
+        flags: i32,
+    ) -> io::Result<Mapping> {
+        let addr = sys::map(file.as_fd(), len, prot, flags, offset)?;
         Ok(Mapping { addr, len })
     }
 
@@ -136,14 +153,19 @@ impl Mapping {
         Ok(Mapping { addr, len })
     }
 
+    /// Panics unless `len` bytes at `offset` are inside the mapping, in whole 32-bit words.
+    fn check_span(&self, offset: usize, len: usize) {
+        assert!(
+            offset + len <= self.len && offset.is_multiple_of(4) && len.is_multiple_of(4),
+            "{len:#x} bytes at {offset:#x} are not whole words inside a mapping of {:#x} bytes",
+            self.len
+        );
+    }
+
     /// Copies `buf.len()` bytes at `offset` out of the mapping: with `memcpy`, or word by word
     /// (volatile, aligned) for memory types that allow nothing else.
     pub fn copy_out(&self, offset: usize, buf: &mut [u8], words_only: bool) {
-        assert!(
-            offset + buf.len() <= self.len
-                && offset.is_multiple_of(4)
-                && buf.len().is_multiple_of(4)
-        );
+        self.check_span(offset, buf.len());
         if words_only {
             for (i, chunk) in buf.chunks_exact_mut(4).enumerate() {
                 chunk.copy_from_slice(&self.read_u32(offset / 4 + i).to_ne_bytes());
@@ -159,11 +181,7 @@ impl Mapping {
 
     /// Copies `buf` into the mapping at `offset`; see [`Mapping::copy_out`].
     pub fn copy_in(&self, offset: usize, buf: &[u8], words_only: bool) {
-        assert!(
-            offset + buf.len() <= self.len
-                && offset.is_multiple_of(4)
-                && buf.len().is_multiple_of(4)
-        );
+        self.check_span(offset, buf.len());
         if words_only {
             for (i, chunk) in buf.chunks_exact(4).enumerate() {
                 let word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);

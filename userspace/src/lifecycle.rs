@@ -22,13 +22,6 @@ fn driver_control(what: &str, node: &str) -> Result<(), String> {
     std::fs::write(&path, node).map_err(|e| format!("{path}: write '{node}': {e}"))
 }
 
-/// Reads a whole region with pread.
-fn contents(dev: &Device) -> Result<Vec<u8>, OpError> {
-    let mut buf = vec![0u8; dev.size()];
-    dev.read_exact_at(&mut buf, 0)?;
-    Ok(buf)
-}
-
 /// `carveout hold DEV open|map`: keeps DEV open (or only mapped, with the file closed), prints
 /// "holding", then waits for a signal (kill it to let go).
 pub fn hold(path: &Path, how: &str) -> Result<(), OpError> {
@@ -51,7 +44,7 @@ pub fn hold(path: &Path, how: &str) -> Result<(), OpError> {
 /// `carveout checksum DEV`: a 64-bit FNV-1a hash of the region's contents (pread).
 pub fn checksum(path: &Path) -> Result<u64, OpError> {
     let dev = Device::open(path)?;
-    Ok(contents(&dev)?.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+    Ok(dev.contents()?.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     }))
 }
@@ -65,7 +58,7 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), OpErro
     let dev = Device::open(path)?;
     let size = dev.size();
     let page = sys::page_size();
-    let saved = contents(&dev)?;
+    let saved = dev.contents()?;
     let seed = 0x7e70_0e00;
     let whole = dev.map(0, size)?;
     fill_mapping(&whole, seed);
@@ -208,7 +201,7 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), OpErro
     report.case(
         name,
         "original contents restored",
-        if contents(&dev)? == saved {
+        if dev.contents()? == saved {
             Ok(())
         } else {
             Err("contents differ after restore".into())

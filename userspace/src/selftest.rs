@@ -182,11 +182,13 @@ pub fn run(dev: &Device, report: &mut Report) {
         iomem_lists(info.phys_base, info.size, &info.name),
     );
 
-    let mut saved = vec![0u8; size];
-    if let Err(e) = dev.read_exact_at(&mut saved, 0) {
-        report.case(name, "save contents", Err(e.to_string()));
-        return;
-    }
+    let saved = match dev.contents() {
+        Ok(saved) => saved,
+        Err(e) => {
+            report.case(name, "save contents", Err(e.to_string()));
+            return;
+        }
+    };
 
     // Whole region: write through the mapping, read back with pread.
     let whole = match dev.map(0, size) {
@@ -413,9 +415,7 @@ pub fn run(dev: &Device, report: &mut Report) {
         .write_all_at(&saved, 0)
         .map_err(|e| e.to_string())
         .and_then(|()| {
-            let mut now = vec![0u8; size];
-            dev.read_exact_at(&mut now, 0).map_err(|e| e.to_string())?;
-            if now == saved {
+            if dev.contents().map_err(|e| e.to_string())? == saved {
                 Ok(())
             } else {
                 Err("contents differ after restore".into())

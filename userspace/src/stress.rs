@@ -114,12 +114,10 @@ fn process(devices: &[Device], first_id: usize, deadline: Instant) -> i32 {
 
 /// Runs the stress on `devices` for `seconds`; the region contents are saved and restored.
 pub fn run(devices: &[Device], seconds: u64, report: &mut Report) -> Result<(), OpError> {
-    let mut saved = Vec::new();
-    for dev in devices {
-        let mut buf = vec![0u8; dev.size()];
-        dev.read_exact_at(&mut buf, 0)?;
-        saved.push(buf);
-    }
+    let saved = devices
+        .iter()
+        .map(Device::contents)
+        .collect::<Result<Vec<_>, _>>()?;
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
     let limit = u32::try_from(seconds + 60).unwrap_or(u32::MAX);

@@ -68,6 +68,17 @@ pub fn page_size() -> usize {
     usize::try_from(size).unwrap_or(4096)
 }
 
+/// mmap(2) at an address the kernel picks; returns the address or the errno.
+fn mmap_any(len: usize, prot: c_int, flags: c_int, fd: c_int, offset: i64) -> io::Result<*mut u8> {
+    // SAFETY: A NULL hint lets the kernel choose a free range; nothing existing is replaced.
+    let addr = unsafe { mmap64(std::ptr::null_mut(), len, prot, flags, fd, offset) };
+    if addr == MAP_FAILED {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(addr.cast())
+    }
+}
+
 /// mmap(2) of `fd`; returns the address or the errno as an `io::Error`.
 pub fn map(
     fd: BorrowedFd<'_>,
@@ -76,43 +87,13 @@ pub fn map(
     flags: c_int,
     offset: i64,
 ) -> io::Result<*mut u8> {
-    // SAFETY: A NULL hint lets the kernel choose a free range; nothing existing is replaced.
-    let addr = unsafe {
-        mmap64(
-            std::ptr::null_mut(),
-            len,
-            prot,
-            flags,
-            fd.as_raw_fd(),
-            offset,
-        )
-    };
-    if addr == MAP_FAILED {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(addr.cast())
-    }
+    mmap_any(len, prot, flags, fd.as_raw_fd(), offset)
 }
 
 /// An anonymous private mapping (plain RAM), faulted in up front when `populate`.
 pub fn map_anonymous(len: usize, populate: bool) -> io::Result<*mut u8> {
     let flags = MAP_PRIVATE | MAP_ANONYMOUS | if populate { MAP_POPULATE } else { 0 };
-    // SAFETY: A NULL hint lets the kernel choose a free range; nothing existing is replaced.
-    let addr = unsafe {
-        mmap64(
-            std::ptr::null_mut(),
-            len,
-            PROT_READ | PROT_WRITE,
-            flags,
-            -1,
-            0,
-        )
-    };
-    if addr == MAP_FAILED {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(addr.cast())
-    }
+    mmap_any(len, PROT_READ | PROT_WRITE, flags, -1, 0)
 }
 
 /// The minor page faults this process has taken so far (getrusage's `ru_minflt`).
