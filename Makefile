@@ -48,7 +48,7 @@ run: board
 dt-matrix: board
 	ci/dt-matrix.sh
 
-bench:
+bench: board
 	ci/bench.sh
 
 buildroot-check:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: builds what is stale, boots the bench board once (dts/qemu-virt-bench.dts: a UIO
+# `make bench` (which first runs `make board`, so nothing is stale): boots the bench board once (dts/qemu-virt-bench.dts: a UIO
 # device over each carveout), runs `carveout bench` on the three devices (this driver against
 # /dev/mem, UIO and RAM) and turns its BENCH lines into $OUT/bench/results.tsv, results.md and
 # bench.svg. BENCH_REPS sets the rounds per figure (9). The serial log is $OUT/logs/bench.log.
@@ -10,12 +10,7 @@ mkdir -p "$OUT/logs"
 reps=${BENCH_REPS:-9}
 case $reps in '' | *[!0-9]*) die "BENCH_REPS='$reps' is not a number" ;; esac
 
-"$ROOT/ci/setup.sh"
-"$ROOT/ci/build-kernel.sh"
-make -C "$ROOT" --no-print-directory modules >"$OUT/logs/module-build.txt" 2>&1 ||
-	die "module build failed (see $OUT/logs/module-build.txt)"
-"$ROOT/ci/build-userspace.sh"
-"$ROOT/ci/build-board.sh"
+# The board it boots is built by `make board` (the Makefile's bench target depends on it).
 
 serial=$OUT/logs/bench.log
 rm -f "$serial"
@@ -30,6 +25,6 @@ log "benchmark took $((SECONDS - start)) s"
 grep -E '^(PASS|FAIL) board: ' "$serial" || true
 grep -qE '^board: [1-9][0-9]* passed, 0 failed$' "$serial" ||
 	die "the bench board failed (see $serial)"
-splats=$(grep -E 'WARNING:|BUG:|Oops|Kernel panic|Unable to handle|Call trace:' "$serial" || true)
+splats=$(grep -E "$SPLAT_RE" "$serial" || true)
 [ -z "$splats" ] || die "kernel splat in $serial: $splats"
 python3 "$ROOT/ci/bench-report.py" "$serial" "$OUT/bench"

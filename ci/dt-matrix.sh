@@ -59,7 +59,7 @@ for dts in "$ROOT"/dts/bad/*.dts; do
 	[[ $board =~ ^board:\ [1-9][0-9]*\ passed,\ 0\ failed$ && $selftest =~ ^[1-9][0-9]*\ passed,\ 0\ failed$ ]] || status=1
 	result "$name" "good devices pass their self-test ($selftest; $board)" $status
 
-	splats=$(grep -E 'WARNING:|BUG:|Oops|Kernel panic|Unable to handle|Call trace:|kmemleak: [0-9]+ new suspected' "$serial" || true)
+	splats=$(grep -E "$SPLAT_RE|$KMEMLEAK_RE" "$serial" || true)
 	status=0
 	[ -z "$splats" ] || status=1
 	result "$name" "no WARNING/BUG/Oops/stack dump in the serial log${splats:+: $splats}" $status

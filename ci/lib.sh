@@ -40,6 +40,11 @@ linux_src() {
 	printf '%s\n' "$LINUX_SRC"
 }
 
+# What a kernel splat looks like in a serial log (WARN, BUG, oops, panic, a stack dump), and a
+# kmemleak report.
+SPLAT_RE='WARNING:|BUG:|Oops|Kernel panic|Unable to handle|Call trace:'
+KMEMLEAK_RE='kmemleak: [0-9]+ new suspected'
+
 # A file's content hash, to tell when an input changed.
 stamp_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 

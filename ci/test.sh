@@ -99,7 +99,7 @@ for dev in carveout-fb carveout-dsp carveout-mbox; do
 		fail "no probe of /dev/$dev in the serial log"
 	fi
 done
-splats=$(grep -E 'WARNING:|BUG:|Oops|Kernel panic|Unable to handle|Call trace:|kmemleak: [0-9]+ new suspected' "$serial" || true)
+splats=$(grep -E "$SPLAT_RE|$KMEMLEAK_RE" "$serial" || true)
 if [ -z "$splats" ]; then
 	pass "no WARNING/BUG/Oops/panic/stack dump/kmemleak report in the serial log"
 else
