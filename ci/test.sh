@@ -85,14 +85,15 @@ if grep -q '^BOARD-TEST-DONE' "$serial"; then
 else
 	fail "board test did not finish (see $serial)"
 fi
-# The summaries of the on-board programs: the self-test, three revoke tests and the stress.
+# The summaries of the on-board programs: the self-test, four revoke tests, the stress and
+# the two races.
 summaries=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$serial" || true)
-if [ "$(grep -c . <<<"$summaries")" -ge 5 ] && ! grep -qv ' 0 failed$' <<<"$summaries"; then
+if [ "$(grep -c . <<<"$summaries")" -ge 8 ] && ! grep -qv ' 0 failed$' <<<"$summaries"; then
 	pass "on-board summaries: $(tr '\n' ';' <<<"$summaries")"
 else
 	fail "on-board summaries missing or failing: $(tr '\n' ';' <<<"$summaries")"
 fi
-for dev in carveout-fb carveout-dsp carveout-mbox; do
+for dev in carveout-fb carveout-dsp carveout-mbox carveout-doorbell; do
 	if grep -qE "carveout carveout-[a-z]+: /dev/$dev: " "$serial"; then
 		pass "probe of /dev/$dev in the serial log"
 	else

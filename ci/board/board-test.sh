@@ -1,7 +1,9 @@
 #!/bin/sh
 # Runs on the board (busybox sh). One PASS/FAIL line per check, then a summary.
 #   board-test.sh full    load, self-test, lifecycle (unload refused, unbind revokes, 100 bind
-#                         cycles of every device, 100 load cycles, contents kept), stress, kmemleak
+#                         cycles of every device, 100 load cycles, contents kept), stress, races
+#                         (carveout race), kmemleak
+#   board-test.sh race    load, then only the races against unbind/bind and rmmod/insmod
 #   board-test.sh matrix  load and self-test whatever probed (a board with a malformed node)
 #   board-test.sh bench   load, then benchmark every device against /dev/mem, UIO and RAM
 mode=${1:-full}
@@ -29,7 +31,7 @@ finish() {
 driver=/sys/bus/platform/drivers/carveout
 kmemleak=/sys/kernel/debug/kmemleak
 # A word list: expanded unquoted on purpose (SC2086).
-devices="carveout-fb carveout-dsp carveout-mbox"
+devices="carveout-fb carveout-dsp carveout-mbox carveout-doorbell"
 # Platform device (DT node) name of each device file.
 node_of() {
 	case $1 in
@@ -38,6 +40,33 @@ node_of() {
 	esac
 }
 bound_count() { find $driver/ -mindepth 1 -maxdepth 1 -type l -name '*-*' | wc -l; }
+
+# Every way a process uses a device (open, mmap, fork, mremap, pread/pwrite, a held mapping),
+# against unbind/bind of every device, then against unload/load of the module.
+races() {
+	pairs=
+	for dev in $devices; do pairs="$pairs $dev=$(node_of "$dev")"; done
+	# shellcheck disable=SC2086
+	carveout race 400 $((cycles * 3)) unbind $pairs
+	check "race against unbind/bind (exit $?)" [ $? -eq 0 ]
+	# shellcheck disable=SC2086
+	carveout race 300 $((cycles / 2)) rmmod /lib/modules/carveout.ko $devices
+	check "race against rmmod/insmod (exit $?)" [ $? -eq 0 ]
+}
+
+# kmemleak reports objects unreferenced for 5 s or more: wait, then scan.
+kmemleak_scan() {
+	if [ -w $kmemleak ]; then
+		sleep 6
+		echo scan >$kmemleak
+		echo scan >$kmemleak
+		leaks=$(grep -c '^unreferenced object' $kmemleak)
+		[ "$leaks" -eq 0 ] || cat $kmemleak
+		check "kmemleak: $leaks unreferenced objects after the cycles" [ "$leaks" -eq 0 ]
+	else
+		check "kmemleak is available ($kmemleak)" false
+	fi
+}
 
 # Forget what boot itself allocated, so that a scan at the end reports only what we leak.
 [ -w $kmemleak ] && echo clear >$kmemleak
@@ -48,15 +77,23 @@ if [ "$mode" = bench ]; then
 	check "three UIO devices over the carveouts (got $uio)" [ "$uio" -eq 3 ]
 	# Quieter measurements: no kmemleak scans meanwhile, and the benchmark on one CPU.
 	[ -w $kmemleak ] && echo scan=off >$kmemleak
-	# shellcheck disable=SC2086
-	taskset 1 carveout bench "${carveout_reps:-9}" $devices
+	# The three devices with a UIO twin (dts/qemu-virt-bench.dts).
+	taskset 1 carveout bench "${carveout_reps:-9}" carveout-fb carveout-dsp carveout-mbox
 	check "benchmark (exit $?)" [ $? -eq 0 ]
+	finish
+fi
+
+if [ "$mode" = race ]; then
+	check "insmod carveout.ko" insmod /lib/modules/carveout.ko
+	races
+	check "rmmod carveout" rmmod carveout
+	kmemleak_scan
 	finish
 fi
 
 if [ "$mode" = matrix ]; then
 	check "insmod carveout.ko" insmod /lib/modules/carveout.ko
-	check "the well-formed nodes bound (got $(bound_count))" [ "$(bound_count)" -eq 3 ]
+	check "the well-formed nodes bound (got $(bound_count))" [ "$(bound_count)" -eq 4 ]
 	# shellcheck disable=SC2086
 	carveout selftest $devices
 	check "selftest of the well-formed devices (exit $?)" [ $? -eq 0 ]
@@ -127,7 +164,7 @@ ok=0
 i=0
 while [ $i -lt "$cycles" ]; do
 	i=$((i + 1))
-	rmmod carveout && insmod /lib/modules/carveout.ko && [ "$(bound_count)" -eq 3 ] && ok=$((ok + 1))
+	rmmod carveout && insmod /lib/modules/carveout.ko && [ "$(bound_count)" -eq 4 ] && ok=$((ok + 1))
 done
 check "$ok of $cycles unload/load cycles" [ $ok -eq "$cycles" ]
 check "contents survived $cycles unload/load cycles" [ "$(sums)" = "$before" ]
@@ -137,6 +174,9 @@ carveout stress 5 $devices
 check "stress (exit $?)" [ $? -eq 0 ]
 check "contents survived the stress" [ "$(sums)" = "$before" ]
 
+races
+check "contents survived the races" [ "$(sums)" = "$before" ]
+
 check "write a marker before unload" carveout write carveout-dsp 0x100 survives-reload
 check "rmmod carveout" rmmod carveout
 check "device files gone after rmmod" [ ! -e /dev/carveout-fb ]
@@ -145,15 +185,5 @@ check "marker survived unload and reload" sh -c "carveout read carveout-dsp 0x10
 check "bootloader marker survived everything" sh -c "carveout read carveout-fb 0 4 | grep -q '^00000000  3c c3 a5 5a '"
 check "rmmod carveout at the end" rmmod carveout
 
-# kmemleak reports objects unreferenced for 5 s or more: wait, then scan.
-if [ -w $kmemleak ]; then
-	sleep 6
-	echo scan >$kmemleak
-	echo scan >$kmemleak
-	leaks=$(grep -c '^unreferenced object' $kmemleak)
-	[ "$leaks" -eq 0 ] || cat $kmemleak
-	check "kmemleak: $leaks unreferenced objects after the cycles" [ "$leaks" -eq 0 ]
-else
-	check "kmemleak is available ($kmemleak)" false
-fi
+kmemleak_scan
 finish

@@ -5,6 +5,7 @@ use std::io;
 use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU32;
 
 use crate::sys;
 use crate::uapi::{self, Info};
@@ -151,6 +152,26 @@ impl Mapping {
     pub fn anonymous(len: usize, populate: bool) -> io::Result<Mapping> {
         let addr = sys::map_anonymous(len, populate)?;
         Ok(Mapping { addr, len })
+    }
+
+    /// Anonymous RAM shared with the children this process forks afterwards.
+    pub fn anonymous_shared(len: usize) -> io::Result<Mapping> {
+        let addr = sys::map_shared_anonymous(len)?;
+        Ok(Mapping { addr, len })
+    }
+
+    /// Word `word` of a mapping of RAM (from [`Mapping::anonymous_shared`]) as an atomic, for
+    /// counters and flags shared between processes. Not for device mappings: exclusive
+    /// load/store is defined for normal cacheable memory only.
+    pub fn ram_atomic_u32(&self, word: usize) -> &AtomicU32 {
+        assert!(
+            word < self.words(),
+            "word {word} outside a mapping of {} bytes",
+            self.len
+        );
+        // SAFETY: In bounds (checked), 4-byte aligned (page-aligned base), valid for as long as
+        // `self` (the returned borrow), and only ever accessed atomically by its users.
+        unsafe { AtomicU32::from_ptr(self.addr.cast::<u32>().add(word)) }
     }
 
     /// Panics unless `len` bytes at `offset` are inside the mapping, in whole 32-bit words.

@@ -78,8 +78,10 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), OpErro
         whole.read_u32(0);
         0
     })?;
+    // The second page, where there is one: a window at a non-zero offset.
+    let own_offset = if size > page { page } else { 0 };
     let own = spawn(&mut || {
-        let Ok(map) = dev.map(page, page) else {
+        let Ok(map) = dev.map(own_offset, page) else {
             return 3;
         };
         if ready_tx.write_all(b"r").is_err() {

@@ -6,6 +6,7 @@ mod bench;
 mod contract;
 mod device;
 mod lifecycle;
+mod race;
 mod selftest;
 mod stress;
 mod sys;
@@ -30,6 +31,11 @@ usage: carveout <command> [args]
   revoke   DEV NODE              unbind platform device NODE while DEV is mapped, check the
                                  mappings die with SIGBUS, rebind, check the contents
   stress   SECONDS DEV...        processes and threads writing and verifying windows at once
+  race     SECONDS CYCLES unbind DEV=NODE...
+  race     SECONDS CYCLES rmmod MODULE DEV...
+                                 processes opening, mapping, forking, remapping, reading and
+                                 writing every DEV while its NODE is unbound and rebound (or
+                                 MODULE unloaded and reloaded) CYCLES times, within SECONDS
   bench    REPS DEV...           DEV against /dev/mem, UIO and RAM: bandwidth, random 4 KiB,
                                  mmap+munmap, minor faults; tab-separated BENCH lines
 
@@ -214,6 +220,39 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 .collect::<Result<Vec<_>, _>>()?;
             let mut report = selftest::Report::default();
             stress::run(&devices, seconds, &mut report)?;
+            report.finish()?;
+        }
+        ("race", 4..) => {
+            let seconds = number(&rest[0], "SECONDS")? as u64;
+            let cycles = number(&rest[1], "CYCLES")?;
+            let (how, devices) = match rest[2].as_str() {
+                "unbind" => {
+                    let devices = rest[3..]
+                        .iter()
+                        .map(|pair| {
+                            let (dev, node) = pair.split_once('=').ok_or_else(|| {
+                                Failure::Usage(format!("race unbind: '{pair}' is not DEV=NODE"))
+                            })?;
+                            Ok((dev_path(dev), node.to_string()))
+                        })
+                        .collect::<Result<Vec<_>, Failure>>()?;
+                    (race::Cycle::Unbind, devices)
+                }
+                "rmmod" if rest.len() >= 5 => (
+                    race::Cycle::Rmmod(rest[3].clone()),
+                    rest[4..]
+                        .iter()
+                        .map(|d| (dev_path(d), String::new()))
+                        .collect(),
+                ),
+                other => {
+                    return Err(Failure::Usage(format!(
+                        "race: '{other}' is not 'unbind DEV=NODE...' or 'rmmod MODULE DEV...'"
+                    )))
+                }
+            };
+            let mut report = selftest::Report::default();
+            race::run(seconds, cycles, how, &devices, &mut report)?;
             report.finish()?;
         }
         _ => {

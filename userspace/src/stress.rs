@@ -16,10 +16,11 @@ const WORKERS: usize = PROCESSES * THREADS;
 const MAX_PAGES: usize = 8;
 
 /// A small deterministic generator (xorshift64*), seeded per worker.
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn below(&mut self, n: usize) -> usize {
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;

@@ -19,6 +19,7 @@ pub const SIGSEGV: c_int = 11;
 /// The errno values the tests expect (Linux, every architecture this program runs on).
 pub mod errno {
     pub const EPERM: i32 = 1;
+    pub const ENOENT: i32 = 2;
     pub const EBADF: i32 = 9;
     pub const EACCES: i32 = 13;
     pub const EFAULT: i32 = 14;
@@ -94,6 +95,17 @@ pub fn map(
 pub fn map_anonymous(len: usize, populate: bool) -> io::Result<*mut u8> {
     let flags = MAP_PRIVATE | MAP_ANONYMOUS | if populate { MAP_POPULATE } else { 0 };
     mmap_any(len, PROT_READ | PROT_WRITE, flags, -1, 0)
+}
+
+/// An anonymous shared mapping: RAM that forked children share with their parent.
+pub fn map_shared_anonymous(len: usize) -> io::Result<*mut u8> {
+    mmap_any(
+        len,
+        PROT_READ | PROT_WRITE,
+        MAP_SHARED | MAP_ANONYMOUS,
+        -1,
+        0,
+    )
 }
 
 /// The minor page faults this process has taken so far (getrusage's `ru_minflt`).
