@@ -27,11 +27,17 @@ pub(crate) trait MiscName {
 ///
 /// # Invariants
 ///
-/// - `reg` was registered with the name `data.misc_name()`. `reg` is declared first, so it is
-///   deregistered before `data` can be freed: the misc core never sees a dangling name.
-/// - `data` is never replaced.
+/// - `data` is initialised before `reg` is registered and is never replaced: `open` may run on
+///   another CPU the moment `misc_register()` returns, and it reads `data` through
+///   [`MiscWithData::data_of`].
+/// - `reg` was registered with the name `data.misc_name()`. `reg` is declared first, so it drops
+///   first: it is deregistered, and every `open` that found it has returned (the misc core calls
+///   `open` under the lock that `misc_deregister()` takes), before `data` is dropped. The misc
+///   core never sees a dangling name and `open` never reads a dropped `data`.
 #[pin_data]
 pub(crate) struct MiscWithData<T: MiscDevice, D: MiscName> {
+    // Declaration order is drop order: `reg` before `data`. Initialisation order is the order
+    // of the fields in `register`'s initialiser: `data` before `reg`.
     #[pin]
     reg: MiscDeviceRegistration<T>,
     data: Arc<D>,
@@ -44,10 +50,12 @@ impl<T: MiscDevice, D: MiscName + Send + Sync> MiscWithData<T, D> {
         // replaced) until after `reg` is deregistered (type invariant), so extending the borrow
         // to `'static` for the registration is sound.
         let name: &'static CStr = unsafe { &*core::ptr::from_ref(data.misc_name()) };
-        // INVARIANT: `reg` is registered with `data`'s name and `data` is stored beside it.
+        // INVARIANT: `pin_init!` initialises fields in the order written: `data` is in place
+        // before `reg` is registered (publishing the device to `open`), with `data`'s name. If
+        // registering fails, `data` is dropped again and nothing was published.
         try_pin_init!(Self {
-            reg <- MiscDeviceRegistration::register(MiscDeviceOptions { name }),
             data,
+            reg <- MiscDeviceRegistration::register(MiscDeviceOptions { name }),
         })
     }
 
@@ -66,7 +74,9 @@ impl<T: MiscDevice, D: MiscName + Send + Sync> MiscWithData<T, D> {
         let reg = core::ptr::from_ref(reg);
         // SAFETY: By the safety requirement, `reg` is the `reg` field of a `MiscWithData<T, D>`.
         let this = unsafe { kernel::container_of!(reg, Self, reg) };
-        // SAFETY: The container is alive for as long as `reg` is borrowed, since it owns `reg`.
+        // SAFETY: The container is alive for as long as `reg` is borrowed, since it owns `reg`;
+        // and `data` was initialised before `reg` was registered (type invariant), so it is
+        // initialised whenever the misc core can hand `reg` to `open`.
         unsafe { &(*this).data }
     }
 }
