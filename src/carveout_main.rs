@@ -77,7 +77,10 @@
 //!   creates it).
 //!
 //! Limitations:
-//! - Only the first `memory-region` entry is used.
+//! - `memory-region` has exactly one entry: probe refuses a node with more, naming them.
+//! - The region's `reg` must lie within this kernel's physical addresses (below 4 GiB on 32-bit
+//!   ARM without LPAE): probe refuses it otherwise, naming the address the device tree gives,
+//!   rather than trust the truncated address the kernel reserved.
 //! - A name clash with another driver's misc device is found by the misc core, not by this driver.
 //! - The kernel mapping uses vmalloc space: regions of hundreds of MiB may not fit on 32-bit ARM.
 

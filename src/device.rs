@@ -40,9 +40,13 @@ use crate::{
         MappingSpace,
         MemoryType,
         ReservedRegion, //
+        PHYS_MAX,
     },
     region::{
+        addressable,
+        check_placement,
         IoSpan,
+        PlacementError,
         Region, //
     },
     uapi,
@@ -140,8 +144,19 @@ impl Carveout {
             MemoryType::WriteCombine
         };
 
-        let reserved = ReservedRegion::lookup(dev).map_err(|(err, target)| {
-            let target = target.as_deref().and_then(|t| t.to_str().ok()).unwrap_or("?");
+        let entries = ReservedRegion::count(dev);
+        if entries > 1 {
+            return Err(Self::refuse_many_regions(dev, entries));
+        }
+
+        let reserved = ReservedRegion::lookup(dev, 0).map_err(|(err, target)| {
+            // A region the kernel did not reserve may be one it could not address: say so.
+            let unaddressable = target.dt_reg().filter(|&(b, s)| !addressable(b, s, PHYS_MAX));
+            if let Some((base, size)) = unaddressable {
+                Self::refuse_unaddressable(dev, &target, base, size);
+                return EINVAL;
+            }
+            let target = target.name();
             match err {
                 LookupError::NoProperty => {
                     dev_err!(dev, "no memory-region property: a carveout must name its region\n")
@@ -161,6 +176,24 @@ impl Carveout {
         })?;
 
         let spec = reserved.spec();
+        check_placement(reserved.dt_reg(), (spec.base, spec.size), PHYS_MAX).map_err(|err| {
+            let (base, size) = reserved.dt_reg().unwrap_or((spec.base, spec.size));
+            match err {
+                PlacementError::Unaddressable => {
+                    Self::refuse_unaddressable(dev, &reserved, base, size)
+                }
+                PlacementError::Mismatch => dev_err!(
+                    dev,
+                    "memory-region '{}': the device tree gives {:#x} bytes at {:#x}, but the kernel reserved {:#x} bytes at {:#x}\n",
+                    reserved.name(),
+                    size,
+                    base,
+                    spec.size,
+                    spec.base
+                ),
+            }
+            EINVAL
+        })?;
         let last = spec.base.saturating_add(spec.size).saturating_sub(1);
         let claimed = ClaimedRegion::claim(&reserved, memory_type, &name).map_err(|err| match err {
             ClaimError::Invalid(rule) => {
@@ -224,6 +257,45 @@ impl Carveout {
             name,
             dev,
         }))
+    }
+
+    /// Logs why a node with `entries` `memory-region` entries is refused, naming each, and
+    /// returns the errno. A carveout maps exactly one region: using the first and ignoring the
+    /// rest would leave memory the device tree meant for this device unclaimed.
+    fn refuse_many_regions(dev: &Device, entries: usize) -> Error {
+        let mut names = KVec::<u8>::new();
+        for index in 0..entries {
+            let name = match ReservedRegion::lookup(dev, index) {
+                Ok(region) | Err((_, region)) => region,
+            };
+            let sep: &[u8] = if index == 0 { b"'" } else { b", '" };
+            let pushed = names
+                .extend_from_slice(sep, GFP_KERNEL)
+                .and_then(|()| names.extend_from_slice(name.name().as_bytes(), GFP_KERNEL))
+                .and_then(|()| names.extend_from_slice(b"'", GFP_KERNEL));
+            if pushed.is_err() {
+                break;
+            }
+        }
+        dev_err!(
+            dev,
+            "memory-region has {} entries ({}): a carveout maps exactly one region; give each its own node\n",
+            entries,
+            core::str::from_utf8(&names).unwrap_or("?")
+        );
+        EINVAL
+    }
+
+    /// Logs that `region`'s `reg` lies where this kernel's physical addresses do not reach.
+    fn refuse_unaddressable(dev: &Device, region: &ReservedRegion, base: u64, size: u64) {
+        dev_err!(
+            dev,
+            "memory-region '{}' at {:#x} (size {:#x}) lies beyond this kernel's physical addresses (up to {:#x}): enable CONFIG_ARM_LPAE or move the region\n",
+            region.name(),
+            base,
+            size,
+            PHYS_MAX
+        );
     }
 
     /// The device, for messages.

@@ -11,24 +11,41 @@
 #include <linux/mm.h>
 #include <linux/mount.h>
 #include <linux/of.h>
+#include <linux/of_address.h>
 #include <linux/of_reserved_mem.h>
 #include <linux/pseudo_fs.h>
 #include <linux/string.h>
 
 #include "helpers.h"
 
+static_assert(sizeof(struct carveout_rmem) == 88);
+
 /*
- * Resolves the first `memory-region` phandle of @dev's device-tree node to the
- * reserved-memory region the kernel set aside for it at boot.
+ * The number of entries of @dev's `memory-region` property, or -ENOENT when the node
+ * has none.
+ */
+int carveout_rmem_count(void *dev)
+{
+	struct device_node *np = ((struct device *)dev)->of_node;
+
+	if (!np)
+		return -ENOENT;
+	return of_count_phandle_with_args(np, "memory-region", NULL);
+}
+
+/*
+ * Resolves entry @index of `memory-region` of @dev's device-tree node to the
+ * reserved-memory region the kernel set aside for it at boot, and reads the
+ * node's own `reg` beside it.
  *
  * Returns 0 and fills @out, or:
  *  -ENOENT  the node has no `memory-region` property,
  *  -EINVAL  the phandle does not resolve to a node,
  *  -ENODEV  the target node is disabled,
  *  -ENXIO   the target is not a child of /reserved-memory that the kernel reserved
- *           (@out->name is still filled, for the message).
+ *           (@out->name and the `reg` facts are still filled, for the message).
  */
-int carveout_rmem_lookup(void *dev, struct carveout_rmem *out)
+int carveout_rmem_lookup(void *dev, int index, struct carveout_rmem *out)
 {
 	struct device_node *np = ((struct device *)dev)->of_node;
 	struct device_node *target, *parent;
@@ -39,10 +56,11 @@ int carveout_rmem_lookup(void *dev, struct carveout_rmem *out)
 	if (!np || !of_property_present(np, "memory-region"))
 		return -ENOENT;
 
-	target = of_parse_phandle(np, "memory-region", 0);
+	target = of_parse_phandle(np, "memory-region", index);
 	if (!target)
 		return -EINVAL;
 	strscpy(out->name, kbasename(target->full_name), sizeof(out->name));
+	out->dt_reg = !of_property_read_reg(target, 0, &out->dt_base, &out->dt_size);
 
 	parent = of_get_parent(target);
 	if (!of_device_is_available(target)) {

@@ -90,13 +90,20 @@ impl MemoryType {
 struct RawReservedRegion {
     base: u64,
     size: u64,
+    dt_base: u64,
+    dt_size: u64,
+    dt_reg: bool,
     no_map: bool,
     reusable: bool,
     name: [u8; 48],
 }
 
+// `helpers.c` asserts the same size for `struct carveout_rmem`.
+const _: () = assert!(core::mem::size_of::<RawReservedRegion>() == 88);
+
 extern "C" {
-    fn carveout_rmem_lookup(dev: *mut c_void, out: *mut RawReservedRegion) -> c_int;
+    fn carveout_rmem_count(dev: *mut c_void) -> c_int;
+    fn carveout_rmem_lookup(dev: *mut c_void, index: c_int, out: *mut RawReservedRegion) -> c_int;
     fn carveout_pgprot(prot: bindings::pgprot_t, memory_type: c_uint) -> bindings::pgprot_t;
     fn carveout_memcpy_fromio(dst: *mut c_void, src: *const c_void, len: usize);
     fn carveout_memcpy_toio(dst: *mut c_void, src: *const c_void, len: usize);
@@ -131,27 +138,45 @@ impl LookupError {
     }
 }
 
-/// The reserved-memory region named by the first `memory-region` entry of a device's node.
+/// `dev` as the C `struct device` the helpers take.
+fn raw_device(dev: &Device) -> *mut c_void {
+    // `Device` is `#[repr(transparent)]` over `Opaque<bindings::device>`, so a pointer to it is
+    // a pointer to the C `struct device`.
+    core::ptr::from_ref(dev).cast_mut().cast::<c_void>()
+}
+
+/// The reserved-memory region named by one `memory-region` entry of a device's node.
 pub(crate) struct ReservedRegion {
     raw: RawReservedRegion,
 }
 
 impl ReservedRegion {
-    /// Looks up `dev`'s region. On error, also returns the target node's name when known.
-    pub(crate) fn lookup(dev: &Device) -> Result<Self, (LookupError, Option<CString>)> {
+    /// The number of entries of `dev`'s `memory-region` property (0 without one).
+    pub(crate) fn count(dev: &Device) -> usize {
+        // SAFETY: `raw_device(dev)` points to a live `struct device` for the duration of the
+        // call (it is borrowed from `dev`).
+        let count = unsafe { carveout_rmem_count(raw_device(dev)) };
+        usize::try_from(count).unwrap_or(0)
+    }
+
+    /// Looks up entry `index` of `dev`'s `memory-region`. On error, also returns what is known
+    /// of the target node: its name and its `reg`, for the message.
+    pub(crate) fn lookup(dev: &Device, index: usize) -> Result<Self, (LookupError, Self)> {
         let mut raw = RawReservedRegion {
             base: 0,
             size: 0,
+            dt_base: 0,
+            dt_size: 0,
+            dt_reg: false,
             no_map: false,
             reusable: false,
             name: [0; 48],
         };
-        // `Device` is `#[repr(transparent)]` over `Opaque<bindings::device>`, so a pointer to it
-        // is a pointer to the C `struct device`.
-        let dev_ptr = core::ptr::from_ref(dev).cast_mut().cast::<c_void>();
-        // SAFETY: `dev_ptr` points to a live `struct device` for the duration of the call (it is
-        // borrowed from `dev`) and `raw` is a valid, writable `struct carveout_rmem`.
-        let ret = unsafe { carveout_rmem_lookup(dev_ptr, &mut raw) };
+        // An index past `c_int` names no entry: the helper then finds no node (`BadPhandle`).
+        let index = c_int::try_from(index).unwrap_or(c_int::MAX);
+        // SAFETY: `raw_device(dev)` points to a live `struct device` for the duration of the
+        // call (it is borrowed from `dev`) and `raw` is a valid, writable `struct carveout_rmem`.
+        let ret = unsafe { carveout_rmem_lookup(raw_device(dev), index, &mut raw) };
         let region = Self { raw };
         let err = match ret {
             0 => return Ok(region),
@@ -160,7 +185,15 @@ impl ReservedRegion {
             e if e == ENXIO.to_errno() => LookupError::NotReserved,
             _ => LookupError::BadPhandle,
         };
-        Err((err, region.name_cstring()))
+        Err((err, region))
+    }
+
+    /// The first entry of the node's own `reg`, as the device tree gives it: (base, size).
+    /// `None` for a region without `reg`, which the kernel placed itself.
+    pub(crate) fn dt_reg(&self) -> Option<(u64, u64)> {
+        self.raw
+            .dt_reg
+            .then_some((self.raw.dt_base, self.raw.dt_size))
     }
 
     /// The name of the reserved-memory node, as text.
@@ -169,11 +202,6 @@ impl ReservedRegion {
             .ok()
             .and_then(|name| name.to_str().ok())
             .unwrap_or("?")
-    }
-
-    fn name_cstring(&self) -> Option<CString> {
-        let name = self.name();
-        (name != "?").then(|| CString::try_from_fmt(fmt!("{name}")).ok())?
     }
 
     /// What the device tree says about the region.
@@ -200,8 +228,9 @@ pub(crate) enum ClaimError {
     NoMemory,
 }
 
-/// The largest physical address this kernel can hold.
-const PHYS_MAX: u64 = bindings::phys_addr_t::MAX as u64;
+/// The largest physical address this kernel can hold (`phys_addr_t` is 32 bits on 32-bit ARM
+/// without LPAE). Widening to `u64` is lossless.
+pub(crate) const PHYS_MAX: u64 = bindings::phys_addr_t::MAX as u64;
 
 /// A validated reserved-memory region, claimed in `iomem_resource`, with its memory type.
 ///

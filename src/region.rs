@@ -39,6 +39,46 @@ impl RegionError {
     }
 }
 
+/// Why the range the kernel reserved for a region is not the one the device tree gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PlacementError {
+    /// The device tree places the region, in whole or in part, above the highest physical
+    /// address this kernel can hold (a 32-bit `phys_addr_t` without LPAE): the kernel truncated
+    /// the address when it reserved the region.
+    Unaddressable,
+    /// The kernel reserved another range than the device tree's `reg` gives.
+    Mismatch,
+}
+
+/// Whether `[base, base + size)` lies at or below `phys_max`, with no sum overflowing.
+pub(crate) fn addressable(base: u64, size: u64, phys_max: u64) -> bool {
+    base <= phys_max
+        && base
+            .checked_add(size.saturating_sub(1))
+            .is_some_and(|last| last <= phys_max)
+}
+
+/// Checks the range the kernel reserved for a region, `reserved` (base, size), against the
+/// first entry of the region's own `reg`, `dt` (`None` for a region without `reg`, which the
+/// kernel placed itself). The kernel's record is trusted only where it is what the device
+/// tree says.
+pub(crate) fn check_placement(
+    dt: Option<(u64, u64)>,
+    reserved: (u64, u64),
+    phys_max: u64,
+) -> Result<(), PlacementError> {
+    let Some((base, size)) = dt else {
+        return Ok(());
+    };
+    if !addressable(base, size, phys_max) {
+        return Err(PlacementError::Unaddressable);
+    }
+    if (base, size) != reserved {
+        return Err(PlacementError::Mismatch);
+    }
+    Ok(())
+}
+
 /// What the device tree says about a reserved-memory region.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RegionSpec {
@@ -237,6 +277,75 @@ mod tests {
         }
         // The last page of a 32-bit physical space is fine.
         assert!(Region::new(spec(0xffff_f000, PAGE), SHIFT, PHYS32).is_ok());
+    }
+
+    #[test]
+    fn placement_is_what_the_device_tree_says() {
+        let dt = Some((0x5a00_0000, 0x10_0000));
+        assert_eq!(
+            check_placement(dt, (0x5a00_0000, 0x10_0000), PHYS32),
+            Ok(())
+        );
+        // A region the kernel placed itself (no `reg`) has nothing to compare against.
+        assert_eq!(
+            check_placement(None, (0x5a00_0000, 0x10_0000), PHYS32),
+            Ok(())
+        );
+        assert_eq!(
+            check_placement(dt, (0x5a00_0000, 0x8_0000), PHYS32),
+            Err(PlacementError::Mismatch)
+        );
+        assert_eq!(
+            check_placement(dt, (0x5b00_0000, 0x10_0000), PHYS32),
+            Err(PlacementError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn placement_beyond_the_physical_address_space_is_refused() {
+        // reg = <0x1 0x5a000000 0x0 0x100000> on a 32-bit kernel: reserved truncated.
+        let truncated = (0x5a00_0000, 0x10_0000);
+        assert_eq!(
+            check_placement(Some((0x1_5a00_0000, 0x10_0000)), truncated, PHYS32),
+            Err(PlacementError::Unaddressable)
+        );
+        // reg = <0x1 0x0 ...>: truncated to 0.
+        assert_eq!(
+            check_placement(Some((0x1_0000_0000, 0x10_0000)), (0, 0x10_0000), PHYS32),
+            Err(PlacementError::Unaddressable)
+        );
+        // Starting below 4 GiB but ending above it.
+        assert_eq!(
+            check_placement(
+                Some((0xfff0_0000, 0x20_0000)),
+                (0xfff0_0000, 0x20_0000),
+                PHYS32
+            ),
+            Err(PlacementError::Unaddressable)
+        );
+        // A size of more than 4 GiB, truncated by the kernel.
+        assert_eq!(
+            check_placement(
+                Some((0x4000_0000, 0x1_0010_0000)),
+                (0x4000_0000, 0x10_0000),
+                PHYS32
+            ),
+            Err(PlacementError::Unaddressable)
+        );
+        // The same addresses are fine where physical addresses are 64 bits wide (LPAE, arm64).
+        assert_eq!(
+            check_placement(
+                Some((0x1_5a00_0000, 0x10_0000)),
+                (0x1_5a00_0000, 0x10_0000),
+                u64::MAX
+            ),
+            Ok(())
+        );
+        // The last byte of the space is addressable; one past it is not; nothing wraps.
+        assert!(addressable(0xffff_f000, 0x1000, PHYS32));
+        assert!(!addressable(0xffff_f000, 0x1001, PHYS32));
+        assert!(!addressable(u64::MAX, 2, u64::MAX));
+        assert!(addressable(u64::MAX, 1, u64::MAX));
     }
 
     #[test]
