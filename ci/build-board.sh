@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds what the board boots, in $OUT/board: device trees (QEMU's own tree, dts/*.dts and the
-# malformed dts/bad/*.dts) and
-# the initramfs (busybox, the module, the userspace program, the test runner).
+# malformed dts/bad/*.dts) and the initramfs (busybox, the module, the userspace program, the
+# kernel's mm/pfnmap selftest, the test runner).
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -33,12 +33,28 @@ for dts in "$ROOT"/dts/*.dts "$ROOT"/dts/bad/*.dts; do
 	dtc -q -I dts -O dtb -i "$BOARD" -o "$dtb" "$dts" || die "dtc failed on $dts"
 done
 
+# The kernel's own PFN-mapping selftest (tools/testing/selftests/mm/pfnmap.c: madvise, split
+# munmap, mremap, fork), built from the board kernel's source against its UAPI headers.
+src=$(linux_src)
+selftests=$src/tools/testing/selftests
+pfnmap=$BOARD/pfnmap
+if [ ! -x "$pfnmap" ] || [ "$pfnmap" -ot "$LINUX_BUILD/arch/arm/boot/zImage" ]; then
+	log "building the kernel's mm/pfnmap selftest"
+	make -s -C "$LINUX_BUILD" headers_install INSTALL_HDR_PATH="$BOARD/uapi"
+	# Upstream's code: its 32-bit pointer-cast warnings are not ours to fix.
+	"${CROSS_COMPILE}gcc" -static -O2 -w -isystem "$BOARD/uapi/include" -I "$selftests" \
+		-I "$src/tools/include" -I "$selftests/mm" "$selftests/mm/pfnmap.c" \
+		"$selftests/mm/vm_util.c" -o "$pfnmap.new" || die "cannot build $selftests/mm/pfnmap.c"
+	mv "$pfnmap.new" "$pfnmap"
+fi
+
 # The initramfs, as a newc cpio archive (uncompressed: the kernel needs no decompressor).
 root=$BOARD/rootfs
 rm -rf "$root"
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules}
 install -m 0755 "$BUSYBOX" "$root/bin/busybox"
 install -m 0755 "$tool" "$root/bin/carveout"
+install -m 0755 "$pfnmap" "$root/bin/pfnmap"
 install -m 0644 "$module" "$root/lib/modules/carveout.ko"
 install -m 0755 "$ROOT/ci/board/init" "$root/init"
 install -m 0755 "$ROOT/ci/board/board-test.sh" "$root/board-test.sh"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs on the board (busybox sh). One PASS/FAIL line per check, then a summary.
-#   board-test.sh full    load, self-test, lifecycle (unload refused, unbind revokes, 100 bind
+#   board-test.sh full    load, self-test, the kernel's mm/pfnmap selftest, lifecycle (unload refused, unbind revokes, 100 bind
 #                         cycles of every device, 100 load cycles, contents kept), stress, races
 #                         (carveout race), kmemleak
 #   board-test.sh race    load, then only the races against unbind/bind and rmmod/insmod
@@ -52,6 +52,21 @@ races() {
 	# shellcheck disable=SC2086
 	carveout race 300 $((cycles / 2)) rmmod /lib/modules/carveout.ko $devices
 	check "race against rmmod/insmod (exit $?)" [ $? -eq 0 ]
+}
+
+# The kernel's own PFN-mapping selftest (mm/pfnmap.c) on every device of two pages or more (it
+# maps two); its TAP output goes to the serial log.
+kernel_pfnmap_test() {
+	for dev in carveout-fb carveout-dsp carveout-mbox; do
+		pfnmap -- "/dev/$dev" >/tmp/pfnmap.out 2>&1
+		status=$?
+		cat /tmp/pfnmap.out
+		totals=$(grep '^# Totals:' /tmp/pfnmap.out)
+		passed_all=no
+		case $totals in "# Totals: pass:"[1-9]*" fail:0 "*" error:0") passed_all=yes ;; esac
+		check "kernel selftest mm/pfnmap on /dev/$dev (exit $status; $totals)" \
+			[ $status -eq 0 -a $passed_all = yes ]
+	done
 }
 
 # kmemleak reports objects unreferenced for 5 s or more: wait, then scan.
@@ -118,6 +133,7 @@ done
 
 carveout selftest
 check "selftest of every device (exit $?)" [ $? -eq 0 ]
+kernel_pfnmap_test
 
 # Unloading is refused while a process holds a device open, or only mapped.
 for how in open map; do

@@ -9,8 +9,8 @@
 //! Worker processes, several per device, pick operations at random: open and close (in bursts,
 //! with the info ioctl), map a window and touch it, fork with a mapping, `mremap`, large
 //! `pread`/`pwrite`, and a mapping held across cycles and touched by a child. Meanwhile this
-//! process runs the unbind/bind (or unload/load) loop until CYCLES cycles are done or SECONDS
-//! have passed.
+//! process runs the unbind/bind (or unload/load) loop until CYCLES cycles are done (and at
+//! least 10 s have passed), or SECONDS have passed.
 //!
 //! Every device is filled with a known pattern first, and every write only stores the pattern
 //! word that is already there: a word that reads back otherwise is wrong data. The outcomes
@@ -48,6 +48,8 @@ const OPEN_BURST: usize = 16;
 const MAX_PAGES: usize = 8;
 /// The largest `pread`/`pwrite`, in bytes.
 const MAX_IO: usize = 1 << 20;
+/// The shortest run, whatever the number of cycles asked.
+const MIN_RUN: Duration = Duration::from_secs(10);
 /// Seconds a forked child may run before SIGALRM ends it (and the run fails).
 const CHILD_TIMEOUT: u32 = 30;
 
@@ -533,7 +535,8 @@ pub fn run(
     let deadline = start + Duration::from_secs(seconds);
     let (mut done, mut refused) = (0usize, 0usize);
     let mut failure = None;
-    while done < cycles && Instant::now() < deadline {
+    // At least `MIN_RUN`, so that a short run still gives every operation its chance.
+    while (done < cycles || start.elapsed() < MIN_RUN) && Instant::now() < deadline {
         match cycle_once(&how, &targets) {
             Ok(true) => done += 1,
             Ok(false) => {
@@ -570,7 +573,7 @@ pub fn run(
     report.case(
         &name,
         &format!(
-            "{done} of {cycles} cycles of {} device(s) in {:.1} s (limit {seconds} s){}",
+            "{done} cycles (at least {cycles}) of {} device(s) in {:.1} s (limit {seconds} s){}",
             targets.len(),
             elapsed.as_secs_f64(),
             if refused > 0 {
