@@ -217,6 +217,20 @@ pub fn run(dev: &Device, name: &str, report: &mut Report) {
         .and_then(|ro| expect_errno(ro.file.write_at(&four, 0), EBADF, "EBADF"));
     report.case(name, "read-only open: pwrite EBADF", read_only);
 
+    // A read-only file's mapping cannot be made writable later.
+    let ro_protect = Device::open_with(&dev.path, false)
+        .map_err(|e| e.to_string())
+        .and_then(|ro| {
+            let map = ro
+                .map_raw(0, page, PROT_READ, MAP_SHARED)
+                .map_err(|e| format!("read-only mmap: {e}"))?;
+            expect_errno(map.protect(rw), EACCES, "EACCES")
+        });
+    report.case(
+        name,
+        "read-only open: mprotect adding PROT_WRITE: EACCES",
+        ro_protect,
+    );
     // The device file is root-only: an unprivileged process cannot open it.
     let path = dev.path.clone();
     let nobody = sys::in_child(CHILD_TIMEOUT, move || {
