@@ -79,6 +79,17 @@ struct State {
 ///
 /// Lock order: a process's `mmap_lock`, then `state`. [`Carveout::revoke`] takes `state` alone
 /// and then other processes' `mmap_lock`, never both.
+///
+/// What runs against [`Carveout::revoke`], and why it is safe:
+/// - `read`, `write` and `ioctl` use the kernel mapping and the claim only inside `state`, and
+///   find `live` gone once revoke has taken it: `ENODEV`. The copy to or from user space, which
+///   may fault and take `mmap_lock`, runs outside `state`.
+/// - `mmap` maps pages under `state` while `live` is there, and records its address space in
+///   `mmaps` first; revoke waits for each recorded `mmap` to link its VMA (by taking that
+///   process's `mmap_lock`) before it zaps the mapping space, so no VMA escapes the zap.
+/// - Forks and `mremap` move or copy VMAs within the mapping space's `i_mmap` tree, which the
+///   zap walks under its own lock; a zapped VMA has no `fault` handler, so touching it raises
+///   `SIGBUS` instead of mapping the pages again.
 #[pin_data]
 pub(crate) struct Carveout {
     region: Region,

@@ -2,6 +2,32 @@
 
 //! The platform driver: one carveout device per matching device-tree node, and the module that
 //! registers it.
+//!
+//! # Publication and teardown order
+//!
+//! Each step below makes something reachable by other threads or processes, and happens only
+//! once everything it reaches is complete; teardown runs in the reverse order. `carveout race`
+//! (the board test) runs opens, mappings, forks, `mremap` and copies against unbind/bind and
+//! rmmod/insmod loops to hold the code to it.
+//!
+//! - Module init: the name table ([`names::init`]) is ready before the driver is registered,
+//!   which probes at once. Module exit unregisters the driver first, which unbinds every device
+//!   and so frees every name.
+//! - Probe: the [`Carveout`] is complete (region checked and claimed, kernel mapping made,
+//!   mapping space allocated) before its name is claimed, and both before the misc device is
+//!   registered, last: `open` may run on another CPU the moment `misc_register()` returns.
+//!   [`MiscWithData`] initialises its data before its registration for the same reason.
+//! - Unbind: [`Carveout::revoke`] runs first (later calls on open files give `ENODEV`, user
+//!   mappings are zapped, the kernel mapping and the claim on the range go), then the driver
+//!   data drops: the misc device is deregistered (`misc_deregister()` waits for an `open` in
+//!   progress: the misc core calls `open` under the same lock), then the name is freed. A file
+//!   opened between the two holds a revoked carveout: every call on it gives `ENODEV`.
+//! - Open files and mappings outlive unbind: a file holds an [`Arc`] of its [`Carveout`], a
+//!   mapping holds its file, and the mapping space lives as long as the carveout.
+//! - rmmod against open: the misc device's `owner` is this module, so `misc_open()` takes a
+//!   module reference (under the misc lock) before calling `open`; once rmmod has begun that
+//!   fails and `open` gives `ENODEV`, and rmmod is refused while any file is open or mapped.
+//! - `mmap`, `read`, `write` and `ioctl` against unbind: see the lock order on [`Carveout`].
 
 use kernel::{
     device::Core,
@@ -52,6 +78,8 @@ impl platform::Driver for CarveoutDriver {
         _info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self, Error> + 'bound {
         let dev = pdev.as_ref();
+        // Complete first, then claim the name, then publish the device file (see the module
+        // doc): each later step may be seen by other threads at once.
         let carveout = Arc::pin_init(Carveout::probe(dev)?, GFP_KERNEL)?;
         let name = NameClaim::claim(carveout.misc_name()).inspect_err(|e| {
             dev_err!(
@@ -86,6 +114,7 @@ pub(crate) struct CarveoutModule {
 
 impl kernel::InPlaceModule for CarveoutModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        // Before the driver is registered: registration probes at once, and probe claims names.
         names::init();
         try_pin_init!(Self {
             _driver <- driver::Registration::new(<Self as kernel::ModuleMetadata>::NAME, module),
