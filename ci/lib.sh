@@ -45,6 +45,16 @@ linux_src() {
 SPLAT_RE='WARNING:|BUG:|Oops|Kernel panic|Unable to handle|Call trace:'
 KMEMLEAK_RE='kmemleak: [0-9]+ new suspected'
 
+# The Debian mirror the host already uses (first deb URI that is not a security archive), or nothing.
+debian_mirror() {
+	local f
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		grep -hoE '(^URIs:[[:space:]]*|^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?)[a-z]+://[^[:space:]]+' "$f" |
+			grep -oE '[a-z]+://[^[:space:]]+' | grep -E '/debian/?$' | grep -v security || true
+	done | head -n1
+}
+
 # A file's content hash, to tell when an input changed.
 stamp_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 

@@ -41,16 +41,6 @@ install_host_packages() {
 	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# The Debian mirror the host already uses (first deb URI that is not a security archive), or nothing.
-debian_mirror() {
-	local f
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		grep -hoE '(^URIs:[[:space:]]*|^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?)[a-z]+://[^[:space:]]+' "$f" |
-			grep -oE '[a-z]+://[^[:space:]]+' | grep -E '/debian/?$' | grep -v security || true
-	done | head -n1
-}
-
 SIDE_APT=$OUT/apt
 side_apt_ready=
 # apt-get/apt-cache on the extra Debian suites, with a private state directory.
@@ -163,7 +153,8 @@ setup_linux_source() {
 }
 
 check_rustc() {
-	command -v rustc >/dev/null || die "rustc not found: install Rust >= $RUSTC_MIN (rustup or Debian's rustc-web)"
+	command -v rustc >/dev/null ||
+		die "rustc not found: run 'ci/install-rust.sh' (rustup's $RUST_TOOLCHAIN, with clippy, rustfmt, rust-src), then 'export PATH=\$HOME/.cargo/bin:\$PATH'; or install Rust >= $RUSTC_MIN another way"
 	RUSTC_VERSION=$(rustc --version | awk '{print $2}')
 	version_ge "$RUSTC_VERSION" "$RUSTC_MIN" || die "rustc $RUSTC_VERSION is older than $RUSTC_MIN (Linux $LINUX_SERIES)"
 	SYSROOT=$(rustc --print sysroot)

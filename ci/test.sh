@@ -28,6 +28,8 @@ finish() {
 }
 
 start=$SECONDS
+# First: on a fresh machine it installs what is missing, and says what to run where it cannot.
+"$ROOT/ci/setup.sh"
 host_line=$("$ROOT/ci/host-test.sh" 2>&1 | tee "$logs/host-test.txt" | tail -n1) || true
 read -r host_passed host_failed < <(sed -n 's/^host: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$host_line")
 if [ -n "${host_passed:-}" ] && [ "$host_failed" -eq 0 ]; then
@@ -38,7 +40,6 @@ else
 	finish
 fi
 
-"$ROOT/ci/setup.sh"
 "$ROOT/ci/build-kernel.sh"
 # The module must build clean with clippy. A build that compiled nothing says nothing: judge
 # the output of the last build that compiled the module, kept in module-build-last.txt.
