@@ -223,6 +223,13 @@ impl Target {
         }
     }
 
+    /// Opens the device and maps `len` bytes at byte `offset`; the file closes, the mapping
+    /// keeps it. The outcome when either fails.
+    fn map(&self, offset: usize, len: usize) -> Result<Mapping, Outcome> {
+        let dev = self.open()?;
+        dev.map(offset, len).map_err(|e| Outcome::of_op_error(&e))
+    }
+
     /// Whether the `len` bytes of `buf` are the pattern at byte `offset`.
     fn is_pattern(&self, buf: &[u8], offset: usize) -> bool {
         buf == pattern_bytes(self.seed, offset / 4, buf.len())
@@ -278,21 +285,15 @@ fn run_op(
         }
         Op::Map => {
             let (offset, len) = t.window(rng, MAX_PAGES);
-            out(in_child(|| match t.open() {
+            out(in_child(|| match t.map(offset, len) {
                 Err(o) => o,
-                Ok(dev) => match dev.map(offset, len) {
-                    Err(e) => Outcome::of_op_error(&e),
-                    Ok(map) => t.touch(&map, offset),
-                },
+                Ok(map) => t.touch(&map, offset),
             }));
         }
         Op::Fork => {
             let (offset, len) = t.window(rng, MAX_PAGES);
             out(in_child(|| {
-                let map = match t
-                    .open()
-                    .and_then(|dev| dev.map(offset, len).map_err(|e| Outcome::of_op_error(&e)))
-                {
+                let map = match t.map(offset, len) {
                     Err(o) => return o,
                     Ok(map) => map,
                 };
@@ -306,10 +307,7 @@ fn run_op(
         Op::Mremap => {
             let (offset, len) = t.window(rng, 2);
             out(in_child(|| {
-                let map = match t
-                    .open()
-                    .and_then(|dev| dev.map(offset, len).map_err(|e| Outcome::of_op_error(&e)))
-                {
+                let map = match t.map(offset, len) {
                     Err(o) => return o,
                     Ok(map) => map,
                 };
@@ -362,10 +360,7 @@ fn run_op(
         Op::Hold => {
             if held.is_none() {
                 // Map the whole region and close the file: the mapping alone keeps it.
-                match t
-                    .open()
-                    .and_then(|dev| dev.map(0, t.size()).map_err(|e| Outcome::of_op_error(&e)))
-                {
+                match t.map(0, t.size()) {
                     Err(o) => return out(o),
                     Ok(map) => *held = Some(map),
                 }
