@@ -22,6 +22,11 @@ fi
 if [ ! -f "$br/Makefile" ] || [ ! -f "$br/support/scripts/check-dotconfig.py" ]; then
 	die "$br is not a Buildroot checkout"
 fi
+# Absolute paths: Buildroot resolves a relative O= against its own directory, and the checks
+# below run from other directories.
+br=$(cd "$br" && pwd)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 defconfig=carveout_qemu_arm_virt_defconfig
 external=$ROOT/buildroot
 
