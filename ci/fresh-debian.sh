@@ -2,7 +2,7 @@
 # Proves `.ci/run` from nothing: builds a Debian 12 root with debootstrap (minbase, from the
 # mirror the host's apt sources already name), copies in only what a new machine of this kind
 # has besides Debian (rustup's default toolchain, without rust-src, and the machine-wide
-# registry settings: the CA bundle, /etc/pip.conf, /etc/npmrc), clones this repository's HEAD
+# registry settings: the CA bundle and local CAs, pip.conf, npmrc), clones this repository's HEAD
 # into it, and runs `CI=true bash .ci/run` there with no standard input and a clean
 # environment. The root is made anew each time; its log is kept in $OUT/fresh-debian.log.
 #
@@ -55,7 +55,11 @@ cp -a "$rustup_home/toolchains/$toolchain" "$root/root/.rustup/toolchains/"
 cp -a "$cargo_home/bin/." "$root/root/.cargo/bin/"
 rm -rf "$root/root/.rustup/toolchains/$toolchain/lib/rustlib/src"
 sed -i "s/^default_toolchain = .*/default_toolchain = \"$toolchain\"/" "$root/root/.rustup/settings.toml"
-for f in /etc/ssl/certs/ca-certificates.crt /etc/pip.conf /etc/npmrc /etc/resolv.conf; do
+# The CA bundle and the local CAs it is made from (Debian's ca-certificates, which the run
+# installs, rebuilds the bundle from them), pip's and npm's machine-wide settings (npm reads
+# $prefix/etc/npmrc), and the resolver. No one's own settings: they may hold credentials.
+for f in /etc/ssl/certs/ca-certificates.crt /usr/local/share/ca-certificates/*.crt \
+	/etc/pip.conf /etc/npmrc /usr/etc/npmrc /etc/resolv.conf; do
 	[ -f "$f" ] || continue
 	mkdir -p "$root$(dirname "$f")"
 	cp -L "$f" "$root$f"
