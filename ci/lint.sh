@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static checks that need no board: shellcheck on every script, rustfmt on both crates, clippy on
-# the userspace crate, dtc's checks on our device-tree sources. Prints one line per check and
+# the userspace crate, dtc's checks on our device-tree sources, dtschema on the binding and the
+# boards, the GitHub workflows' linters. Prints one line per check and
 # "lint: N passed, N failed".
 set -euo pipefail
 # shellcheck source=ci/lib.sh
@@ -42,6 +43,7 @@ dtc_clean() {
 	done
 }
 run_check "dtc checks on dts/" dtc_clean
+run_check "dtschema: the binding, and every board against it (ci/lint-dt.sh)" ci/lint-dt.sh
 run_check "GitHub workflows: actionlint and zizmor" ci/lint-workflows.sh
 echo "lint: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -3,7 +3,7 @@
 //! Maps a device-tree reserved-memory carveout into the kernel and into user processes.
 //!
 //! Each device-tree node compatible with `"linux,carveout"` names a `/reserved-memory` child
-//! with `memory-region = <&label>` (binding: `dts/bindings/linux,carveout.yaml`):
+//! with `memory-region = <&label>` (binding: `dts/bindings/misc/linux,carveout.yaml`):
 //!
 //! ```text
 //! reserved-memory {
