@@ -8,15 +8,16 @@
 //!
 //! Worker processes, several per device, pick operations at random: open and close (in bursts,
 //! with the info ioctl), map a window and touch it, fork with a mapping, `mremap`, large
-//! `pread`/`pwrite`, and a mapping held across cycles and touched by a child. Meanwhile this
+//! `pread`/`pwrite`, a mapping held across cycles and touched by a child, and a child killed
+//! with `SIGKILL` while it maps, touches and reads the whole region. Meanwhile this
 //! process runs the unbind/bind (or unload/load) loop until CYCLES cycles are done (and at
 //! least 10 s have passed), or SECONDS have passed.
 //!
 //! Every device is filled with a known pattern first, and every write only stores the pattern
 //! word that is already there: a word that reads back otherwise is wrong data. The outcomes
 //! allowed are the right data (whole, or a short count when the device went away mid-copy),
-//! `SIGBUS` (a revoked mapping), `ENODEV` (a revoked or departing device) and `ENOENT` (its
-//! file is gone). Anything else, a wrong word, another errno or signal, fails the run; so does
+//! `SIGBUS` (a revoked mapping), `ENODEV` (a revoked or departing device), `ENOENT` (its
+//! file is gone) and the worker's own `SIGKILL`. Anything else, a wrong word, another errno or signal, fails the run; so does
 //! falling short of CYCLES, or a run in which the device never went away under a worker.
 //! The regions' contents are saved first and restored at the end.
 
@@ -31,7 +32,7 @@ use crate::device::{Device, Mapping, OpError};
 use crate::selftest::{pattern, pattern_bytes, Report};
 use crate::stress::Rng;
 use crate::sys::errno::{EFAULT, ENODEV, ENOENT};
-use crate::sys::{self, Exit, SIGBUS};
+use crate::sys::{self, Exit, SIGBUS, SIGKILL};
 use crate::uapi::Info;
 
 const DRIVER: &str = "/sys/bus/platform/drivers/carveout";
@@ -48,6 +49,8 @@ const OPEN_BURST: usize = 16;
 const MAX_PAGES: usize = 8;
 /// The largest `pread`/`pwrite`, in bytes.
 const MAX_IO: usize = 1 << 20;
+/// The longest a `SIGKILL` operation lets its child work, in milliseconds.
+const KILL_MS: usize = 30;
 /// The shortest run, whatever the number of cycles asked.
 const MIN_RUN: Duration = Duration::from_secs(10);
 /// Seconds a forked child may run before SIGALRM ends it (and the run fails).
@@ -63,10 +66,11 @@ enum Op {
     Pread,
     Pwrite,
     Hold,
+    Kill,
 }
 
 /// Operations with their weights in the random pick.
-const OPS: [(Op, usize); 7] = [
+const OPS: [(Op, usize); 8] = [
     (Op::Open, 3),
     (Op::Map, 3),
     (Op::Fork, 1),
@@ -74,6 +78,7 @@ const OPS: [(Op, usize); 7] = [
     (Op::Pread, 2),
     (Op::Pwrite, 1),
     (Op::Hold, 2),
+    (Op::Kill, 1),
 ];
 
 impl Op {
@@ -86,6 +91,7 @@ impl Op {
             Op::Pread => "pread",
             Op::Pwrite => "pwrite",
             Op::Hold => "held mapping",
+            Op::Kill => "SIGKILL mid-use",
         }
     }
 }
@@ -100,18 +106,21 @@ enum Outcome {
     Enodev,
     Enoent,
     Sigbus,
+    /// Killed by the worker (`SIGKILL`) while it used the device.
+    Killed,
     /// A word that was not the pattern, or info that is not the device's.
     Wrong,
     /// Any other errno or signal.
     Error,
 }
 
-const OUTCOMES: [(Outcome, &str); 7] = [
+const OUTCOMES: [(Outcome, &str); 8] = [
     (Outcome::Ok, "ok"),
     (Outcome::Short, "short"),
     (Outcome::Enodev, "ENODEV"),
     (Outcome::Enoent, "ENOENT"),
     (Outcome::Sigbus, "SIGBUS"),
+    (Outcome::Killed, "killed"),
     (Outcome::Wrong, "WRONG DATA"),
     (Outcome::Error, "OTHER ERROR"),
 ];
@@ -131,12 +140,16 @@ impl Outcome {
 
     /// The exit code of a child that ended with this outcome.
     fn code(self) -> i32 {
-        10 + OUTCOMES.iter().position(|&(o, _)| o == self).unwrap_or(6) as i32
+        10 + OUTCOMES
+            .iter()
+            .position(|&(o, _)| o == self)
+            .unwrap_or(OUTCOMES.len() - 1) as i32
     }
 
     fn of_exit(exit: io::Result<Exit>) -> Outcome {
         match exit {
             Ok(Exit::Signal(SIGBUS)) => Outcome::Sigbus,
+            Ok(Exit::Signal(SIGKILL)) => Outcome::Killed,
             Ok(Exit::Code(code)) => usize::try_from(code - 10)
                 .ok()
                 .and_then(|i| OUTCOMES.get(i))
@@ -146,7 +159,10 @@ impl Outcome {
     }
 
     fn index(self) -> usize {
-        OUTCOMES.iter().position(|&(o, _)| o == self).unwrap_or(6)
+        OUTCOMES
+            .iter()
+            .position(|&(o, _)| o == self)
+            .unwrap_or(OUTCOMES.len() - 1)
     }
 }
 
@@ -357,6 +373,7 @@ fn run_op(
                 },
             });
         }
+        Op::Kill => out(killed_mid_use(t, rng)),
         Op::Hold => {
             if held.is_none() {
                 // Map the whole region and close the file: the mapping alone keeps it.
@@ -383,6 +400,37 @@ fn run_op(
             out(outcome);
         }
     }
+}
+
+/// A child that maps, touches and reads the whole region over and over until it is killed, at
+/// a random moment within [`KILL_MS`]: process exit (its mappings torn down, its file released)
+/// races the device going away. It ends on its own only when something went wrong or away.
+fn killed_mid_use(t: &Target, rng: &mut Rng) -> Outcome {
+    let busy = || loop {
+        let map = match t.map(0, t.size()) {
+            Err(o) => return o,
+            Ok(map) => map,
+        };
+        if t.touch(&map, 0) != Outcome::Ok {
+            return Outcome::Wrong;
+        }
+        let Ok(dev) = t.open() else { continue };
+        let len = t.size().min(MAX_IO);
+        let mut buf = vec![0u8; len];
+        match dev.file.read_at(&mut buf, 0) {
+            Err(e) => return Outcome::of_errno(&e),
+            Ok(n) if !t.is_pattern(&buf[..n - n % 4], 0) => return Outcome::Wrong,
+            Ok(_) => {}
+        }
+    };
+    let pid = match sys::spawn(CHILD_TIMEOUT, || busy().code()) {
+        Ok(pid) => pid,
+        Err(_) => return Outcome::Error,
+    };
+    std::thread::sleep(Duration::from_millis(rng.below(KILL_MS) as u64));
+    // The child may have ended on its own already: then the kill fails and its exit tells.
+    let _ = sys::signal(pid, SIGKILL);
+    Outcome::of_exit(sys::wait(pid))
 }
 
 /// One worker process: random operations on `t` until the run stops.
@@ -616,7 +664,8 @@ pub fn run(
         .iter()
         .map(|o| tallies.total(i, o.index()))
         .sum::<u64>();
-        all_ok &= tallies.total(i, Outcome::Ok.index()) > 0;
+        all_ok &=
+            tallies.total(i, Outcome::Ok.index()) + tallies.total(i, Outcome::Killed.index()) > 0;
     }
     report.case(
         &name,
@@ -629,7 +678,7 @@ pub fn run(
     );
     report.case(
         &name,
-        &format!("every operation succeeded at least once, and {gone} met a departing device"),
+        &format!("every operation succeeded (or was killed) at least once, and {gone} met a departing device"),
         if all_ok && gone > 0 {
             Ok(())
         } else {

@@ -14,6 +14,7 @@ pub const MAP_POPULATE: c_int = 0x8000;
 pub const MREMAP_MAYMOVE: c_int = 1;
 pub const MADV_DONTNEED: c_int = 4;
 pub const SIGBUS: c_int = 7;
+pub const SIGKILL: c_int = 9;
 pub const SIGSEGV: c_int = 11;
 
 /// The errno values the tests expect (Linux, every architecture this program runs on).
@@ -56,6 +57,7 @@ extern "C" {
     fn setgid(gid: c_uint) -> c_int;
     fn setuid(uid: c_uint) -> c_int;
     fn alarm(seconds: c_uint) -> c_uint;
+    fn kill(pid: c_int, sig: c_int) -> c_int;
     fn pause() -> c_int;
     fn getrusage(who: c_int, usage: *mut [c_long; 18]) -> c_int;
 }
@@ -240,6 +242,12 @@ pub fn spawn(timeout: u32, f: impl FnOnce() -> i32) -> io::Result<c_int> {
 /// Runs `f` in a forked child (see [`spawn`]) and waits for it to end.
 pub fn in_child(timeout: u32, f: impl FnOnce() -> i32) -> io::Result<Exit> {
     wait(spawn(timeout, f)?)
+}
+
+/// Sends signal `sig` to process `pid` (a child of ours).
+pub fn signal(pid: c_int, sig: c_int) -> io::Result<()> {
+    // SAFETY: No memory is passed; a bad pid or signal is an error.
+    check(unsafe { kill(pid, sig) })
 }
 
 /// Waits for child `pid` to end.
