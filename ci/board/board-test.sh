@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs on the board (busybox sh). One PASS/FAIL line per check, then a summary.
-#   board-test.sh full    load, self-test, the kernel's mm/pfnmap selftest, lifecycle (unload refused, unbind revokes, 100 bind
-#                         cycles of every device, 100 load cycles, contents kept), stress, races
-#                         (carveout race), kmemleak
+#   board-test.sh full    load, self-test, the kernel's mm/pfnmap selftest, lifecycle (unload
+#                         refused, unbind revokes, 100 bind cycles of every device, 100 load
+#                         cycles, contents kept), stress, races (carveout race), kmemleak
 #   board-test.sh race    load, then only the races against unbind/bind and rmmod/insmod
 #   board-test.sh matrix  load and self-test whatever probed (a board with a malformed node)
 #   board-test.sh bench   load, then benchmark every device against /dev/mem, UIO and RAM
@@ -41,8 +41,8 @@ node_of() {
 }
 bound_count() { find $driver/ -mindepth 1 -maxdepth 1 -type l -name '*-*' | wc -l; }
 
-# Every way a process uses a device (open, mmap, fork, mremap, pread/pwrite, a held mapping),
-# against unbind/bind of every device, then against unload/load of the module.
+# Every way a process uses a device (open, mmap, fork, mremap, pread/pwrite, a held mapping,
+# SIGKILL mid-use), against unbind/bind of every device, then against unload/load of the module.
 races() {
 	pairs=
 	for dev in $devices; do pairs="$pairs $dev=$(node_of "$dev")"; done
