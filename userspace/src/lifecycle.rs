@@ -17,7 +17,7 @@ const DRIVER: &str = "/sys/bus/platform/drivers/carveout";
 const CHILD_TIMEOUT: u32 = 60;
 
 /// Writes `node` to the driver's `bind` or `unbind` file.
-fn driver_control(what: &str, node: &str) -> Result<(), String> {
+pub fn driver_control(what: &str, node: &str) -> Result<(), String> {
     let path = format!("{DRIVER}/{what}");
     std::fs::write(&path, node).map_err(|e| format!("{path}: write '{node}': {e}"))
 }

@@ -29,13 +29,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::device::{Device, Mapping, OpError};
+use crate::lifecycle::driver_control;
 use crate::selftest::{pattern, pattern_bytes, Report};
 use crate::stress::Rng;
 use crate::sys::errno::{EFAULT, ENODEV, ENOENT};
 use crate::sys::{self, Exit, SIGBUS, SIGKILL};
 use crate::uapi::Info;
 
-const DRIVER: &str = "/sys/bus/platform/drivers/carveout";
 /// Worker processes per device against unbind/bind.
 const WORKERS_PER_DEVICE: usize = 3;
 /// Worker processes per device against rmmod/insmod: the module unloads only at a moment when
@@ -462,12 +462,6 @@ fn worker(t: &Target, id: usize, tallies: &Tallies, pause: bool) -> i32 {
         }
     }
     0
-}
-
-/// Writes `what` to the driver's sysfs file `file` (bind or unbind).
-fn driver_control(file: &str, what: &str) -> Result<(), String> {
-    let path = format!("{DRIVER}/{file}");
-    std::fs::write(&path, what).map_err(|e| format!("{path}: write '{what}': {e}"))
 }
 
 /// Runs `cmd args`; Ok(true) when it succeeded, Ok(false) when it exited non-zero.
