@@ -84,12 +84,14 @@
 //! - A name clash with another driver's misc device is found by the misc core, not by this driver.
 //! - The kernel mapping uses vmalloc space: regions of hundreds of MiB may not fit on 32-bit ARM.
 
+mod config;
 mod device;
 mod driver;
 mod file;
 mod misc;
 mod names;
 mod phys;
+mod probe_error;
 mod region;
 mod uapi;
 

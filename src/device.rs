@@ -30,32 +30,22 @@ use kernel::{
 };
 
 use crate::{
+    config::Config,
     misc::MiscName,
     phys::{
-        ClaimError,
         ClaimedRegion,
         KernelMapping,
-        LookupError,
         MapError,
         MappingSpace,
-        MemoryType,
-        ReservedRegion, //
-        PHYS_MAX,
+        MemoryType, //
     },
+    probe_error::ProbeError,
     region::{
-        addressable,
-        check_placement,
         IoSpan,
-        PlacementError,
         Region, //
     },
     uapi,
 };
-
-/// Device-tree property naming the device file; the node name is used without it.
-const PROP_LABEL: &CStr = c"label";
-/// Device-tree property choosing the memory type.
-const PROP_MEMORY_TYPE: &CStr = c"linux,memory-type";
 
 /// What unbinding takes away from a carveout: its kernel mapping and its claim on the range.
 struct Live {
@@ -109,204 +99,25 @@ impl MiscName for Carveout {
 
 impl Carveout {
     /// Reads `dev`'s device-tree node, validates and claims its region and maps it into the
-    /// kernel. Every failure is logged once, here, naming the value and the rule it breaks.
+    /// kernel. Every refusal is logged once, here, naming the value and the rule it breaks.
     /// Nothing is written to the region.
     pub(crate) fn probe(dev: &Device) -> Result<impl PinInit<Self, Error>> {
-        let fwnode = dev.fwnode().ok_or_else(|| {
-            dev_err!(
-                dev,
-                "no device-tree node: this driver is probed from the device tree\n"
-            );
-            ENODEV
-        })?;
-
-        let name = if fwnode.property_present(PROP_LABEL) {
-            fwnode
-                .property_read::<CString>(PROP_LABEL)
-                .required_by(dev)?
-        } else {
-            CString::try_from_fmt(fmt!("{}", fwnode.display_name()))?
-        };
-        let name_bytes = name.to_bytes();
-        if name_bytes.is_empty() || name_bytes.len() >= uapi::NAME_LEN || name_bytes.contains(&b'/')
-        {
-            dev_err!(
-                dev,
-                "device name '{}' is invalid: it must be 1 to {} bytes without '/'\n",
-                name.to_str().unwrap_or("<not UTF-8>"),
-                uapi::NAME_LEN - 1
-            );
-            return Err(EINVAL);
-        }
-
-        let memory_type = if fwnode.property_present(PROP_MEMORY_TYPE) {
-            let value = fwnode
-                .property_read::<CString>(PROP_MEMORY_TYPE)
-                .required_by(dev)?;
-            MemoryType::from_dt(value.to_bytes()).ok_or_else(|| {
-                dev_err!(
-                    dev,
-                    "linux,memory-type = '{}' is invalid: use \"write-combine\", \"cached\" or \"device\"\n",
-                    value.to_str().unwrap_or("<not UTF-8>")
-                );
-                EINVAL
-            })?
-        } else {
-            MemoryType::WriteCombine
-        };
-
-        let entries = ReservedRegion::count(dev);
-        if entries > 1 {
-            return Err(Self::refuse_many_regions(dev, entries));
-        }
-
-        let reserved = ReservedRegion::lookup(dev, 0).map_err(|(err, target)| {
-            // A region the kernel did not reserve may be one it could not address: say so.
-            let unaddressable = target.dt_reg().filter(|&(b, s)| !addressable(b, s, PHYS_MAX));
-            if let Some((base, size)) = unaddressable {
-                Self::refuse_unaddressable(dev, &target, base, size);
-                return EINVAL;
-            }
-            let target = target.name();
-            match err {
-                LookupError::NoProperty => {
-                    dev_err!(dev, "no memory-region property: a carveout must name its region\n")
-                }
-                LookupError::BadPhandle => {
-                    dev_err!(dev, "memory-region does not point to a device-tree node\n")
-                }
-                LookupError::Disabled => {
-                    dev_err!(dev, "memory-region '{target}' is disabled\n")
-                }
-                LookupError::NotReserved => dev_err!(
-                    dev,
-                    "memory-region '{target}' is not a region of /reserved-memory that the kernel reserved\n"
-                ),
-            }
-            err.errno()
-        })?;
-
-        let spec = reserved.spec();
-        check_placement(reserved.dt_reg(), (spec.base, spec.size), PHYS_MAX).map_err(|err| {
-            let (base, size) = reserved.dt_reg().unwrap_or((spec.base, spec.size));
-            match err {
-                PlacementError::Unaddressable => {
-                    Self::refuse_unaddressable(dev, &reserved, base, size)
-                }
-                PlacementError::Mismatch => dev_err!(
-                    dev,
-                    "memory-region '{}': the device tree gives {:#x} bytes at {:#x}, but the kernel reserved {:#x} bytes at {:#x}\n",
-                    reserved.name(),
-                    size,
-                    base,
-                    spec.size,
-                    spec.base
-                ),
-            }
-            EINVAL
-        })?;
-        let last = spec.base.saturating_add(spec.size).saturating_sub(1);
-        let claimed = ClaimedRegion::claim(&reserved, memory_type, &name).map_err(|err| match err {
-            ClaimError::Invalid(rule) => {
-                dev_err!(
-                    dev,
-                    "memory-region '{}' (base {:#x}, size {:#x}): {}\n",
-                    reserved.name(),
-                    spec.base,
-                    spec.size,
-                    rule.rule()
-                );
-                EINVAL
-            }
-            ClaimError::NotRam => {
-                dev_err!(
-                    dev,
-                    "memory-region '{}' [{:#x}-{:#x}] is not RAM: a carveout must lie in memory the kernel knows\n",
-                    reserved.name(),
-                    spec.base,
-                    last
-                );
-                EINVAL
-            }
-            ClaimError::Busy => {
-                dev_err!(
-                    dev,
-                    "memory-region '{}' [{:#x}-{:#x}] is already claimed: a carveout has one user\n",
-                    reserved.name(),
-                    spec.base,
-                    last
-                );
-                EBUSY
-            }
-            ClaimError::NoMemory => ENOMEM,
-        })?;
-
-        let mapping = claimed.map_kernel().inspect_err(|_| {
-            dev_err!(
-                dev,
-                "cannot map memory-region '{}' ({:#x} bytes at {:#x}) {} into the kernel: too large for vmalloc space?\n",
-                reserved.name(),
-                spec.size,
-                spec.base,
-                memory_type.name()
-            )
-        })?;
-
-        let space = MappingSpace::new().inspect_err(|e| {
-            dev_err!(dev, "cannot allocate the inode for user mappings: {e:?}\n")
-        })?;
-
+        let config = Config::read(dev).map_err(|e| e.report(dev))?;
+        let claimed = config.claim().map_err(|e| e.report(dev))?;
+        let mapping = config.map_kernel(&claimed).map_err(|e| e.report(dev))?;
+        let space = MappingSpace::new().map_err(|e| ProbeError::MappingSpace(e).report(dev))?;
         let dev = ARef::from(dev);
         Ok(try_pin_init!(Self {
             region: *claimed.region(),
-            memory_type,
+            memory_type: claimed.memory_type(),
             state <- new_mutex!(State {
                 live: Some(Live { mapping, claimed }),
                 mmaps: KVec::new(),
             }),
             space,
-            name,
+            name: config.name,
             dev,
         }))
-    }
-
-    /// Logs why a node with `entries` `memory-region` entries is refused, naming each, and
-    /// returns the errno. A carveout maps exactly one region: using the first and ignoring the
-    /// rest would leave memory the device tree meant for this device unclaimed.
-    fn refuse_many_regions(dev: &Device, entries: usize) -> Error {
-        let mut names = KVec::<u8>::new();
-        for index in 0..entries {
-            let name = match ReservedRegion::lookup(dev, index) {
-                Ok(region) | Err((_, region)) => region,
-            };
-            let sep: &[u8] = if index == 0 { b"'" } else { b", '" };
-            let pushed = names
-                .extend_from_slice(sep, GFP_KERNEL)
-                .and_then(|()| names.extend_from_slice(name.name().as_bytes(), GFP_KERNEL))
-                .and_then(|()| names.extend_from_slice(b"'", GFP_KERNEL));
-            if pushed.is_err() {
-                break;
-            }
-        }
-        dev_err!(
-            dev,
-            "memory-region has {} entries ({}): a carveout maps exactly one region; give each its own node\n",
-            entries,
-            core::str::from_utf8(&names).unwrap_or("?")
-        );
-        EINVAL
-    }
-
-    /// Logs that `region`'s `reg` lies where this kernel's physical addresses do not reach.
-    fn refuse_unaddressable(dev: &Device, region: &ReservedRegion, base: u64, size: u64) {
-        dev_err!(
-            dev,
-            "memory-region '{}' at {:#x} (size {:#x}) lies beyond this kernel's physical addresses (up to {:#x}): enable CONFIG_ARM_LPAE or move the region\n",
-            region.name(),
-            base,
-            size,
-            PHYS_MAX
-        );
     }
 
     /// The device, for messages.

@@ -49,6 +49,7 @@ use crate::{
         self,
         NameClaim, //
     },
+    probe_error::ProbeError,
 };
 
 /// The misc device of one carveout, with the carveout it serves.
@@ -81,21 +82,10 @@ impl platform::Driver for CarveoutDriver {
         // Complete first, then claim the name, then publish the device file (see the module
         // doc): each later step may be seen by other threads at once.
         let carveout = Arc::pin_init(Carveout::probe(dev)?, GFP_KERNEL)?;
-        let name = NameClaim::claim(carveout.misc_name()).inspect_err(|e| {
-            dev_err!(
-                dev,
-                "device name '{}' is taken by another carveout node ({e:?}): give one a different label\n",
-                carveout.name()
-            )
-        })?;
+        let name = NameClaim::claim(carveout.misc_name())
+            .map_err(|e| ProbeError::NameTaken(carveout.misc_name(), e).report(dev))?;
         let misc = KBox::pin_init(CarveoutMisc::register(carveout.clone()), GFP_KERNEL)
-            .inspect_err(|e| {
-                dev_err!(
-                    dev,
-                    "cannot register /dev/{}: {e:?} (is the name taken?)\n",
-                    carveout.name()
-                )
-            })?;
+            .map_err(|e| ProbeError::Register(carveout.misc_name(), e).report(dev))?;
         carveout.log_probed();
         Ok(Self { misc, _name: name })
     }

@@ -30,9 +30,10 @@ use kernel::{
 use crate::{
     device::Carveout,
     driver::CarveoutMisc,
-    phys,
     uapi, //
 };
+
+mod seek;
 
 /// An open carveout device file; its private data is the device's [`Carveout`].
 pub(crate) struct CarveoutFile;
@@ -45,7 +46,7 @@ impl MiscDevice for CarveoutFile {
         // SAFETY: `CarveoutFile` devices are registered only by `CarveoutMisc::register` (in
         // `driver.rs`), so `misc` is inside a `CarveoutMisc`.
         let carveout = unsafe { CarveoutMisc::data_of(misc) }.clone();
-        phys::disable_lseek(file);
+        seek::disable_lseek(file);
         carveout.attach(file);
         Ok(carveout)
     }

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Probe-time configuration: what a device's node asks for, read and checked before anything
+//! is claimed or mapped.
+
+use core::ffi::CStr;
+use kernel::{
+    device::Device,
+    prelude::*,
+    str::CString, //
+};
+
+use crate::{
+    phys::{
+        ClaimedRegion,
+        KernelMapping,
+        MemoryType,
+        ReservedRegion,
+        PHYS_MAX, //
+    },
+    probe_error::ProbeError,
+    region::{
+        addressable,
+        check_placement,
+        PlacementError, //
+    },
+    uapi,
+};
+
+/// Device-tree property naming the device file; the node name is used without it.
+const PROP_LABEL: &CStr = c"label";
+/// Device-tree property choosing the memory type.
+const PROP_MEMORY_TYPE: &CStr = c"linux,memory-type";
+
+/// What a carveout node asks for: a device name, a memory type and one reserved region whose
+/// placement the device tree and the kernel agree on.
+pub(crate) struct Config {
+    /// The device name: `/dev/<name>`.
+    pub(crate) name: CString,
+    /// The memory type of every mapping of the region.
+    pub(crate) memory_type: MemoryType,
+    /// The region `memory-region` names.
+    pub(crate) region: ReservedRegion,
+}
+
+impl Config {
+    /// Reads and checks `dev`'s device-tree node.
+    pub(crate) fn read(dev: &Device) -> Result<Self, ProbeError<'static>> {
+        let fwnode = dev.fwnode().ok_or(ProbeError::NoNode)?;
+
+        let name = if fwnode.property_present(PROP_LABEL) {
+            fwnode
+                .property_read::<CString>(PROP_LABEL)
+                .required_by(dev)
+                .map_err(ProbeError::Property)?
+        } else {
+            CString::try_from_fmt(fmt!("{}", fwnode.display_name()))
+                .map_err(ProbeError::Property)?
+        };
+        let bytes = name.to_bytes();
+        if bytes.is_empty() || bytes.len() >= uapi::NAME_LEN || bytes.contains(&b'/') {
+            return Err(ProbeError::BadName(name));
+        }
+
+        let memory_type = if fwnode.property_present(PROP_MEMORY_TYPE) {
+            let value = fwnode
+                .property_read::<CString>(PROP_MEMORY_TYPE)
+                .required_by(dev)
+                .map_err(ProbeError::Property)?;
+            MemoryType::from_dt(value.to_bytes()).ok_or(ProbeError::BadMemoryType(value))?
+        } else {
+            MemoryType::WriteCombine
+        };
+
+        let region = Self::one_region(dev)?;
+        Ok(Self {
+            name,
+            memory_type,
+            region,
+        })
+    }
+
+    /// The one region `dev`'s `memory-region` names, placed where its `reg` says.
+    fn one_region(dev: &Device) -> Result<ReservedRegion, ProbeError<'static>> {
+        let entries = ReservedRegion::count(dev);
+        if entries > 1 {
+            return Err(ProbeError::ManyRegions {
+                entries,
+                names: Self::region_names(dev, entries),
+            });
+        }
+        let region = ReservedRegion::lookup(dev, 0).map_err(|(err, region)| {
+            // A region the kernel did not reserve may be one it could not address: say so.
+            match region.dt_reg() {
+                Some((base, size)) if !addressable(base, size, PHYS_MAX) => {
+                    ProbeError::Unaddressable { region, base, size }
+                }
+                _ => ProbeError::Lookup(err, region),
+            }
+        })?;
+        let spec = region.spec();
+        match check_placement(region.dt_reg(), (spec.base, spec.size), PHYS_MAX) {
+            Ok(()) => Ok(region),
+            Err(err) => {
+                let (base, size) = region.dt_reg().unwrap_or((spec.base, spec.size));
+                Err(match err {
+                    PlacementError::Unaddressable => {
+                        ProbeError::Unaddressable { region, base, size }
+                    }
+                    PlacementError::Mismatch => ProbeError::Mismatch {
+                        region,
+                        dt: (base, size),
+                    },
+                })
+            }
+        }
+    }
+
+    /// The targets of `dev`'s `entries` `memory-region` entries, quoted and comma-separated,
+    /// for the message that refuses them; as many as memory allows.
+    fn region_names(dev: &Device, entries: usize) -> KVec<u8> {
+        let mut names = KVec::new();
+        for index in 0..entries {
+            let region = match ReservedRegion::lookup(dev, index) {
+                Ok(region) | Err((_, region)) => region,
+            };
+            let sep: &[u8] = if index == 0 { b"'" } else { b", '" };
+            let pushed = names
+                .extend_from_slice(sep, GFP_KERNEL)
+                .and_then(|()| names.extend_from_slice(region.name().as_bytes(), GFP_KERNEL))
+                .and_then(|()| names.extend_from_slice(b"'", GFP_KERNEL));
+            if pushed.is_err() {
+                break;
+            }
+        }
+        names
+    }
+
+    /// Validates the region and claims it under the device name. Nothing is written to it.
+    pub(crate) fn claim(&self) -> Result<ClaimedRegion, ProbeError<'static>> {
+        ClaimedRegion::claim(&self.region, self.memory_type, &self.name)
+            .map_err(|err| ProbeError::Claim(err, self.region.clone()))
+    }
+
+    /// Maps the claimed region into the kernel with its memory type.
+    pub(crate) fn map_kernel(
+        &self,
+        claimed: &ClaimedRegion,
+    ) -> Result<KernelMapping, ProbeError<'static>> {
+        claimed
+            .map_kernel()
+            .map_err(|_| ProbeError::MapKernel(self.region.clone(), self.memory_type))
+    }
+}

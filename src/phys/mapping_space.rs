@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The address space all open files of one carveout map through, so that every user mapping
+//! of it can be revoked at once.
+
+use core::ptr::NonNull;
+use kernel::{
+    bindings,
+    error::from_err_ptr,
+    fs::File,
+    prelude::*, //
+};
+
+// The C structs behind these pointers are opaque here, but bindgen gives some of their members
+// (`sched_statistics` without `CONFIG_SCHEDSTATS`, say) no fields, which `improper_ctypes` flags
+// even through a pointer. `allow`, not `expect`: the lint fires only on some configurations.
+#[allow(improper_ctypes)]
+extern "C" {
+    fn carveout_inode_new() -> *mut bindings::inode;
+    fn carveout_inode_free(inode: *mut bindings::inode);
+}
+
+/// The address space every open file of one carveout maps through: an inode of the driver's
+/// pseudo filesystem (`mapping_space.c`), as DRM and VFIO use, so that [`MappingSpace::revoke`]
+/// can zap every user mapping of the carveout, in every process, at once. After that, touching a
+/// revoked mapping raises `SIGBUS`: the VMA has no `fault` handler to bring the pages back.
+///
+/// # Invariants
+///
+/// `inode` is a `struct inode` that came from `carveout_inode_new` and is freed only in
+/// [`Drop`].
+pub(crate) struct MappingSpace {
+    inode: NonNull<bindings::inode>,
+}
+
+// SAFETY: The inode is reference-counted kernel memory; `attach` and `revoke` take the kernel's
+// own locks, so they may run on any thread.
+unsafe impl Send for MappingSpace {}
+// SAFETY: As above, concurrent `attach` and `revoke` calls are serialised by the kernel.
+unsafe impl Sync for MappingSpace {}
+
+impl MappingSpace {
+    /// Allocates the inode.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: `carveout_inode_new` has no preconditions; it returns an inode or an
+        // `ERR_PTR`.
+        let inode = from_err_ptr(unsafe { carveout_inode_new() })?;
+        // INVARIANT: `carveout_inode_new` succeeded, so `inode` is its inode.
+        Ok(Self {
+            inode: NonNull::new(inode).ok_or(ENOMEM)?,
+        })
+    }
+
+    /// Makes `file`'s mappings part of this space. Call it from `open`, before `file` can be
+    /// mapped. The owner of `self` must outlive `file`, as the private data of `file` does.
+    pub(crate) fn attach(&self, file: &File) {
+        // SAFETY: `self.inode` is live (type invariant), and so is its `i_mapping`.
+        let mapping = unsafe { (*self.inode.as_ptr()).i_mapping };
+        // SAFETY: `file` is being opened, so no other thread uses its `f_mapping` yet (DRM's
+        // `drm_open` does the same).
+        unsafe { (*file.as_ptr()).f_mapping = mapping };
+    }
+
+    /// Removes every page of every user mapping of the files attached to this space.
+    pub(crate) fn revoke(&self) {
+        // SAFETY: `self.inode` is live (type invariant), and so is its `i_mapping`.
+        let mapping = unsafe { (*self.inode.as_ptr()).i_mapping };
+        // SAFETY: `mapping` is live; `unmap_mapping_range` takes the locks it needs and may
+        // sleep, which callers of this safe method in process context allow. Offset 0 with
+        // length 0 means the whole file; `1` zaps private copies of pages too.
+        unsafe { bindings::unmap_mapping_range(mapping, 0, 0, 1) };
+    }
+}
+
+impl Drop for MappingSpace {
+    fn drop(&mut self) {
+        // SAFETY: The inode came from `carveout_inode_new` (type invariant) and is freed once.
+        // No file can still point at it: files keep their carveout, and with it `self`, alive.
+        unsafe { carveout_inode_free(self.inode.as_ptr()) };
+    }
+}

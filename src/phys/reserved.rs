@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The `/reserved-memory` region a device's `memory-region` names.
+//!
+//! `linux/of_reserved_mem.h` is not in the Rust bindings of Linux 7.3, and the phandle and node
+//! helpers are inline: `reserved.c` reads the facts, and [`ReservedRegion::lookup`] decides what
+//! they mean.
+
+use core::{
+    ffi::{
+        c_int,
+        CStr, //
+    },
+    mem::{
+        offset_of,
+        size_of, //
+    },
+};
+use kernel::{
+    bindings,
+    device::Device,
+    fmt,
+    prelude::*, //
+};
+
+use super::raw_device;
+use crate::region::RegionSpec;
+
+/// Mirror of `struct carveout_rmem` in `reserved.h`: what the device tree and the kernel's
+/// reserved-memory table say about one `memory-region` target.
+#[derive(Clone)]
+#[repr(C)]
+struct RawReservedRegion {
+    base: u64,
+    size: u64,
+    dt_base: u64,
+    dt_size: u64,
+    dt_reg: bool,
+    has_property: bool,
+    resolved: bool,
+    available: bool,
+    under_root_rmem: bool,
+    reserved: bool,
+    no_map: bool,
+    reusable: bool,
+    name: [u8; 48],
+}
+
+// `reserved.c` asserts the same layout for `struct carveout_rmem`.
+const _: () = {
+    assert!(size_of::<RawReservedRegion>() == 88);
+    assert!(offset_of!(RawReservedRegion, base) == 0);
+    assert!(offset_of!(RawReservedRegion, size) == 8);
+    assert!(offset_of!(RawReservedRegion, dt_base) == 16);
+    assert!(offset_of!(RawReservedRegion, dt_size) == 24);
+    assert!(offset_of!(RawReservedRegion, dt_reg) == 32);
+    assert!(offset_of!(RawReservedRegion, has_property) == 33);
+    assert!(offset_of!(RawReservedRegion, resolved) == 34);
+    assert!(offset_of!(RawReservedRegion, available) == 35);
+    assert!(offset_of!(RawReservedRegion, under_root_rmem) == 36);
+    assert!(offset_of!(RawReservedRegion, reserved) == 37);
+    assert!(offset_of!(RawReservedRegion, no_map) == 38);
+    assert!(offset_of!(RawReservedRegion, reusable) == 39);
+    assert!(offset_of!(RawReservedRegion, name) == 40);
+};
+
+// The C structs behind these pointers are opaque here, but bindgen gives some of their members
+// (`sched_statistics` without `CONFIG_SCHEDSTATS`, say) no fields, which `improper_ctypes` flags
+// even through a pointer. `allow`, not `expect`: the lint fires only on some configurations.
+#[allow(improper_ctypes)]
+extern "C" {
+    fn carveout_rmem_count(dev: *mut bindings::device) -> c_int;
+    fn carveout_rmem_lookup(dev: *mut bindings::device, index: c_int, out: *mut RawReservedRegion);
+}
+
+/// Why [`ReservedRegion::lookup`] found no usable region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LookupError {
+    /// The node has no `memory-region` property.
+    NoProperty,
+    /// The `memory-region` phandle does not resolve to a node.
+    BadPhandle,
+    /// The target node is disabled.
+    Disabled,
+    /// The target is not a region the kernel reserved under `/reserved-memory`.
+    NotReserved,
+}
+
+impl LookupError {
+    /// The errno probe returns for this error.
+    pub(crate) fn errno(self) -> Error {
+        match self {
+            Self::NoProperty | Self::Disabled => ENODEV,
+            Self::BadPhandle | Self::NotReserved => EINVAL,
+        }
+    }
+}
+
+/// The target of one `memory-region` entry: a region the kernel reserved, or (inside a
+/// [`LookupError`]) whatever is known of a target that is not one.
+#[derive(Clone)]
+pub(crate) struct ReservedRegion {
+    raw: RawReservedRegion,
+}
+
+impl ReservedRegion {
+    /// The number of entries of `dev`'s `memory-region` property (0 without one).
+    pub(crate) fn count(dev: &Device) -> usize {
+        // SAFETY: `raw_device(dev)` points to a live `struct device` for the duration of the
+        // call (it is borrowed from `dev`); the helper only reads its device-tree node.
+        let count = unsafe { carveout_rmem_count(raw_device(dev)) };
+        usize::try_from(count).unwrap_or(0)
+    }
+
+    /// Looks up entry `index` of `dev`'s `memory-region`. On error, also returns what is known
+    /// of the target node (its name and its `reg`), for the message.
+    pub(crate) fn lookup(dev: &Device, index: usize) -> Result<Self, (LookupError, Self)> {
+        let mut raw = RawReservedRegion {
+            base: 0,
+            size: 0,
+            dt_base: 0,
+            dt_size: 0,
+            dt_reg: false,
+            has_property: false,
+            resolved: false,
+            available: false,
+            under_root_rmem: false,
+            reserved: false,
+            no_map: false,
+            reusable: false,
+            name: [0; 48],
+        };
+        // An index past `c_int` names no entry: the helper then resolves no node (`BadPhandle`).
+        let index = c_int::try_from(index).unwrap_or(c_int::MAX);
+        // SAFETY: `raw_device(dev)` points to a live `struct device` for the duration of the
+        // call and `raw` is a valid, writable `struct carveout_rmem` (layout checked above).
+        unsafe { carveout_rmem_lookup(raw_device(dev), index, &mut raw) };
+        let verdict = if !raw.has_property {
+            Err(LookupError::NoProperty)
+        } else if !raw.resolved {
+            Err(LookupError::BadPhandle)
+        } else if !raw.available {
+            Err(LookupError::Disabled)
+        } else if !raw.under_root_rmem || !raw.reserved {
+            Err(LookupError::NotReserved)
+        } else {
+            Ok(())
+        };
+        let region = Self { raw };
+        match verdict {
+            Ok(()) => Ok(region),
+            Err(err) => Err((err, region)),
+        }
+    }
+
+    /// The first entry of the node's own `reg`, as the device tree gives it: (base, size).
+    /// `None` for a region without `reg`, which the kernel placed itself.
+    pub(crate) fn dt_reg(&self) -> Option<(u64, u64)> {
+        self.raw
+            .dt_reg
+            .then_some((self.raw.dt_base, self.raw.dt_size))
+    }
+
+    /// The name of the reserved-memory node, as text.
+    pub(crate) fn name(&self) -> &str {
+        CStr::from_bytes_until_nul(&self.raw.name)
+            .ok()
+            .and_then(|name| name.to_str().ok())
+            .unwrap_or("?")
+    }
+
+    /// What the device tree and the kernel say about the region.
+    pub(crate) fn spec(&self) -> RegionSpec {
+        RegionSpec {
+            base: self.raw.base,
+            size: self.raw.size,
+            no_map: self.raw.no_map,
+            reusable: self.raw.reusable,
+        }
+    }
+}
+
+impl fmt::Display for ReservedRegion {
+    /// `memory-region '<name>'`, the way every probe message names the region.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_fmt(fmt!("memory-region '{}'", self.name()))
+    }
+}
