@@ -133,6 +133,9 @@ def svg(rows):
 
 
 def main():
+    if len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help"):
+        print(__doc__.strip())
+        return
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     log, out = sys.argv[1], Path(sys.argv[2])

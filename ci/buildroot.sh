@@ -30,7 +30,7 @@ out=$(cd "$out" && pwd)
 defconfig=carveout_qemu_arm_virt_defconfig
 external=$ROOT/buildroot
 
-check() {
+check_tree() {
 	log "Buildroot $(make -s -C "$br" print-version 2>/dev/null || echo '?') in $br"
 	make -s -C "$br" O="$out" BR2_EXTERNAL="$external" "$defconfig" >/dev/null ||
 		die "the br2-external tree does not load, or $defconfig does not resolve"
@@ -63,9 +63,9 @@ PY
 }
 
 case $what in
-check) check ;;
+check) check_tree ;;
 build)
-	check
+	check_tree
 	make -C "$out"
 	;;
 boot)

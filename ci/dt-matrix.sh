@@ -9,16 +9,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 logs=$OUT/logs/dt-matrix
 mkdir -p "$logs"
-passed=0
-failed=0
 result() { # result NAME CHECK-DESCRIPTION STATUS
-	if [ "$3" = 0 ]; then
-		passed=$((passed + 1))
-		echo "PASS dt-matrix $1: $2"
-	else
-		failed=$((failed + 1))
-		echo "FAIL dt-matrix $1: $2"
-	fi
+	if [ "$3" = 0 ]; then pass "dt-matrix $1: $2"; else fail "dt-matrix $1: $2"; fi
 }
 
 # Every board of dts/bad/, or those named on the command line (ci/dt-matrix.sh 16-above-4gib).
@@ -69,5 +61,4 @@ for dts in "${boards[@]}"; do
 	[ -z "$splats" ] || status=1
 	result "$name" "no WARNING/BUG/Oops/stack dump in the serial log${splats:+: $splats}" $status
 done
-echo "dt-matrix: $passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+summary dt-matrix

@@ -2,6 +2,20 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # the variables here are used by the scripts that source this file
 
+# script_help FILE: the comment block at the top of a script (its usage), without the '#'.
+script_help() {
+	awk 'NR == 1 && /^#!/ { next }
+		/^# shellcheck / { next }
+		/^#/ { sub(/^# ?/, ""); print; next }
+		{ exit }' "$1"
+}
+# Every script that sources this file answers -h/--help with its header, and does nothing else.
+case "${1:-}" in -h | --help)
+	script_help "$0"
+	exit 0
+	;;
+esac
+
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${OUT:-$ROOT/build}
 # shellcheck source=ci/versions.env
@@ -17,6 +31,31 @@ log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 die() {
 	printf '[%s] error: %s\n' "$(basename "$0")" "$*" >&2
 	exit 1
+}
+
+# The PASS/FAIL counter the test scripts share: one line per check, then a closing
+# "N passed, N failed" that any CI can read. (The board's busybox script keeps its own.)
+passed=0
+failed=0
+pass() {
+	passed=$((passed + 1))
+	echo "PASS $*"
+}
+fail() {
+	failed=$((failed + 1))
+	echo "FAIL $*"
+}
+# check DESCRIPTION COMMAND...: runs COMMAND; PASS or FAIL DESCRIPTION by its status.
+check() {
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+# summary PREFIX: prints "PREFIX: N passed, N failed" (just the counts for an empty PREFIX);
+# true when something passed and nothing failed.
+summary() {
+	echo "${1:+$1: }$passed passed, $failed failed"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
 }
 
 # version_ge A B: true when dotted version A >= B.

@@ -11,19 +11,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 logs=$OUT/logs
 mkdir -p "$logs"
-passed=0
-failed=0
-pass() {
-	passed=$((passed + 1))
-	echo "PASS $*"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL $*"
-}
 finish() {
-	echo "$passed passed, $failed failed"
-	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+	summary ""
 	exit
 }
 

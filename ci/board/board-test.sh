@@ -6,6 +6,11 @@
 #   board-test.sh race    load, then only the races against unbind/bind and rmmod/insmod
 #   board-test.sh matrix  load and self-test whatever probed (a board with a malformed node)
 #   board-test.sh bench   load, then benchmark every device against /dev/mem, UIO and RAM
+case "${1:-}" in -h | --help)
+	awk 'NR > 1 && /^#/ && !/^# shellcheck / { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+	exit 0
+	;;
+esac
 mode=${1:-full}
 # From the kernel command line (carveout_cycles=N), through init's environment.
 cycles=${carveout_cycles:-100}

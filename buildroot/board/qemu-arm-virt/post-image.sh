@@ -3,6 +3,11 @@
 # them with the QEMU and the machine options the device tree was dumped for
 # (BR2_LINUX_KERNEL_EXT_QEMU_DTS_ARGS), so the tree matches the machine.
 set -euo pipefail
+case "${1:-}" in -h | --help)
+	awk 'NR > 1 && /^#/ && !/^# shellcheck / { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+	exit 0
+	;;
+esac
 
 images=${BINARIES_DIR:?run by Buildroot as a post-image script}
 config=${BR2_CONFIG:?run by Buildroot as a post-image script}
