@@ -36,6 +36,8 @@ mapfile -t helped < <(git ls-files --cached --others --exclude-standard '*.sh' '
 run_check "every script answers --help (${#helped[@]} scripts)" answers_help "${helped[@]}"
 py_parse() { for f in "$@"; do python3 -c 'import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' "$f" || return 1; done; }
 run_check "python3 parses ci/*.py" py_parse ci/*.py
+mapfile -t pages < <(git ls-files --cached --others --exclude-standard '*.md')
+run_check "links and #anchors of ${#pages[@]} Markdown pages (ci/check-links.py)" ci/check-links.py "${pages[@]}"
 run_check "clippy userspace/ (host build, warnings are errors)" \
 	cargo clippy --quiet --manifest-path userspace/Cargo.toml --target-dir "$OUT/host-test/userspace" -- -D warnings
 # Our nodes must pass dtc's checks: checked alone, on a root with QEMU virt's cell sizes.

@@ -31,50 +31,15 @@
 //! registers the misc device `/dev/<name>`. It never writes the region: what a
 //! bootloader or co-processor left there survives probe, remove and module reload.
 //!
-//! # Memory type
+//! The memory type (`linux,memory-type`: `"write-combine"`, the default, `"cached"` or
+//! `"device"`) is one per region and used for the kernel mapping and every user mapping: two
+//! ARMv7 mappings of one page with different types are unpredictable (see `phys.rs`).
 //!
-//! One type per region, used for the kernel mapping and every user mapping (two ARMv7 mappings of
-//! one page with different types are unpredictable):
-//!
-//! | `linux,memory-type` | kernel mapping | user mapping            | `CARVEOUT_MEM_*` |
-//! |---------------------|----------------|-------------------------|------------------|
-//! | `"write-combine"`   | `ioremap_wc`   | `pgprot_writecombine`   | 0                |
-//! | `"cached"`          | `memremap(WB)` | default (cacheable)     | 1                |
-//! | `"device"`          | `ioremap`      | `pgprot_device`         | 2                |
-//!
-//! `O_SYNC` does not change the type: a per-open type would create the mismatched alias above.
-//!
-//! # Userspace ABI
-//!
-//! - `mmap(2)`: `MAP_SHARED` only (`MAP_PRIVATE` gives `EINVAL`); `PROT_EXEC` gives `EPERM` and
-//!   `mprotect` cannot add it later. The offset is a byte offset into the region (a multiple of
-//!   the page size); offset + length past the end of the region gives `EINVAL`. The mapping is
-//!   `VM_IO | VM_PFNMAP`, cannot grow with `mremap`, and is not in core dumps.
-//! - `pread(2)`/`pwrite(2)` (and `read`/`write` from the file position) copy through the kernel
-//!   mapping. Reads at or past the end return 0; writes there fail with `ENOSPC`; transfers that
-//!   cross the end are shortened. `lseek(2)` fails with `ESPIPE`: use `pread`/`pwrite`.
-//! - `ioctl(fd, CARVEOUT_IOC_INFO, &info)`, `CARVEOUT_IOC_INFO = _IOR(0xB9, 0x00, struct
-//!   carveout_info)`; any other command gives `ENOTTY`:
-//!
-//! ```c
-//! struct carveout_info {          /* 56 bytes, no padding, same on 32- and 64-bit */
-//!     __u64 phys_base;            /* physical base address of the region */
-//!     __u64 size;                 /* size in bytes */
-//!     __u32 memory_type;          /* CARVEOUT_MEM_WRITE_COMBINE 0, _CACHED 1, _DEVICE 2 */
-//!     __u32 flags;                /* 0 */
-//!     char  name[32];             /* device name, NUL-terminated */
-//! };
-//! ```
-//!
-//! # Lifecycle
-//!
-//! - While a process holds a device file open or mapped, the module cannot be unloaded
-//!   (`rmmod` says it is in use).
-//! - Unbinding a device (`echo <node> > /sys/bus/platform/drivers/carveout/unbind`) revokes it:
-//!   every user mapping of it is zapped, so touching one raises `SIGBUS`; every later call on a
-//!   file still open fails with `ENODEV`; the range is released, so a rebind probes again and new
-//!   mappings see the same contents. The device file is root-only (mode 0600, as devtmpfs
-//!   creates it).
+//! The userspace ABI (the device file, `mmap`, `pread`/`pwrite`, the info ioctl, the memory-type
+//! values, what unbind and unload do to open files and mappings) is written down once, in
+//! `docs/abi.md`; `uapi.rs` holds the ioctl's numbers and layout. How probe, revocation and the
+//! races are made safe: `driver.rs` (publication and teardown order) and `device.rs` (the lock
+//! order), summarised in `docs/design.md`.
 //!
 //! Limitations:
 //! - `memory-region` has exactly one entry: probe refuses a node with more, naming them.

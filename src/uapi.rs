@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The ioctl ABI, mirrored by `userspace/src/uapi.rs`. The layout is described in the crate doc.
+//! The ioctl ABI, mirrored by `userspace/src/uapi.rs`; `docs/abi.md` describes it.
 
 use kernel::ioctl::_IOR;
 
