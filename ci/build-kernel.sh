@@ -37,6 +37,9 @@ if [ "$(cat "$LINUX_BUILD/.fragment-stamp" 2>/dev/null)" != "$want" ]; then
 	[ "$dropped" -eq 0 ] || die "kconfig dropped options from $fragment (a dependency is missing)"
 	echo "$want" >"$LINUX_BUILD/.fragment-stamp"
 fi
+# The minimal form of this configuration: the Buildroot image's kernel starts from it
+# (buildroot/board/qemu-arm-virt/linux.config), and make test checks that they agree.
+[ "$LINUX_BUILD/defconfig" -nt "$LINUX_BUILD/.config" ] || kmake -s savedefconfig
 
 # The kernel sources under $OUT are not edited: once built for this stamp, skip make's long no-op walk.
 # FORCE_KERNEL=1 runs make anyway.

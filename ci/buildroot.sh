@@ -30,6 +30,59 @@ out=$(cd "$out" && pwd)
 defconfig=carveout_qemu_arm_virt_defconfig
 external=$ROOT/buildroot
 
+# Every file the build downloads, with its first URL and the hash its .hash file pins; fails
+# if one has no hash (BR2_DOWNLOAD_FORCE_CHECK_HASHES would stop the build there).
+downloads() {
+	python3 - "$out/show-info.json" "$br" <<'PY' || die "a download has no pinned hash"
+import json, os, re, sys
+info = json.load(open(sys.argv[1]))
+missing = 0
+print("[buildroot.sh] downloads (package, file, URL, pinned hash):")
+for name, pkg in sorted(info.items()):
+    hashes = {}
+    for path in pkg.get("hashes", []):
+        for line in open(os.path.join(sys.argv[2], path)):
+            m = re.match(r"(sha256|sha512|sha1|md5)\s+([0-9a-f]+)\s+(\S+)", line)
+            if m and (m.group(3) not in hashes or m.group(1) == "sha256"):
+                hashes[m.group(3)] = f"{m.group(1)} {m.group(2)}"
+    for dl in pkg.get("downloads", []):
+        method, _, uri = dl["uris"][0].rpartition("+")
+        if method == "local":
+            continue  # this repository's own packages: nothing is downloaded
+        sha = hashes.get(dl["source"])
+        missing += sha is None
+        print(f"  {name:28} {dl['source']}\n  {'':28} {uri}/{dl['source']}\n  {'':28} {sha or 'no hash'}")
+sys.exit(1 if missing else 0)
+PY
+}
+
+# What the build compiles from source, with an estimate of its minutes on a 4-core hosted runner
+# (scaled from builds on this project's 2-core machine where there are some, else guessed).
+from_source() {
+	python3 - "$out/show-info.json" <<'PY'
+import json, sys
+info = json.load(open(sys.argv[1]))
+# Minutes, cold, 4 cores. Prebuilt downloads (rust-bin, the Bootlin toolchain, the libclang wheel)
+# only unpack. Measured here: the kernel (allnoconfig + fragment, with Rust) 2-3 min and
+# bindgen-cli 80 s on 2 cores.
+minutes = {"host-qemu": 10, "host-cmake": 5, "host-python3": 3, "linux": 3, "host-libglib2": 2,
+           "host-bindgen-cli": 1.5, "host-util-linux": 1.5, "busybox": 1, "carveout-tools": 1,
+           "host-rust-bin": 1, "toolchain-external-bootlin": 1, "host-libclang-bin": 0.5,
+           "carveout-module": 0.5, "rootfs-cpio": 0.5}
+prebuilt = {"host-rust-bin", "toolchain-external-bootlin", "host-libclang-bin", "host-rust-src"}
+total = 0.0
+print("[buildroot.sh] built from source (estimated minutes on a 4-core runner, cold):")
+for name, pkg in sorted(info.items(), key=lambda kv: -minutes.get(kv[0], 0.3)):
+    if pkg.get("virtual") or not pkg.get("downloads"):
+        continue
+    m = minutes.get(name, 0.3)
+    total += m
+    kind = "unpacked" if name in prebuilt else "compiled"
+    print(f"  {name:28} {pkg['version']:24} {kind:20} {m:4.1f}")
+print(f"[buildroot.sh] about {total:.0f} minutes in all (an estimate), plus the downloads")
+PY
+}
+
 check_tree() {
 	log "Buildroot $(make -s -C "$br" print-version 2>/dev/null || echo '?') in $br"
 	make -s -C "$br" O="$out" BR2_EXTERNAL="$external" "$defconfig" >/dev/null ||
@@ -41,14 +94,19 @@ check_tree() {
 	python3 - "$out/show-info.json" <<'PY' || die "package graph check failed"
 import json, sys
 info = json.load(open(sys.argv[1]))
-want = {"linux": {"host-rustc", "host-rust-src", "host-rust-bindgen", "host-qemu", "host-dtc"},
+want = {"linux": {"host-rustc", "host-rust-src", "host-bindgen-cli", "host-libclang-bin", "host-qemu", "host-dtc"},
+        "host-bindgen-cli": {"host-rustc", "host-libclang-bin"},
         "carveout-module": {"linux"}, "carveout-tools": {"host-rustc"}, "host-rust-src": {"host-rustc"}}
 for pkg, deps in want.items():
     missing = deps - set(info.get(pkg, {}).get("dependencies", []))
     if pkg not in info or missing:
         sys.exit(f"{pkg}: missing from the build or lacks {sorted(missing)}")
     print(f"[buildroot.sh] {pkg} {info[pkg]['version']}: depends on {', '.join(sorted(deps))}")
+if "host-clang" in info or "host-llvm" in info:
+    sys.exit("host-clang or host-llvm is in the build: LLVM would be built from source")
 PY
+	downloads
+	from_source
 	# check-package needs python-magic and flake8: from PyPI, into $OUT, if absent.
 	local pydeps=$OUT/toolchain/check-package-py
 	if ! python3 -c 'import magic, flake8' 2>/dev/null; then

@@ -30,6 +30,14 @@ else
 fi
 
 "$ROOT/ci/build-kernel.sh"
+# One kernel: the Buildroot image's configuration is this kernel's savedefconfig.
+br_config=buildroot/board/qemu-arm-virt/linux.config
+if diff -u <(grep -v '^# [^C]' "$ROOT/$br_config") "$LINUX_BUILD/defconfig" >"$logs/buildroot-kconfig.diff"; then
+	pass "Buildroot image kernel: $br_config is the savedefconfig of this kernel"
+else
+	cat "$logs/buildroot-kconfig.diff"
+	fail "Buildroot image kernel: $br_config differs from this kernel's savedefconfig (above); copy $LINUX_BUILD/defconfig below its header"
+fi
 # The module must build clean with clippy. A build that compiled nothing says nothing: judge
 # the output of the last build that compiled the module, kept in module-build-last.txt.
 if make -C "$ROOT" --no-print-directory modules CLIPPY=1 >"$logs/module-build.txt" 2>&1; then

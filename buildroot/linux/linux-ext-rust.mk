@@ -6,11 +6,12 @@
 
 ifeq ($(BR2_LINUX_KERNEL_EXT_RUST),y)
 
-# bindgen loads libclang at run time; host-rust-bindgen brings host-clang.
-# kconfig already decides whether Rust is usable (scripts/rust_is_available.sh),
-# so the tools are kconfig dependencies (and with that, build dependencies).
+# The toolchain `make test` uses: host-rustc, the rust-src of the same release,
+# bindgen from crates.io and a prebuilt libclang (no LLVM build). kconfig
+# already decides whether Rust is usable (scripts/rust_is_available.sh), so the
+# tools are kconfig dependencies (and with that, build dependencies).
 # check-package TypoInPackageVariable
-LINUX_KCONFIG_DEPENDENCIES += host-rustc host-rust-src host-rust-bindgen
+LINUX_KCONFIG_DEPENDENCIES += host-rustc host-rust-src host-bindgen-cli host-libclang-bin
 
 # check-package TypoInPackageVariable
 LINUX_MAKE_FLAGS += \
@@ -21,7 +22,7 @@ LINUX_MAKE_FLAGS += \
 # check-package TypoInPackageVariable
 LINUX_MAKE_ENV += \
 	RUST_LIB_SRC=$(HOST_DIR)/lib/rustlib/src/rust/library \
-	LIBCLANG_PATH=$(HOST_DIR)/lib
+	LIBCLANG_PATH=$(HOST_DIR)/lib/libclang-bin
 
 # check-package TypoInPackageVariable
 PACKAGES_LINUX_CONFIG_FIXUPS += $(call KCONFIG_ENABLE_OPT,CONFIG_RUST)$(sep)
