@@ -2,7 +2,9 @@
 # The Buildroot image of the board: ci/buildroot.sh check|build|boot BUILDROOT_DIR [OUTPUT_DIR]
 #   check  load the br2-external tree (buildroot/), resolve its defconfig, fail on options
 #          kconfig dropped (support/scripts/check-dotconfig.py), evaluate every package's
-#          make code (show-info) and run utils/check-package on the tree. Needs no network.
+#          make code (show-info), list every download with its pinned hash and what is built
+#          from source, resolve the packages on another board's defconfig, and run
+#          utils/check-package on the tree. Needs no network.
 #   build  check, then build the image (downloads sources: needs network, and hours the
 #          first time).
 #   boot   boot the image with its start-qemu.sh, log in on the console, run
@@ -83,6 +85,26 @@ print(f"[buildroot.sh] about {total:.0f} minutes in all (an estimate), plus the 
 PY
 }
 
+# The packages and the kernel extension on another board, without this tree's board files:
+# Buildroot's own qemu_arm_vexpress_defconfig plus the symbols the README names. This checks
+# kconfig and the packages' make code; that board's kernel is not 7.3, so nothing is built.
+check_foreign_board() {
+	local dir=$out/foreign-board base=$br/configs/qemu_arm_vexpress_defconfig
+	[ -f "$base" ] || die "$base is missing: cannot try the packages on another board"
+	mkdir -p "$dir"
+	{
+		cat "$base"
+		printf '%s\n' BR2_LINUX_KERNEL_EXT_RUST=y BR2_PACKAGE_CARVEOUT_MODULE=y BR2_PACKAGE_CARVEOUT_TOOLS=y
+	} >"$dir/defconfig"
+	make -s -C "$br" O="$dir" BR2_EXTERNAL="$external" BR2_DEFCONFIG="$dir/defconfig" defconfig >/dev/null ||
+		die "qemu_arm_vexpress_defconfig with the carveout symbols does not resolve"
+	python3 "$br/support/scripts/check-dotconfig.py" "$dir/.config" "$dir/defconfig" ||
+		die "kconfig dropped the carveout symbols on qemu_arm_vexpress_defconfig (see above)"
+	make -s -C "$dir" show-info >"$dir/show-info.json" ||
+		die "a package's make code does not evaluate on qemu_arm_vexpress_defconfig"
+	log "BR2_LINUX_KERNEL_EXT_RUST, BR2_PACKAGE_CARVEOUT_MODULE and _TOOLS resolve on Buildroot's qemu_arm_vexpress_defconfig too"
+}
+
 check_tree() {
 	log "Buildroot $(make -s -C "$br" print-version 2>/dev/null || echo '?') in $br"
 	make -s -C "$br" O="$out" BR2_EXTERNAL="$external" "$defconfig" >/dev/null ||
@@ -107,6 +129,7 @@ if "host-clang" in info or "host-llvm" in info:
 PY
 	downloads
 	from_source
+	check_foreign_board
 	# check-package needs python-magic and flake8: from PyPI, into $OUT, if absent.
 	local pydeps=$OUT/toolchain/check-package-py
 	if ! python3 -c 'import magic, flake8' 2>/dev/null; then
