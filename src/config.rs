@@ -12,8 +12,6 @@ use kernel::{
 
 use crate::{
     phys::{
-        ClaimedRegion,
-        KernelMapping,
         MemoryType,
         ReservedRegion,
         PHYS_MAX, //
@@ -55,7 +53,7 @@ impl Config {
                 .map_err(ProbeError::Property)?
         } else {
             CString::try_from_fmt(fmt!("{}", fwnode.display_name()))
-                .map_err(ProbeError::Property)?
+                .map_err(ProbeError::NoMemory)?
         };
         let bytes = name.to_bytes();
         if bytes.is_empty() || bytes.len() >= uapi::NAME_LEN || bytes.contains(&b'/') {
@@ -104,9 +102,11 @@ impl Config {
             Err(err) => {
                 let (base, size) = region.dt_reg().unwrap_or((spec.base, spec.size));
                 Err(match err {
-                    PlacementError::Unaddressable => {
-                        ProbeError::Unaddressable { region, base, size }
-                    }
+                    PlacementError::Unaddressable => ProbeError::Unaddressable {
+                        region: region.target().clone(),
+                        base,
+                        size,
+                    },
                     PlacementError::Mismatch => ProbeError::Mismatch {
                         region,
                         dt: (base, size),
@@ -121,34 +121,19 @@ impl Config {
     fn region_names(dev: &Device, entries: usize) -> KVec<u8> {
         let mut names = KVec::new();
         for index in 0..entries {
-            let region = match ReservedRegion::lookup(dev, index) {
-                Ok(region) | Err((_, region)) => region,
+            let target = match ReservedRegion::lookup(dev, index) {
+                Ok(region) => region.target().clone(),
+                Err((_, target)) => target,
             };
             let sep: &[u8] = if index == 0 { b"'" } else { b", '" };
             let pushed = names
                 .extend_from_slice(sep, GFP_KERNEL)
-                .and_then(|()| names.extend_from_slice(region.name().as_bytes(), GFP_KERNEL))
+                .and_then(|()| names.extend_from_slice(target.name().as_bytes(), GFP_KERNEL))
                 .and_then(|()| names.extend_from_slice(b"'", GFP_KERNEL));
             if pushed.is_err() {
                 break;
             }
         }
         names
-    }
-
-    /// Validates the region and claims it under the device name. Nothing is written to it.
-    pub(crate) fn claim(&self) -> Result<ClaimedRegion, ProbeError<'static>> {
-        ClaimedRegion::claim(&self.region, self.memory_type, &self.name)
-            .map_err(|err| ProbeError::Claim(err, self.region.clone()))
-    }
-
-    /// Maps the claimed region into the kernel with its memory type.
-    pub(crate) fn map_kernel(
-        &self,
-        claimed: &ClaimedRegion,
-    ) -> Result<KernelMapping, ProbeError<'static>> {
-        claimed
-            .map_kernel()
-            .map_err(|_| ProbeError::MapKernel(self.region.clone(), self.memory_type))
     }
 }

@@ -103,8 +103,11 @@ impl Carveout {
     /// Nothing is written to the region.
     pub(crate) fn probe(dev: &Device) -> Result<impl PinInit<Self, Error>> {
         let config = Config::read(dev).map_err(|e| e.report(dev))?;
-        let claimed = config.claim().map_err(|e| e.report(dev))?;
-        let mapping = config.map_kernel(&claimed).map_err(|e| e.report(dev))?;
+        let claimed = ClaimedRegion::claim(&config.region, config.memory_type, &config.name)
+            .map_err(|e| ProbeError::Claim(e, config.region.clone()).report(dev))?;
+        let mapping = claimed.map_kernel().map_err(|e| {
+            ProbeError::MapKernel(e, config.region.clone(), config.memory_type).report(dev)
+        })?;
         let space = MappingSpace::new().map_err(|e| ProbeError::MappingSpace(e).report(dev))?;
         let dev = ARef::from(dev);
         Ok(try_pin_init!(Self {
@@ -148,9 +151,15 @@ impl Carveout {
         f(state.live.as_ref().ok_or(ENODEV)?)
     }
 
-    /// Makes `file`'s mappings revocable by [`Carveout::revoke`]. Called from `open`.
-    pub(crate) fn attach(&self, file: &File) {
-        self.space.attach(file);
+    /// Makes `file`'s mappings revocable by [`Carveout::revoke`].
+    ///
+    /// # Safety
+    ///
+    /// As for [`MappingSpace::attach`]: `file` is being opened, and `self` outlives it.
+    pub(crate) unsafe fn attach(&self, file: &File) {
+        // SAFETY: The caller's contract is `MappingSpace::attach`'s, and `self.space` lives as
+        // long as `self`.
+        unsafe { self.space.attach(file) };
     }
 
     /// The `CARVEOUT_IOC_INFO` answer; `ENODEV` once unbound.

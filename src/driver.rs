@@ -104,8 +104,9 @@ pub(crate) struct CarveoutModule {
 
 impl kernel::InPlaceModule for CarveoutModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        // Before the driver is registered: registration probes at once, and probe claims names.
-        names::init();
+        // SAFETY: This is the module initialiser, and the driver is registered below: the table
+        // is initialised once, before anything can claim a name.
+        unsafe { names::init() };
         try_pin_init!(Self {
             _driver <- driver::Registration::new(<Self as kernel::ModuleMetadata>::NAME, module),
         })

@@ -46,8 +46,11 @@ impl MiscDevice for CarveoutFile {
         // SAFETY: `CarveoutFile` devices are registered only by `CarveoutMisc::register` (in
         // `driver.rs`), so `misc` is inside a `CarveoutMisc`.
         let carveout = unsafe { CarveoutMisc::data_of(misc) }.clone();
-        seek::disable_lseek(file);
-        carveout.attach(file);
+        // SAFETY: `file` is being opened: this is its `open`.
+        unsafe { seek::disable_lseek(file) };
+        // SAFETY: `file` is being opened, and the `Arc` returned below becomes its private data,
+        // which keeps `carveout` alive until `file` is released.
+        unsafe { carveout.attach(file) };
         Ok(carveout)
     }
 

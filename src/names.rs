@@ -16,10 +16,14 @@ kernel::sync::global_lock! {
     unsafe(uninit) static NAMES: Mutex<KVec<CString>> = KVec::new();
 }
 
-/// Initialises the name table. Call it once, from the module initialiser, before registering
-/// the driver.
-pub(crate) fn init() {
-    // SAFETY: Called once, before any other use of `NAMES` (see the caller's contract).
+/// Initialises the name table.
+///
+/// # Safety
+///
+/// Called once, before any other use of the table: from the module initialiser, before the
+/// driver is registered (registration probes at once, and probe claims names).
+pub(crate) unsafe fn init() {
+    // SAFETY: Called once, before any other use of `NAMES` (the caller's contract).
     unsafe { NAMES.init() };
 }
 

@@ -44,6 +44,7 @@ pub(crate) use mapping_space::MappingSpace;
 pub(crate) use memory_type::MemoryType;
 pub(crate) use reserved::{
     LookupError,
+    RegionTarget,
     ReservedRegion, //
 };
 pub(crate) use user_mapping::MapError;

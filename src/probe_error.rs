@@ -4,7 +4,8 @@
 //!
 //! Each refusal is logged once, by [`ProbeError::report`], where probe finds it; the texts
 //! name the property, the value and the rule it breaks, and are what the bad boards of
-//! `make dt-matrix` expect.
+//! `make dt-matrix` expect. Two kinds are not logged here: a property the kernel's property
+//! code could not read (it logs that itself) and an allocation failure.
 
 use core::ffi::CStr;
 use kernel::{
@@ -19,6 +20,7 @@ use crate::{
         ClaimError,
         LookupError,
         MemoryType,
+        RegionTarget,
         ReservedRegion,
         PHYS_MAX, //
     },
@@ -29,8 +31,10 @@ use crate::{
 pub(crate) enum ProbeError<'a> {
     /// The device has no device-tree node.
     NoNode,
-    /// A property could not be read; the property code has logged it already.
+    /// A property could not be read; the kernel's property code has logged it.
     Property(Error),
+    /// Out of memory.
+    NoMemory(Error),
     /// The device name (`label` or the node name) is empty, too long or contains `/`.
     BadName(CString),
     /// `linux,memory-type` names no memory type.
@@ -38,10 +42,10 @@ pub(crate) enum ProbeError<'a> {
     /// `memory-region` has more than one entry; `names` lists their targets, quoted.
     ManyRegions { entries: usize, names: KVec<u8> },
     /// The `memory-region` entry names no usable reserved region.
-    Lookup(LookupError, ReservedRegion),
+    Lookup(LookupError, RegionTarget),
     /// The region's `reg` (`base`, `size`) lies beyond this kernel's physical addresses.
     Unaddressable {
-        region: ReservedRegion,
+        region: RegionTarget,
         base: u64,
         size: u64,
     },
@@ -53,7 +57,7 @@ pub(crate) enum ProbeError<'a> {
     /// The region cannot be claimed.
     Claim(ClaimError, ReservedRegion),
     /// The region cannot be mapped into the kernel with its memory type.
-    MapKernel(ReservedRegion, MemoryType),
+    MapKernel(Error, ReservedRegion, MemoryType),
     /// The inode for user mappings cannot be allocated.
     MappingSpace(Error),
     /// Another carveout node has the device name.
@@ -74,18 +78,23 @@ impl ProbeError<'_> {
             | Self::Unaddressable { .. }
             | Self::Mismatch { .. } => EINVAL,
             Self::Claim(err, _) => err.errno(),
-            Self::MapKernel(..) => ENOMEM,
             Self::Property(e)
+            | Self::NoMemory(e)
+            | Self::MapKernel(e, ..)
             | Self::MappingSpace(e)
             | Self::NameTaken(_, e)
             | Self::Register(_, e) => *e,
         }
     }
 
-    /// Logs the refusal against `dev` (unless it was logged where it happened) and returns the
-    /// errno for probe.
+    /// Logs the refusal against `dev`, unless it is one that is not logged here (see the
+    /// module doc), and returns the errno for probe.
     pub(crate) fn report(self, dev: &Device) -> Error {
-        if !matches!(self, Self::Property(_)) {
+        let logged_elsewhere = matches!(
+            self,
+            Self::Property(_) | Self::NoMemory(_) | Self::Claim(ClaimError::NoMemory, _)
+        );
+        if !logged_elsewhere {
             dev_err!(dev, "{}\n", self);
         }
         self.errno()
@@ -94,22 +103,28 @@ impl ProbeError<'_> {
 
 /// The text of a name, or a placeholder for one that is not UTF-8.
 fn text(name: &CStr) -> &str {
-    name.to_str().unwrap_or("<not UTF-8>")
+    name.to_str().unwrap_or("?")
 }
 
 impl fmt::Display for ProbeError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NoNode => f.write_str("no device-tree node: this driver is probed from the device tree"),
+            Self::NoNode => {
+                f.write_str("no device-tree node: this driver is probed from the device tree")
+            }
             Self::Property(e) => f.write_fmt(fmt!("cannot read a property: {e:?}")),
-            Self::BadName(name) => f.write_fmt(fmt!("device name '{}' is invalid: it must be 1 to {} bytes without '/'",
+            Self::NoMemory(e) => f.write_fmt(fmt!("out of memory: {e:?}")),
+            Self::BadName(name) => f.write_fmt(fmt!(
+                "device name '{}' is invalid: it must be 1 to {} bytes without '/'",
                 text(name),
                 uapi::NAME_LEN - 1
             )),
-            Self::BadMemoryType(value) => f.write_fmt(fmt!("linux,memory-type = '{}' is invalid: use \"write-combine\", \"cached\" or \"device\"",
+            Self::BadMemoryType(value) => f.write_fmt(fmt!(
+                "linux,memory-type = '{}' is invalid: use \"write-combine\", \"cached\" or \"device\"",
                 text(value)
             )),
-            Self::ManyRegions { entries, names } => f.write_fmt(fmt!("memory-region has {} entries ({}): a carveout maps exactly one region; give each its own node",
+            Self::ManyRegions { entries, names } => f.write_fmt(fmt!(
+                "memory-region has {} entries ({}): a carveout maps exactly one region; give each its own node",
                 entries,
                 core::str::from_utf8(names).unwrap_or("?")
             )),
@@ -119,43 +134,58 @@ impl fmt::Display for ProbeError<'_> {
             Self::Lookup(LookupError::BadPhandle, _) => {
                 f.write_str("memory-region does not point to a device-tree node")
             }
-            Self::Lookup(LookupError::Disabled, region) => f.write_fmt(fmt!("{region} is disabled")),
-            Self::Lookup(LookupError::NotReserved, region) => f.write_fmt(fmt!("{region} is not a region of /reserved-memory that the kernel reserved"
+            Self::Lookup(LookupError::Disabled, region) => {
+                f.write_fmt(fmt!("{region} is disabled"))
+            }
+            Self::Lookup(LookupError::NotReserved, region) => f.write_fmt(fmt!(
+                "{region} is not a region of /reserved-memory that the kernel reserved"
             )),
-            Self::Unaddressable { region, base, size } => f.write_fmt(fmt!("{region} at {base:#x} (size {size:#x}) lies beyond this kernel's physical addresses (up to {PHYS_MAX:#x}): enable CONFIG_ARM_LPAE or move the region"
+            Self::Unaddressable { region, base, size } => f.write_fmt(fmt!(
+                "{region} at {base:#x} (size {size:#x}) lies beyond this kernel's physical addresses (up to {PHYS_MAX:#x}): enable CONFIG_ARM_LPAE or move the region"
             )),
             Self::Mismatch { region, dt } => {
                 let spec = region.spec();
-                f.write_fmt(fmt!("{region}: the device tree gives {:#x} bytes at {:#x}, but the kernel reserved {:#x} bytes at {:#x}",
-                    dt.1, dt.0, spec.size, spec.base
+                f.write_fmt(fmt!(
+                    "{region}: the device tree gives {:#x} bytes at {:#x}, but the kernel reserved {:#x} bytes at {:#x}",
+                    dt.1,
+                    dt.0,
+                    spec.size,
+                    spec.base
                 ))
             }
             Self::Claim(err @ ClaimError::Invalid(_), region) => {
                 let spec = region.spec();
-                f.write_fmt(fmt!("{region} (base {:#x}, size {:#x}): {err}", spec.base, spec.size))
+                f.write_fmt(fmt!(
+                    "{region} (base {:#x}, size {:#x}): {err}",
+                    spec.base,
+                    spec.size
+                ))
             }
             Self::Claim(err, region) => {
                 let spec = region.spec();
                 let last = spec.base.saturating_add(spec.size).saturating_sub(1);
                 f.write_fmt(fmt!("{region} [{:#x}-{last:#x}] {err}", spec.base))
             }
-            Self::MapKernel(region, memory_type) => {
+            Self::MapKernel(_, region, memory_type) => {
                 let spec = region.spec();
-                f.write_fmt(fmt!("cannot map {region} ({:#x} bytes at {:#x}) {} into the kernel: too large for vmalloc space?",
+                f.write_fmt(fmt!(
+                    "cannot map {region} ({:#x} bytes at {:#x}) {} into the kernel: too large for vmalloc space?",
                     spec.size,
                     spec.base,
                     memory_type.name()
                 ))
             }
-            Self::MappingSpace(e) => {
-                f.write_fmt(fmt!("cannot allocate the inode for user mappings: {e:?}"))
-            }
-            Self::NameTaken(name, e) => f.write_fmt(fmt!("device name '{}' is taken by another carveout node ({e:?}): give one a different label",
+            Self::MappingSpace(e) => f.write_fmt(fmt!(
+                "cannot allocate the inode for user mappings: {e:?}"
+            )),
+            Self::NameTaken(name, e) => f.write_fmt(fmt!(
+                "device name '{}' is taken by another carveout node ({e:?}): give one a different label",
                 text(name)
             )),
-            Self::Register(name, e) => {
-                f.write_fmt(fmt!("cannot register /dev/{}: {e:?} (is the name taken?)", text(name)))
-            }
+            Self::Register(name, e) => f.write_fmt(fmt!(
+                "cannot register /dev/{}: {e:?} (is the name taken?)",
+                text(name)
+            )),
         }
     }
 }

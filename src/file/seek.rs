@@ -12,17 +12,22 @@ use kernel::{
     fs::File, //
 };
 
-// The C structs behind these pointers are opaque here, but bindgen gives some of their members
-// (`sched_statistics` without `CONFIG_SCHEDSTATS`, say) no fields, which `improper_ctypes` flags
-// even through a pointer. `allow`, not `expect`: the lint fires only on some configurations.
+// The C structs behind these pointers are only passed through, but bindgen gives some structs
+// they contain no fields on some configurations (this board's warned of `sched_statistics`,
+// empty without `CONFIG_SCHEDSTATS`), which `improper_ctypes` flags even behind a pointer.
+// `allow`, not `expect`: whether it fires depends on the configuration.
 #[allow(improper_ctypes)]
 extern "C" {
     fn carveout_file_clear_lseek(file: *mut bindings::file);
 }
 
-/// Makes `lseek()` on `file` fail with `ESPIPE`. Call it from `open`.
-pub(crate) fn disable_lseek(file: &File) {
-    // SAFETY: `file` is a live file being opened: its `f_mode` is set up by this open and not yet
-    // used by any other thread (as `nonseekable_open()` relies on).
+/// Makes `lseek()` on `file` fail with `ESPIPE`.
+///
+/// # Safety
+///
+/// `file` is being opened (called from `open`): no other thread uses its `f_mode` yet.
+pub(crate) unsafe fn disable_lseek(file: &File) {
+    // SAFETY: `file` is a live file being opened (the caller's contract): its `f_mode` is set up
+    // by this open and not yet used by any other thread (as `nonseekable_open()` relies on).
     unsafe { carveout_file_clear_lseek(file.as_ptr()) };
 }

@@ -59,7 +59,7 @@ impl ClaimError {
 }
 
 impl fmt::Display for ClaimError {
-    /// Completes "<region> [<first>-<last>] ...".
+    /// What is wrong, to follow the region's name and range: the rule broken, for `Invalid`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Invalid(rule) => f.write_str(rule.rule()),
@@ -92,6 +92,8 @@ fn is_ram(region: &Region) -> bool {
 ///   no memory the kernel or its page allocator uses, and no device's registers.
 /// - `[region.base(), region.base() + region.size())` is claimed by `__request_region` on
 ///   `iomem_resource` with the name `_name`, and released in [`Drop`].
+/// - Being `no-map`, the region has no linear-map alias: the mappings made through this type,
+///   all with `memory_type`, are the only mappings of it.
 pub(crate) struct ClaimedRegion {
     region: Region,
     memory_type: MemoryType,
@@ -151,16 +153,17 @@ impl ClaimedRegion {
 
     /// Maps the whole region into the kernel with the region's memory type.
     pub(crate) fn map_kernel(&self) -> Result<KernelMapping> {
-        // SAFETY: By the type invariant, `self.region` is a claimed `no-map` carveout: the
-        // kernel's linear map has no alias of it, so a mapping of any type conflicts with none.
+        // SAFETY: By the type invariants, `self.region` is a claimed `no-map` carveout whose only
+        // mappings are made here and in `map_user`, all with `self.memory_type`.
         unsafe { KernelMapping::new(&self.region, self.memory_type) }
     }
 
     /// Maps the window of the region at page offset `vma->vm_pgoff` into the whole of `vma`,
     /// with the region's memory type.
     pub(crate) fn map_user(&self, vma: &VmaNew) -> Result<(), MapError> {
-        // SAFETY: By the type invariant, `self.region` is a claimed `no-map` carveout that no
-        // other kernel user owns, so exposing it to user space exposes nothing else.
+        // SAFETY: By the type invariants, `self.region` is a claimed `no-map` carveout that no
+        // other kernel user owns (so exposing it to user space exposes nothing else), and whose
+        // only mappings, made here and in `map_kernel`, all use `self.memory_type`.
         unsafe { user_mapping::remap(vma, &self.region, self.memory_type) }
     }
 }

@@ -38,15 +38,16 @@ impl KernelMapping {
     ///
     /// # Safety
     ///
-    /// `region` must be a claimed `no-map` carveout that nothing else maps: the kernel's linear
-    /// map has no alias of it, so this mapping's type conflicts with no other mapping's.
+    /// `region` must be a claimed `no-map` carveout (the kernel's linear map has no alias of it)
+    /// that is mapped elsewhere only with `memory_type`, so this mapping's type conflicts with
+    /// no other mapping's.
     pub(super) unsafe fn new(region: &Region, memory_type: MemoryType) -> Result<Self> {
         // `Region` guarantees that the base fits in `phys_addr_t`: the conversion is lossless.
         let base = region.base() as bindings::resource_size_t;
         let size = region.size();
         let addr = match memory_type {
-            // SAFETY: `[base, base + size)` is a carveout nothing else maps (the caller's
-            // contract), so a write-combine mapping of it aliases no other type.
+            // SAFETY: `[base, base + size)` is a carveout mapped elsewhere only write-combine
+            // (the caller's contract), so this mapping aliases no other type.
             MemoryType::WriteCombine => unsafe { bindings::ioremap_wc(base, size) },
             // SAFETY: As above, for a device mapping.
             MemoryType::Device => unsafe { bindings::ioremap(base, size) },

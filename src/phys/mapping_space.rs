@@ -11,9 +11,10 @@ use kernel::{
     prelude::*, //
 };
 
-// The C structs behind these pointers are opaque here, but bindgen gives some of their members
-// (`sched_statistics` without `CONFIG_SCHEDSTATS`, say) no fields, which `improper_ctypes` flags
-// even through a pointer. `allow`, not `expect`: the lint fires only on some configurations.
+// The C structs behind these pointers are only passed through, but bindgen gives some structs
+// they contain no fields on some configurations (this board's warned of `sched_statistics`,
+// empty without `CONFIG_SCHEDSTATS`), which `improper_ctypes` flags even behind a pointer.
+// `allow`, not `expect`: whether it fires depends on the configuration.
 #[allow(improper_ctypes)]
 extern "C" {
     fn carveout_inode_new() -> *mut bindings::inode;
@@ -51,13 +52,21 @@ impl MappingSpace {
         })
     }
 
-    /// Makes `file`'s mappings part of this space. Call it from `open`, before `file` can be
-    /// mapped. The owner of `self` must outlive `file`, as the private data of `file` does.
-    pub(crate) fn attach(&self, file: &File) {
+    /// Makes `file`'s mappings part of this space, so that [`MappingSpace::revoke`] reaches
+    /// them.
+    ///
+    /// # Safety
+    ///
+    /// - `file` is being opened (called from `open`, before `file` can be mapped or used by
+    ///   another thread).
+    /// - `self` outlives `file` (for instance, `file`'s private data owns it): `file` keeps
+    ///   pointing at the inode's address space until it is released.
+    pub(crate) unsafe fn attach(&self, file: &File) {
         // SAFETY: `self.inode` is live (type invariant), and so is its `i_mapping`.
         let mapping = unsafe { (*self.inode.as_ptr()).i_mapping };
         // SAFETY: `file` is being opened, so no other thread uses its `f_mapping` yet (DRM's
-        // `drm_open` does the same).
+        // `drm_open` does the same); the inode, and so `mapping`, outlives `file` (the caller's
+        // contract).
         unsafe { (*file.as_ptr()).f_mapping = mapping };
     }
 

@@ -64,9 +64,10 @@ const _: () = {
     assert!(offset_of!(RawReservedRegion, name) == 40);
 };
 
-// The C structs behind these pointers are opaque here, but bindgen gives some of their members
-// (`sched_statistics` without `CONFIG_SCHEDSTATS`, say) no fields, which `improper_ctypes` flags
-// even through a pointer. `allow`, not `expect`: the lint fires only on some configurations.
+// The C structs behind these pointers are only passed through, but bindgen gives some structs
+// they contain no fields on some configurations (this board's warned of `sched_statistics`,
+// empty without `CONFIG_SCHEDSTATS`), which `improper_ctypes` flags even behind a pointer.
+// `allow`, not `expect`: whether it fires depends on the configuration.
 #[allow(improper_ctypes)]
 extern "C" {
     fn carveout_rmem_count(dev: *mut bindings::device) -> c_int;
@@ -96,11 +97,50 @@ impl LookupError {
     }
 }
 
-/// The target of one `memory-region` entry: a region the kernel reserved, or (inside a
-/// [`LookupError`]) whatever is known of a target that is not one.
+/// The node one `memory-region` entry points to, as far as it is known: its name and its `reg`.
+/// What [`ReservedRegion::lookup`] returns beside a [`LookupError`], for the message; nothing can
+/// be claimed through it.
+#[derive(Clone)]
+pub(crate) struct RegionTarget {
+    raw: RawReservedRegion,
+}
+
+impl RegionTarget {
+    /// The first entry of the node's own `reg`, as the device tree gives it: (base, size).
+    /// `None` for a node without `reg` (a region the kernel placed itself).
+    pub(crate) fn dt_reg(&self) -> Option<(u64, u64)> {
+        self.raw
+            .dt_reg
+            .then_some((self.raw.dt_base, self.raw.dt_size))
+    }
+
+    /// The node's name, as text (empty if no node was found).
+    pub(crate) fn name(&self) -> &str {
+        CStr::from_bytes_until_nul(&self.raw.name)
+            .ok()
+            .and_then(|name| name.to_str().ok())
+            .unwrap_or("?")
+    }
+}
+
+impl fmt::Display for RegionTarget {
+    /// `memory-region '<name>'`, the way every probe message names the region.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_fmt(fmt!("memory-region '{}'", self.name()))
+    }
+}
+
+/// A region of the root's `/reserved-memory` that the kernel reserved at boot, named by one
+/// `memory-region` entry.
+///
+/// # Invariants
+///
+/// `target.raw` describes an enabled child of the root's `reserved-memory` node that
+/// `of_reserved_mem_lookup()` found: its `base` and `size` are what the kernel reserved for it,
+/// its `no_map` and `reusable` its own properties.
 #[derive(Clone)]
 pub(crate) struct ReservedRegion {
-    raw: RawReservedRegion,
+    target: RegionTarget,
 }
 
 impl ReservedRegion {
@@ -113,8 +153,8 @@ impl ReservedRegion {
     }
 
     /// Looks up entry `index` of `dev`'s `memory-region`. On error, also returns what is known
-    /// of the target node (its name and its `reg`), for the message.
-    pub(crate) fn lookup(dev: &Device, index: usize) -> Result<Self, (LookupError, Self)> {
+    /// of the target node, for the message.
+    pub(crate) fn lookup(dev: &Device, index: usize) -> Result<Self, (LookupError, RegionTarget)> {
         let mut raw = RawReservedRegion {
             base: 0,
             size: 0,
@@ -146,36 +186,33 @@ impl ReservedRegion {
         } else {
             Ok(())
         };
-        let region = Self { raw };
+        let target = RegionTarget { raw };
         match verdict {
-            Ok(()) => Ok(region),
-            Err(err) => Err((err, region)),
+            // INVARIANT: The facts checked just above are the invariant's.
+            Ok(()) => Ok(Self { target }),
+            Err(err) => Err((err, target)),
         }
     }
 
-    /// The first entry of the node's own `reg`, as the device tree gives it: (base, size).
-    /// `None` for a region without `reg`, which the kernel placed itself.
+    /// The node's name and `reg`.
+    pub(crate) fn target(&self) -> &RegionTarget {
+        &self.target
+    }
+
+    /// The first entry of the node's own `reg`, as the device tree gives it (see
+    /// [`RegionTarget::dt_reg`]).
     pub(crate) fn dt_reg(&self) -> Option<(u64, u64)> {
-        self.raw
-            .dt_reg
-            .then_some((self.raw.dt_base, self.raw.dt_size))
+        self.target.dt_reg()
     }
 
-    /// The name of the reserved-memory node, as text.
-    pub(crate) fn name(&self) -> &str {
-        CStr::from_bytes_until_nul(&self.raw.name)
-            .ok()
-            .and_then(|name| name.to_str().ok())
-            .unwrap_or("?")
-    }
-
-    /// What the device tree and the kernel say about the region.
+    /// What the kernel reserved and the node's own properties.
     pub(crate) fn spec(&self) -> RegionSpec {
+        let raw = &self.target.raw;
         RegionSpec {
-            base: self.raw.base,
-            size: self.raw.size,
-            no_map: self.raw.no_map,
-            reusable: self.raw.reusable,
+            base: raw.base,
+            size: raw.size,
+            no_map: raw.no_map,
+            reusable: raw.reusable,
         }
     }
 }
@@ -183,6 +220,6 @@ impl ReservedRegion {
 impl fmt::Display for ReservedRegion {
     /// `memory-region '<name>'`, the way every probe message names the region.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_fmt(fmt!("memory-region '{}'", self.name()))
+        self.target.fmt(f)
     }
 }
