@@ -9,6 +9,12 @@
 #          first time).
 #   boot   boot the image with its start-qemu.sh, log in on the console, run
 #          'carveout selftest' and exit with its status (ci/console-test.py).
+#   userland  without building Buildroot: configure make test's kernel source the way the
+#          image does (board/qemu-arm-virt/linux.config + linux-image.config, merged as
+#          Buildroot merges them), build it and the module in OUTPUT_DIR/image-kernel, and boot
+#          it with Buildroot's own init files (its initramfs /init, inittab, fstab and init
+#          scripts, from BUILDROOT_DIR) and Debian's busybox: log in on the console, check the
+#          mounts, syslogd and the module, run 'carveout selftest'. Needs `make board` first.
 # BUILDROOT_DIR is a Buildroot checkout (the CI clones $BUILDROOT_VERSION of ci/versions.env);
 # OUTPUT_DIR defaults to $OUT/buildroot.
 set -euo pipefail
@@ -19,7 +25,7 @@ what=${1:-}
 br=${2:-}
 out=${3:-$OUT/buildroot}
 if [ -z "$what" ] || [ -z "$br" ]; then
-	die "usage: ci/buildroot.sh check|build|boot BUILDROOT_DIR [OUTPUT_DIR]"
+	die "usage: ci/buildroot.sh check|build|boot|userland BUILDROOT_DIR [OUTPUT_DIR]"
 fi
 if [ ! -f "$br/Makefile" ] || [ ! -f "$br/support/scripts/check-dotconfig.py" ]; then
 	die "$br is not a Buildroot checkout"
@@ -143,6 +149,76 @@ PY
 		die "utils/check-package reports problems in buildroot/"
 }
 
+# The image's kernel and Buildroot's init files, booted without building Buildroot.
+userland() {
+	load_env
+	local dir=$out/image-kernel board=$ROOT/buildroot/board/qemu-arm-virt kdir root release
+	kdir=$dir/linux
+	root=$dir/rootfs
+	mkdir -p "$kdir"
+	local kmake=(make -s -C "$LINUX_SRC" O="$kdir" ARCH=arm CROSS_COMPILE="$CROSS_COMPILE" BINDGEN="$BINDGEN")
+	cp "$board/linux.config" "$kdir/.config"
+	(cd "$kdir" && "$LINUX_SRC/scripts/kconfig/merge_config.sh" -m -O "$kdir" .config "$board/linux-image.config" >/dev/null) ||
+		die "merge_config.sh failed"
+	"${kmake[@]}" olddefconfig
+	local opt
+	for opt in CONFIG_RUST=y $(grep '^CONFIG_' "$board/linux-image.config"); do
+		grep -qx "$opt" "$kdir/.config" || die "$opt did not survive kconfig in $kdir/.config"
+	done
+	log "building the image's kernel in $kdir"
+	"${kmake[@]}" -j"$JOBS" zImage modules
+	log "building the module against it"
+	rm -rf "$dir/module"
+	mkdir -p "$dir/module"
+	git -C "$ROOT" archive HEAD Kbuild Makefile src | tar -x -C "$dir/module"
+	make -s -C "$kdir" M="$dir/module" ARCH=arm CROSS_COMPILE="$CROSS_COMPILE" BINDGEN="$BINDGEN" modules
+	release=$(cat "$kdir/include/config/kernel.release")
+
+	log "assembling a root from Buildroot's own init files in $root"
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,root,etc/init.d,etc/modules-load.d,usr/bin} \
+		"$root/lib/modules/$release/updates"
+	install -m 0755 "$BUSYBOX" "$root/bin/busybox"
+	# Buildroot's /init mounts devtmpfs before init runs; the rest is linked by busybox itself.
+	mkdir -p "$root/usr/sbin" "$root/var"
+	ln -s busybox "$root/bin/sh"
+	ln -s busybox "$root/bin/mount"
+	ln -s ../bin/busybox "$root/sbin/init"
+	ln -s ../tmp "$root/var/log"
+	install -m 0755 "$br/fs/cpio/init" "$root/init"
+	# Buildroot's inittab, with the getty line its busybox package writes for the board's port,
+	# after a line that links every applet, as Buildroot's busybox install does.
+	{
+		echo '::sysinit:/bin/busybox --install -s'
+		sed '/# GENERIC_SERIAL$/s|^.*#|ttyAMA0::respawn:/sbin/getty -L ttyAMA0 0 vt100 #|' \
+			"$br/package/busybox/inittab"
+	} >"$root/etc/inittab"
+	grep -q '^ttyAMA0::respawn' "$root/etc/inittab" || die "no getty line in $br/package/busybox/inittab"
+	grep -v '^/dev/root' "$br/package/skeleton-init-sysv/skeleton/etc/fstab" >"$root/etc/fstab"
+	install -m 0755 "$br"/package/initscripts/init.d/* "$br"/package/busybox/S01syslogd \
+		"$br"/package/busybox/S02klogd "$br"/package/busybox/S02sysctl "$root/etc/init.d/"
+	echo carveout >"$root/etc/hostname"
+	echo 'root::0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+	printf 'root:x:0:\ntty:x:5:\n' >"$root/etc/group"
+	cp "$ROOT/buildroot/board/qemu-arm-virt/rootfs-overlay/etc/modules-load.d/carveout.conf" "$root/etc/modules-load.d/"
+	install -m 0644 "$dir/module/src/carveout.ko" "$root/lib/modules/$release/updates/"
+	echo 'updates/carveout.ko:' >"$root/lib/modules/$release/modules.dep"
+	install -m 0755 "$OUT/userspace/armv7-unknown-linux-gnueabihf/release/carveout" "$root/usr/bin/"
+	(cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --quiet -o -H newc -0 -R 0:0) >"$dir/rootfs.cpio"
+
+	cat >"$dir/start-qemu.sh" <<-EOF
+		#!/bin/sh
+		exec qemu-system-arm ${QEMU_BOARD_ARGS[*]} -kernel $kdir/arch/arm/boot/zImage \\
+			-initrd $dir/rootfs.cpio -dtb $BOARD/qemu-virt-carveout.dtb -nographic -append console=ttyAMA0
+	EOF
+	chmod +x "$dir/start-qemu.sh"
+	[ -f "$BOARD/qemu-virt-carveout.dtb" ] || die "$BOARD/qemu-virt-carveout.dtb is missing: run 'make board' first"
+	# shellcheck disable=SC2016 # the command is expanded by the board's shell
+	"$ROOT/ci/console-test.py" --timeout "${BOOT_TIMEOUT:-300}" \
+		--run 'grep -E " (tmpfs|devpts) " /proc/mounts && test "$(grep -cE " (/dev/shm|/tmp|/run|/dev/pts) " /proc/mounts)" = 4 && pidof syslogd && lsmod | grep "^carveout " && carveout selftest' \
+		"$dir/console.log" -- "$dir/start-qemu.sh"
+}
+
 case $what in
 check) check_tree ;;
 build)
@@ -153,5 +229,6 @@ boot)
 	[ -x "$out/images/start-qemu.sh" ] || die "$out/images/start-qemu.sh is missing: run 'ci/buildroot.sh build' first"
 	"$ROOT/ci/console-test.py" --timeout "${BOOT_TIMEOUT:-900}" "$out/images/console.log" -- "$out/images/start-qemu.sh"
 	;;
-*) die "unknown step '$what': check, build or boot" ;;
+userland) userland ;;
+*) die "unknown step '$what': check, build, boot or userland" ;;
 esac

@@ -4,8 +4,9 @@
 usage: console-test.py [--timeout S] [--run CMD] LOG -- LAUNCHER [ARGS...]
 
 LAUNCHER starts QEMU with the console on stdio (the Buildroot image's start-qemu.sh, or
-ci/boot.sh). The script answers a "login:" prompt with root, waits for the shell to answer
-(kernel lines printed after a prompt do not confuse it), runs
+ci/boot.sh). The script answers every "login:" prompt with root and asks the shell to echo a
+value it computes, again every 5 s, until it does (login may flush what was typed before the
+shell started; kernel lines printed after a prompt do not confuse it), then runs
 CMD (default: carveout selftest), reads its exit status, powers the board off, and exits
 with that status: 0 when the command passed. It exits 124 when the board does not boot, log
 in or finish in time, and 125 when the console shows a kernel splat. Everything the console
@@ -82,11 +83,25 @@ def main():
             # A getty login (Buildroot) or a shell straight away (the make-test board). The
             # kernel may print after a prompt, so no pattern is anchored to the end of the
             # output; the shell proves it is ready by echoing a value it computed.
-            m = console.expect(rb"login: |# ", deadline)
-            if m.group(0).startswith(b"login"):
-                console.send("root")
-            console.send("echo CONSOLE-TEST-READY-$((6 * 7))")
-            console.expect(rb"CONSOLE-TEST-READY-42", deadline)
+            # The first prompt, then: answer every "login:" with root, and ask the shell to
+            # echo a value it computes until it does (login may flush what was typed before
+            # the shell started; "# " may also match boot output).
+            console.expect(rb"login: |# ", deadline)
+            console.send("root")
+            while True:
+                console.send("echo CONSOLE-TEST-READY-$((6 * 7))")
+                try:
+                    m = console.expect(
+                        rb"CONSOLE-TEST-READY-42|login: ", min(deadline, time.monotonic() + 5)
+                    )
+                except TimeoutError:
+                    if time.monotonic() >= deadline:
+                        raise
+                    continue
+                if m.group(0) == b"login: ":
+                    console.send("root")
+                    continue
+                break
             console.send(f"{args.run}; echo CONSOLE-TEST-EXIT=$?")
             status = int(console.expect(rb"CONSOLE-TEST-EXIT=(\d+)", deadline).group(1))
             console.send("poweroff -f")
