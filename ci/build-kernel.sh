@@ -9,10 +9,7 @@ src=$(linux_src)
 fragment=$ROOT/ci/kernel.config
 mkdir -p "$LINUX_BUILD"
 
-kmake() {
-	make -C "$src" O="$LINUX_BUILD" ARCH=arm CROSS_COMPILE="$CROSS_COMPILE" BINDGEN="$BINDGEN" \
-		-j"$JOBS" "$@"
-}
+kmake() { kernel_make "$LINUX_BUILD" "$@"; }
 
 want=$({
 	cat "$fragment"
@@ -26,15 +23,8 @@ if [ "$(cat "$LINUX_BUILD/.fragment-stamp" 2>/dev/null)" != "$want" ]; then
 	kmake -s rustavailable >&2 || die "the kernel does not accept this Rust toolchain (see above)"
 	log "configuring: allnoconfig + $(basename "$fragment")"
 	kmake -s KCONFIG_ALLCONFIG="$fragment" allnoconfig
-	dropped=0
-	while IFS= read -r line; do
-		case $line in CONFIG_*=*) ;; *) continue ;; esac
-		if ! grep -qxF "$line" "$LINUX_BUILD/.config"; then
-			log "option dropped by kconfig: $line (now: $(grep -E "^(# )?${line%%=*}[= ]" "$LINUX_BUILD/.config" || echo unset))"
-			dropped=1
-		fi
-	done <"$fragment"
-	[ "$dropped" -eq 0 ] || die "kconfig dropped options from $fragment (a dependency is missing)"
+	kconfig_kept "$fragment" "$LINUX_BUILD/.config" ||
+		die "kconfig dropped options from $fragment (a dependency is missing)"
 	echo "$want" >"$LINUX_BUILD/.fragment-stamp"
 fi
 # The minimal form of this configuration: the Buildroot image's kernel starts from it

@@ -91,6 +91,17 @@ print(f"[buildroot.sh] about {total:.0f} minutes in all (an estimate), plus the 
 PY
 }
 
+# resolve DIR DEFCONFIG NAME: configures Buildroot with this br2-external tree in DIR from the
+# file DEFCONFIG, fails if kconfig dropped any of its options, and evaluates every package's make
+# code into DIR/show-info.json. NAME says which configuration, in messages.
+resolve() {
+	make -s -C "$br" O="$1" BR2_EXTERNAL="$external" BR2_DEFCONFIG="$2" defconfig >/dev/null ||
+		die "the br2-external tree does not load, or $3 does not resolve"
+	python3 "$br/support/scripts/check-dotconfig.py" "$1/.config" "$2" ||
+		die "kconfig dropped options of $3 (see above)"
+	make -s -C "$1" show-info >"$1/show-info.json" || die "a package's make code does not evaluate with $3"
+}
+
 # The packages and the kernel extension on another board, without this tree's board files:
 # Buildroot's own qemu_arm_vexpress_defconfig plus the symbols the README names. This checks
 # kconfig and the packages' make code; that board's kernel is not 7.3, so nothing is built.
@@ -102,23 +113,14 @@ check_foreign_board() {
 		cat "$base"
 		printf '%s\n' BR2_LINUX_KERNEL_EXT_RUST=y BR2_PACKAGE_CARVEOUT_MODULE=y BR2_PACKAGE_CARVEOUT_TOOLS=y
 	} >"$dir/defconfig"
-	make -s -C "$br" O="$dir" BR2_EXTERNAL="$external" BR2_DEFCONFIG="$dir/defconfig" defconfig >/dev/null ||
-		die "qemu_arm_vexpress_defconfig with the carveout symbols does not resolve"
-	python3 "$br/support/scripts/check-dotconfig.py" "$dir/.config" "$dir/defconfig" ||
-		die "kconfig dropped the carveout symbols on qemu_arm_vexpress_defconfig (see above)"
-	make -s -C "$dir" show-info >"$dir/show-info.json" ||
-		die "a package's make code does not evaluate on qemu_arm_vexpress_defconfig"
+	resolve "$dir" "$dir/defconfig" "qemu_arm_vexpress_defconfig with the carveout symbols"
 	log "BR2_LINUX_KERNEL_EXT_RUST, BR2_PACKAGE_CARVEOUT_MODULE and _TOOLS resolve on Buildroot's qemu_arm_vexpress_defconfig too"
 }
 
 check_tree() {
 	log "Buildroot $(make -s -C "$br" print-version 2>/dev/null || echo '?') in $br"
-	make -s -C "$br" O="$out" BR2_EXTERNAL="$external" "$defconfig" >/dev/null ||
-		die "the br2-external tree does not load, or $defconfig does not resolve"
-	python3 "$br/support/scripts/check-dotconfig.py" "$out/.config" "$external/configs/$defconfig" ||
-		die "kconfig dropped options of $defconfig (see above)"
+	resolve "$out" "$external/configs/$defconfig" "$defconfig"
 	log "$defconfig resolves with no option dropped"
-	make -s -C "$out" show-info >"$out/show-info.json" || die "a package's make code does not evaluate"
 	python3 - "$out/show-info.json" <<'PY' || die "package graph check failed"
 import json, sys
 info = json.load(open(sys.argv[1]))
@@ -156,17 +158,16 @@ userland() {
 	kdir=$dir/linux
 	root=$dir/rootfs
 	mkdir -p "$kdir"
-	local kmake=(make -s -C "$LINUX_SRC" O="$kdir" ARCH=arm CROSS_COMPILE="$CROSS_COMPILE" BINDGEN="$BINDGEN")
 	cp "$board/linux.config" "$kdir/.config"
 	(cd "$kdir" && "$LINUX_SRC/scripts/kconfig/merge_config.sh" -m -O "$kdir" .config "$board/linux-image.config" >/dev/null) ||
 		die "merge_config.sh failed"
-	"${kmake[@]}" olddefconfig
-	local opt
-	for opt in CONFIG_RUST=y $(grep '^CONFIG_' "$board/linux-image.config"); do
-		grep -qx "$opt" "$kdir/.config" || die "$opt did not survive kconfig in $kdir/.config"
+	kernel_make "$kdir" -s olddefconfig
+	local fragment
+	for fragment in "$board/linux.config" "$board/linux-image.config"; do
+		kconfig_kept "$fragment" "$kdir/.config" || die "kconfig dropped options of $fragment in $kdir/.config"
 	done
 	log "building the image's kernel in $kdir"
-	"${kmake[@]}" -j"$JOBS" zImage modules
+	kernel_make "$kdir" -s zImage modules
 	log "building the module against it"
 	rm -rf "$dir/module"
 	mkdir -p "$dir/module"
@@ -204,7 +205,7 @@ userland() {
 	install -m 0644 "$dir/module/src/carveout.ko" "$root/lib/modules/$release/updates/"
 	echo 'updates/carveout.ko:' >"$root/lib/modules/$release/modules.dep"
 	install -m 0755 "$OUT/userspace/armv7-unknown-linux-gnueabihf/release/carveout" "$root/usr/bin/"
-	(cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --quiet -o -H newc -0 -R 0:0) >"$dir/rootfs.cpio"
+	make_cpio "$root" "$dir/rootfs.cpio"
 
 	cat >"$dir/start-qemu.sh" <<-EOF
 		#!/bin/sh

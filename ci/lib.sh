@@ -107,6 +107,35 @@ pip_tool() {
 	printf '%s\n' "$dir"
 }
 
+# kernel_make BUILD_DIR MAKE-ARGS...: make in the kernel source ($LINUX_SRC) for the build in
+# BUILD_DIR, with the board's cross compiler and bindgen. Call load_env first.
+kernel_make() {
+	local build=$1
+	shift
+	make -C "$LINUX_SRC" O="$build" ARCH=arm CROSS_COMPILE="$CROSS_COMPILE" BINDGEN="$BINDGEN" \
+		-j"$JOBS" "$@"
+}
+
+# kconfig_kept FRAGMENT CONFIG: true when every CONFIG_*=* line of FRAGMENT is in CONFIG (a
+# .config); logs each one kconfig dropped, with what it became.
+kconfig_kept() {
+	local line kept=0
+	while IFS= read -r line; do
+		case $line in CONFIG_*=*) ;; *) continue ;; esac
+		if ! grep -qxF "$line" "$2"; then
+			log "option dropped by kconfig: $line (now: $(grep -E "^(# )?${line%%=*}[= ]" "$2" || echo unset))"
+			kept=1
+		fi
+	done <"$1"
+	return "$kept"
+}
+
+# make_cpio DIR OUT: DIR as a newc cpio archive in OUT, files in a stable order, owned by root.
+make_cpio() {
+	(cd "$1" && find . -print0 | LC_ALL=C sort -z | cpio --quiet -o -H newc -0 -R 0:0) >"$2.new"
+	mv "$2.new" "$2"
+}
+
 # A file's content hash, to tell when an input changed.
 stamp_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
