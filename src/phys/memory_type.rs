@@ -7,7 +7,10 @@
 //! it from there: the kernel mapping in [`KernelMapping`](super::KernelMapping), user mappings
 //! through [`MemoryType::user_prot`].
 
+use core::ffi::CStr;
 use kernel::bindings;
+
+use crate::uapi;
 
 extern "C" {
     fn carveout_pgprot_writecombine(prot: bindings::pgprot_t) -> bindings::pgprot_t;
@@ -37,21 +40,36 @@ impl MemoryType {
         }
     }
 
+    /// The device-tree spelling, as C text (the `memory_type` sysfs attribute).
+    pub(crate) fn c_name(self) -> &'static CStr {
+        match self {
+            Self::WriteCombine => c"write-combine",
+            Self::Cached => c"cached",
+            Self::Device => c"device",
+        }
+    }
+
     /// The device-tree spelling.
     pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::WriteCombine => "write-combine",
-            Self::Cached => "cached",
-            Self::Device => "device",
-        }
+        // The names are ASCII.
+        self.c_name().to_str().unwrap_or("?")
     }
 
     /// The value in the ioctl ABI (`CARVEOUT_MEM_*`).
     pub(crate) fn as_uapi(self) -> u32 {
         match self {
-            Self::WriteCombine => 0,
-            Self::Cached => 1,
-            Self::Device => 2,
+            Self::WriteCombine => uapi::MEM_WRITE_COMBINE,
+            Self::Cached => uapi::MEM_CACHED,
+            Self::Device => uapi::MEM_DEVICE,
+        }
+    }
+
+    /// Whether CPU caches may hold the region's memory, so that a device sharing it needs
+    /// cache maintenance (`CARVEOUT_IOC_SYNC`).
+    pub(crate) fn is_cached(self) -> bool {
+        match self {
+            Self::Cached => true,
+            Self::WriteCombine | Self::Device => false,
         }
     }
 

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * The userspace ABI of carveout devices (/dev/<name>): a reserved-memory region that userspace
+ * maps with mmap(2), reads and writes with pread(2)/pwrite(2) and lseek(2), and controls with
+ * the ioctls below. docs/abi.md describes every call and its result.
+ *
+ * The kernel module (src/uapi.rs) and the Rust library (userspace/src/uapi.rs) are checked
+ * against this header when they are built: a change here that they do not follow fails their
+ * build.
+ */
+#ifndef _UAPI_LINUX_CARVEOUT_H
+#define _UAPI_LINUX_CARVEOUT_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* Bytes of the NUL-terminated name in struct carveout_info. */
+#define CARVEOUT_NAME_LEN		32
+
+/* carveout_info.memory_type: the one memory type of every mapping of the region. */
+#define CARVEOUT_MEM_WRITE_COMBINE	0	/* Normal non-cacheable */
+#define CARVEOUT_MEM_CACHED		1	/* Normal write-back: needs CARVEOUT_IOC_SYNC */
+#define CARVEOUT_MEM_DEVICE		2	/* Device: aligned 32-bit accesses only */
+
+/* The answer to CARVEOUT_IOC_INFO: 56 bytes, no padding, the same on 32- and 64-bit ABIs. */
+struct carveout_info {
+	__u64 phys_base;	/* physical base address of the region */
+	__u64 size;		/* size of the region in bytes */
+	__u32 memory_type;	/* CARVEOUT_MEM_* */
+	__u32 flags;		/* 0 */
+	char name[CARVEOUT_NAME_LEN];	/* device name, NUL-terminated */
+};
+
+/* carveout_sync.flags: a direction, or both (clean, then invalidate). */
+#define CARVEOUT_SYNC_FOR_DEVICE	(1U << 0)	/* clean: CPU writes reach memory */
+#define CARVEOUT_SYNC_FOR_CPU		(1U << 1)	/* invalidate: CPU reads see memory */
+#define CARVEOUT_SYNC_BIDIRECTIONAL	(CARVEOUT_SYNC_FOR_DEVICE | CARVEOUT_SYNC_FOR_CPU)
+
+/*
+ * The argument of CARVEOUT_IOC_SYNC: 24 bytes, no padding. A range of the region, in bytes from
+ * its start; offset + length must not pass the end. A no-op that succeeds on write-combine and
+ * device regions, which no CPU cache holds.
+ */
+struct carveout_sync {
+	__u64 offset;		/* start of the range in the region */
+	__u64 length;		/* bytes; 0 does nothing */
+	__u32 flags;		/* CARVEOUT_SYNC_*, at least one */
+	__u32 reserved;		/* 0 */
+};
+
+#define CARVEOUT_IOC_MAGIC		0xB9
+#define CARVEOUT_IOC_INFO		_IOR(CARVEOUT_IOC_MAGIC, 0x00, struct carveout_info)
+#define CARVEOUT_IOC_SYNC		_IOW(CARVEOUT_IOC_MAGIC, 0x01, struct carveout_sync)
+
+#endif /* _UAPI_LINUX_CARVEOUT_H */

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The values of include/uapi/linux/carveout.h for src/uapi.rs to check its own against, the
+ * kernel's asm-offsets way: this file is only compiled to assembly (never linked or run), each
+ * VALUE() leaves a "->NAME number" line there, and Kbuild turns those lines into
+ * uapi_header_generated.rs.
+ */
+
+#include <linux/stddef.h>
+
+#include "../include/uapi/linux/carveout.h"
+
+#define VALUE(name, value) asm volatile("\n.ascii \"->" #name " %0\"" : : "i" (value))
+
+void carveout_uapi_values(void);
+
+void carveout_uapi_values(void)
+{
+	VALUE(CARVEOUT_NAME_LEN, CARVEOUT_NAME_LEN);
+	VALUE(CARVEOUT_MEM_WRITE_COMBINE, CARVEOUT_MEM_WRITE_COMBINE);
+	VALUE(CARVEOUT_MEM_CACHED, CARVEOUT_MEM_CACHED);
+	VALUE(CARVEOUT_MEM_DEVICE, CARVEOUT_MEM_DEVICE);
+	VALUE(CARVEOUT_SYNC_FOR_DEVICE, CARVEOUT_SYNC_FOR_DEVICE);
+	VALUE(CARVEOUT_SYNC_FOR_CPU, CARVEOUT_SYNC_FOR_CPU);
+	VALUE(CARVEOUT_IOC_INFO, CARVEOUT_IOC_INFO);
+	VALUE(CARVEOUT_IOC_SYNC, CARVEOUT_IOC_SYNC);
+
+	VALUE(INFO_SIZE, sizeof(struct carveout_info));
+	VALUE(INFO_PHYS_BASE, offsetof(struct carveout_info, phys_base));
+	VALUE(INFO_SIZE_FIELD, offsetof(struct carveout_info, size));
+	VALUE(INFO_MEMORY_TYPE, offsetof(struct carveout_info, memory_type));
+	VALUE(INFO_FLAGS, offsetof(struct carveout_info, flags));
+	VALUE(INFO_NAME, offsetof(struct carveout_info, name));
+
+	VALUE(SYNC_SIZE, sizeof(struct carveout_sync));
+	VALUE(SYNC_OFFSET, offsetof(struct carveout_sync, offset));
+	VALUE(SYNC_LENGTH, offsetof(struct carveout_sync, length));
+	VALUE(SYNC_FLAGS, offsetof(struct carveout_sync, flags));
+	VALUE(SYNC_RESERVED, offsetof(struct carveout_sync, reserved));
+}
