@@ -58,6 +58,7 @@ mod names;
 mod phys;
 mod probe_error;
 mod region;
+mod sysfs;
 mod uapi;
 
 kernel::prelude::module! {

@@ -37,7 +37,8 @@ use crate::{
         KernelMapping,
         MapError,
         MappingSpace,
-        MemoryType, //
+        MemoryType,
+        SyncDirection, //
     },
     probe_error::ProbeError,
     region::{
@@ -133,6 +134,22 @@ impl Carveout {
         self.name.to_str().unwrap_or("?")
     }
 
+    /// The physical base address of the region.
+    pub(crate) fn phys_base(&self) -> u64 {
+        self.region.base()
+    }
+
+    /// The size of the region in bytes.
+    pub(crate) fn size(&self) -> u64 {
+        // Lossless: `usize` is at most 64 bits on every architecture Linux supports.
+        self.region.size() as u64
+    }
+
+    /// The memory type of every mapping of the region.
+    pub(crate) fn memory_type(&self) -> MemoryType {
+        self.memory_type
+    }
+
     /// Logs what probe made.
     pub(crate) fn log_probed(&self) {
         dev_info!(
@@ -167,12 +184,56 @@ impl Carveout {
         self.with_live(|_| Ok(()))?;
         Ok(uapi::Info {
             phys_base: self.region.base(),
-            // Lossless: `usize` is at most 64 bits on every architecture Linux supports.
-            size: self.region.size() as u64,
+            size: self.size(),
             memory_type: self.memory_type.as_uapi(),
             name: self.name.to_bytes(),
         }
         .to_bytes())
+    }
+
+    /// The end of the file for `lseek`: the region's size; `ENODEV` once unbound.
+    pub(crate) fn seek_end(&self) -> Result<i64> {
+        self.with_live(|_| Ok(()))?;
+        // `Region` keeps `base + size` within a `u64`; a size beyond `i64` cannot be a position.
+        i64::try_from(self.size()).map_err(|_| EOVERFLOW)
+    }
+
+    /// `CARVEOUT_IOC_SYNC`: makes a range coherent for a device or for the CPU (a cached
+    /// region's cache maintenance; nothing to do for the other types, which no CPU cache holds).
+    /// `EINVAL` for unknown or missing flags, a non-zero `reserved` or a range that does not lie
+    /// inside the region; `ENODEV` once unbound.
+    pub(crate) fn sync(&self, request: &uapi::SyncRequest) -> Result {
+        let direction = match request.flags {
+            uapi::SYNC_FOR_DEVICE => SyncDirection::ForDevice,
+            uapi::SYNC_FOR_CPU => SyncDirection::ForCpu,
+            flags if flags == uapi::SYNC_FOR_DEVICE | uapi::SYNC_FOR_CPU => {
+                SyncDirection::Bidirectional
+            }
+            flags => {
+                dev_dbg!(self.dev, "sync refused: flags {flags:#x}\n");
+                return Err(EINVAL);
+            }
+        };
+        if request.reserved != 0 {
+            dev_dbg!(
+                self.dev,
+                "sync refused: reserved {:#x} is not 0\n",
+                request.reserved
+            );
+            return Err(EINVAL);
+        }
+        let Some((offset, len)) = self.region.sync_range(request.offset, request.length) else {
+            dev_dbg!(
+                self.dev,
+                "sync refused: {:#x} bytes at {:#x} leave the region ({:#x} bytes)\n",
+                request.length,
+                request.offset,
+                self.size()
+            );
+            return Err(EINVAL);
+        };
+        // Under `state`, so that revoke cannot unmap the kernel mapping during the maintenance.
+        self.with_live(|live| live.mapping.sync(offset, len, direction))
     }
 
     /// Maps a window of the region into `vma`: shared mappings only, never executable, and

@@ -15,7 +15,8 @@
 //!   and so frees every name.
 //! - Probe: the [`Carveout`] is complete (region checked and claimed, kernel mapping made,
 //!   mapping space allocated) before its name is claimed, and both before the misc device is
-//!   registered, last: `open` may run on another CPU the moment `misc_register()` returns.
+//!   registered, last: `open` and its sysfs attributes may run on another CPU the moment
+//!   `misc_register()` returns.
 //!   [`MiscWithData`] initialises its data before its registration for the same reason.
 //! - Unbind: [`Carveout::revoke`] runs first (later calls on open files give `ENODEV`, user
 //!   mappings are zapped, the kernel mapping and the claim on the range go), then the driver
@@ -40,7 +41,10 @@ use kernel::{
 
 use crate::{
     device::Carveout,
-    file::CarveoutFile,
+    file::{
+        self,
+        CarveoutFile, //
+    },
     misc::{
         MiscName,
         MiscWithData, //
@@ -50,6 +54,7 @@ use crate::{
         NameClaim, //
     },
     probe_error::ProbeError,
+    sysfs, //
 };
 
 /// The misc device of one carveout, with the carveout it serves.
@@ -84,8 +89,11 @@ impl platform::Driver for CarveoutDriver {
         let carveout = Arc::pin_init(Carveout::probe(dev)?, GFP_KERNEL)?;
         let name = NameClaim::claim(carveout.misc_name())
             .map_err(|e| ProbeError::NameTaken(carveout.misc_name(), e).report(dev))?;
-        let misc = KBox::pin_init(CarveoutMisc::register(carveout.clone()), GFP_KERNEL)
-            .map_err(|e| ProbeError::Register(carveout.misc_name(), e).report(dev))?;
+        let misc = KBox::pin_init(
+            CarveoutMisc::register(carveout.clone(), dev, &file::FOPS, &sysfs::GROUPS),
+            GFP_KERNEL,
+        )
+        .map_err(|e| ProbeError::Register(carveout.misc_name(), e).report(dev))?;
         carveout.log_probed();
         Ok(Self { misc, _name: name })
     }

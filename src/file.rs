@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! File operations of a carveout device file: `mmap`, `pread`/`pwrite` and the info ioctl.
+//! File operations of a carveout device file: `mmap`, `read`/`write` and `pread`/`pwrite`,
+//! `lseek` and the ioctls.
 
+use core::ffi::c_int;
 use kernel::{
+    bindings,
     fs::{
         File,
         Kiocb, //
@@ -21,6 +24,7 @@ use kernel::{
         Arc,
         ArcBorrow, //
     },
+    types::ForeignOwnable,
     uaccess::{
         UserPtr,
         UserSlice, //
@@ -30,10 +34,37 @@ use kernel::{
 use crate::{
     device::Carveout,
     driver::CarveoutMisc,
+    misc::MiscFops,
     uapi, //
 };
 
-mod seek;
+/// The file operations of every carveout device file: [`CarveoutFile`]'s, with [`llseek`].
+// SAFETY: `llseek` reads `private_data` as the `Arc<Carveout>` that `CarveoutFile::open`
+// returned, which is what it is on every carveout file.
+pub(crate) static FOPS: MiscFops<CarveoutFile> = unsafe { MiscFops::with_llseek(llseek) };
+
+/// `lseek()`: `SEEK_SET`, `SEEK_CUR` and `SEEK_END` over the region's fixed size; a position
+/// outside `[0, size]`, or another `whence`, gives `EINVAL`, and `ENODEV` once unbound.
+///
+/// # Safety
+///
+/// `file` must be an open carveout file (one opened through [`FOPS`]), during the call.
+unsafe extern "C" fn llseek(
+    file: *mut bindings::file,
+    offset: bindings::loff_t,
+    whence: c_int,
+) -> bindings::loff_t {
+    // SAFETY: `file` is open (the caller's contract), so `private_data` is the `Arc<Carveout>`
+    // that `open` returned in foreign form, released only by `release`, which cannot run during
+    // this call.
+    let carveout = unsafe { <Arc<Carveout> as ForeignOwnable>::borrow((*file).private_data) };
+    match carveout.seek_end() {
+        // SAFETY: `file` is a live file; `fixed_size_llseek` updates its position under the
+        // locking the VFS gives `llseek`.
+        Ok(size) => unsafe { bindings::fixed_size_llseek(file, offset, whence, size) },
+        Err(e) => e.to_errno().into(),
+    }
+}
 
 /// An open carveout device file; its private data is the device's [`Carveout`].
 pub(crate) struct CarveoutFile;
@@ -46,8 +77,6 @@ impl MiscDevice for CarveoutFile {
         // SAFETY: `CarveoutFile` devices are registered only by `CarveoutMisc::register` (in
         // `driver.rs`), so `misc` is inside a `CarveoutMisc`.
         let carveout = unsafe { CarveoutMisc::data_of(misc) }.clone();
-        // SAFETY: `file` is being opened: this is its `open`.
-        unsafe { seek::disable_lseek(file) };
         // SAFETY: `file` is being opened, and the `Arc` returned below becomes its private data,
         // which keeps `carveout` alive until `file` is released.
         unsafe { carveout.attach(file) };
@@ -78,6 +107,14 @@ impl MiscDevice for CarveoutFile {
             uapi::CARVEOUT_IOC_INFO => {
                 let mut writer = UserSlice::new(UserPtr::from_addr(arg), uapi::INFO_SIZE).writer();
                 writer.write_slice(&carveout.info()?)?;
+                Ok(0)
+            }
+            uapi::CARVEOUT_IOC_SYNC => {
+                let mut raw = [0u8; uapi::SYNC_SIZE];
+                UserSlice::new(UserPtr::from_addr(arg), uapi::SYNC_SIZE)
+                    .reader()
+                    .read_slice(&mut raw)?;
+                carveout.sync(&uapi::SyncRequest::from_bytes(&raw))?;
                 Ok(0)
             }
             _ => {

@@ -1,20 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A misc device registration that owns its device's data and name.
+//! A misc device registration that owns its device's data and name, with a parent device,
+//! sysfs attributes and `llseek`.
 //!
-//! Linux 7.3's [`MiscDeviceRegistration`] takes a `&'static CStr` name and hands `open` only the
-//! registration. [`MiscWithData`] keeps an [`Arc`] of the device's data beside the registration,
-//! so that the name can live in that data and `open` can reach it with [`MiscWithData::data_of`].
+//! Linux 7.3's [`MiscDeviceRegistration`] takes a `&'static CStr` name, no parent, no attribute
+//! groups and file operations without `llseek`, and hands `open` only the registration.
+//! [`MiscWithData`] fills in the same `struct miscdevice` as [`MiscDeviceOptions::into_raw`]
+//! does, adds those, and keeps an [`Arc`] of the device's data beside it, so that the name can
+//! live in that data and `open` ([`MiscWithData::data_of`]) and the sysfs attributes
+//! ([`MiscWithData::data_of_raw`]) can reach it.
 
-use core::ffi::CStr;
+use core::{
+    ffi::{
+        c_int,
+        CStr, //
+    },
+    marker::PhantomData,
+};
 use kernel::{
+    bindings,
+    device::Device,
+    error::to_result,
     miscdevice::{
         MiscDevice,
         MiscDeviceOptions,
         MiscDeviceRegistration, //
     },
     prelude::*,
-    sync::Arc, //
+    sync::Arc,
+    types::Opaque, //
+};
+
+use crate::{
+    phys::raw_device,
+    sysfs::AttributeGroups, //
 };
 
 /// Data that names its misc device.
@@ -23,39 +42,104 @@ pub(crate) trait MiscName {
     fn misc_name(&self) -> &CStr;
 }
 
+/// An `llseek` file operation.
+pub(crate) type Llseek = unsafe extern "C" fn(
+    file: *mut bindings::file,
+    offset: bindings::loff_t,
+    whence: c_int,
+) -> bindings::loff_t;
+
+/// The file operations of the misc devices of `T`: the kernel's vtable for `T`, plus `llseek`.
+///
+/// # Invariants
+///
+/// The operations are those [`MiscDeviceOptions::into_raw`] gives `T`'s devices, with `llseek`
+/// added: every other operation casts `private_data` as the kernel's own vtable does.
+#[repr(transparent)]
+pub(crate) struct MiscFops<T>(bindings::file_operations, PhantomData<T>);
+
+// SAFETY: The operations are never written after their constant initialisation: sharing them
+// between threads shares immutable function pointers and the owner module's address.
+unsafe impl<T> Sync for MiscFops<T> {}
+
+impl<T: MiscDevice> MiscFops<T> {
+    /// `T`'s file operations with `llseek`.
+    ///
+    /// # Safety
+    ///
+    /// `llseek` must be sound to call on any open file of a `T` device: its `private_data` is
+    /// the `T::Ptr` that `T::open` returned, in foreign form.
+    pub(crate) const unsafe fn with_llseek(llseek: Llseek) -> Self {
+        let raw = MiscDeviceOptions { name: c"" }.into_raw::<T>();
+        // SAFETY: `into_raw` points `fops` at `T`'s vtable, a constant with static storage.
+        let mut fops = unsafe { *raw.fops };
+        fops.llseek = Some(llseek);
+        // INVARIANT: `T`'s operations with `llseek` added.
+        Self(fops, PhantomData)
+    }
+}
+
 /// A registered misc device together with its data.
 ///
 /// # Invariants
 ///
-/// - `data` is initialised before `reg` is registered and is never replaced: `open` may run on
-///   another CPU the moment `misc_register()` returns, and it reads `data` through
-///   [`MiscWithData::data_of`].
-/// - `reg` was registered with the name `data.misc_name()`. `reg` is declared first, so it drops
-///   first: it is deregistered, and every `open` that found it has returned (the misc core calls
-///   `open` under the lock that `misc_deregister()` takes), before `data` is dropped. The misc
-///   core never sees a dangling name and `open` never reads a dropped `data`.
-#[pin_data]
+/// - `data` is initialised before `misc` is registered and is never replaced: `open` and the
+///   sysfs attributes may run on another CPU the moment `misc_register()` returns, and they read
+///   `data` through [`MiscWithData::data_of`] and [`MiscWithData::data_of_raw`].
+/// - `misc` is registered with the name `data.misc_name()` and `T`'s file operations
+///   ([`MiscFops`]) and is deregistered in [`PinnedDrop`], which runs before `data` is dropped.
+///   `misc_deregister()` returns only when every `open` that found the device has returned (the
+///   misc core calls `open` under the lock it takes) and every sysfs attribute call has returned
+///   (removing the device drains them). The misc core never sees a dangling name, and neither
+///   `open` nor an attribute reads a dropped `data`.
+#[pin_data(PinnedDrop)]
 pub(crate) struct MiscWithData<T: MiscDevice, D: MiscName> {
-    // Declaration order is drop order: `reg` before `data`. Initialisation order is the order
-    // of the fields in `register`'s initialiser: `data` before `reg`.
     #[pin]
-    reg: MiscDeviceRegistration<T>,
+    misc: Opaque<bindings::miscdevice>,
     data: Arc<D>,
+    _t: PhantomData<T>,
 }
 
+// SAFETY: `misc_deregister()` may be called on any thread, and `data` is an `Arc` of `Send +
+// Sync` data.
+unsafe impl<T: MiscDevice, D: MiscName + Send + Sync> Send for MiscWithData<T, D> {}
+// SAFETY: `&self` gives access to `data` only, which is `Sync`; the misc core serialises its own
+// use of `misc`.
+unsafe impl<T: MiscDevice, D: MiscName + Send + Sync> Sync for MiscWithData<T, D> {}
+
 impl<T: MiscDevice, D: MiscName + Send + Sync> MiscWithData<T, D> {
-    /// Registers `/dev/<data.misc_name()>`.
-    pub(crate) fn register(data: Arc<D>) -> impl PinInit<Self, Error> {
-        // SAFETY: The name lives in `*data`, which `Self` keeps alive (an `Arc` that is never
-        // replaced) until after `reg` is deregistered (type invariant), so extending the borrow
-        // to `'static` for the registration is sound.
-        let name: &'static CStr = unsafe { &*core::ptr::from_ref(data.misc_name()) };
+    /// Registers `/dev/<data.misc_name()>` as a child of `parent`, with `fops` and the sysfs
+    /// attributes `groups`.
+    pub(crate) fn register(
+        data: Arc<D>,
+        parent: &Device,
+        fops: &'static MiscFops<T>,
+        groups: &'static AttributeGroups,
+    ) -> impl PinInit<Self, Error> {
+        let name = data.misc_name().as_char_ptr();
+        let parent = raw_device(parent);
         // INVARIANT: `pin_init!` initialises fields in the order written: `data` is in place
-        // before `reg` is registered (publishing the device to `open`), with `data`'s name. If
-        // registering fails, `data` is dropped again and nothing was published.
+        // before `misc` is registered (publishing the device to `open` and sysfs), with `data`'s
+        // name and `T`'s operations. If registering fails, `data` is dropped again and nothing
+        // was published.
         try_pin_init!(Self {
             data,
-            reg <- MiscDeviceRegistration::register(MiscDeviceOptions { name }),
+            misc <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {
+                let mut raw = MiscDeviceOptions { name: c"" }.into_raw::<T>();
+                // The name lives in `*data`, which `Self` keeps (an `Arc` never replaced) until
+                // after `misc` is deregistered (type invariant).
+                raw.name = name;
+                raw.fops = &fops.0;
+                // The driver core holds a reference to the parent while the child exists.
+                raw.parent = parent;
+                raw.groups = groups.as_raw();
+                // SAFETY: `slot` is valid for writes (the initialiser's contract).
+                unsafe { slot.write(raw) };
+                // SAFETY: `slot` holds a complete `struct miscdevice`, pinned until `PinnedDrop`
+                // deregisters it; its name, operations and groups outlive the registration.
+                to_result(unsafe { bindings::misc_register(slot) })
+            }),
+            _t: PhantomData,
         })
     }
 
@@ -68,15 +152,35 @@ impl<T: MiscDevice, D: MiscName + Send + Sync> MiscWithData<T, D> {
     ///
     /// # Safety
     ///
-    /// `reg` must be the `reg` field of a [`MiscWithData<T, D>`]: every registration of `T` must
-    /// be made through [`MiscWithData::register`].
+    /// `reg` must be registered by a [`MiscWithData<T, D>`]: every registration of `T` must be
+    /// made through [`MiscWithData::register`].
     pub(crate) unsafe fn data_of(reg: &MiscDeviceRegistration<T>) -> &Arc<D> {
-        let reg = core::ptr::from_ref(reg);
-        // SAFETY: By the safety requirement, `reg` is the `reg` field of a `MiscWithData<T, D>`.
-        let this = unsafe { kernel::container_of!(reg, Self, reg) };
-        // SAFETY: The container is alive for as long as `reg` is borrowed, since it owns `reg`;
-        // and `data` was initialised before `reg` was registered (type invariant), so it is
-        // initialised whenever the misc core can hand `reg` to `open`.
+        // SAFETY: The caller's contract, and `reg` is borrowed for the returned lifetime.
+        unsafe { Self::data_of_raw(reg.as_raw()) }
+    }
+
+    /// The data of the registered misc device `misc`.
+    ///
+    /// # Safety
+    ///
+    /// `misc` must be the `struct miscdevice` of a [`MiscWithData<T, D>`] that stays registered
+    /// for the returned lifetime (as during `open` or a sysfs attribute call).
+    pub(crate) unsafe fn data_of_raw<'a>(misc: *mut bindings::miscdevice) -> &'a Arc<D> {
+        // `Opaque<T>` has the layout of `T`, so the `struct miscdevice` is the `misc` field.
+        let misc = misc.cast::<Opaque<bindings::miscdevice>>();
+        // SAFETY: By the safety requirement, `misc` is the `misc` field of a `MiscWithData`.
+        let this = unsafe { kernel::container_of!(misc, Self, misc) };
+        // SAFETY: The container is alive while `misc` is registered (the caller's contract),
+        // and `data` was initialised before `misc` was registered (type invariant).
         unsafe { &(*this).data }
+    }
+}
+
+#[pinned_drop]
+impl<T: MiscDevice, D: MiscName> PinnedDrop for MiscWithData<T, D> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: `misc` was registered (an initialised `Self` exists only once `misc_register()`
+        // succeeded) and is deregistered only here.
+        unsafe { bindings::misc_deregister(self.misc.get()) };
     }
 }

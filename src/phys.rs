@@ -12,7 +12,8 @@
 //!   `memory-region` names, read as facts that Rust judges.
 //! - [`ClaimedRegion`] (`claim.rs`, `claim.c`): a validated region in RAM, claimed in
 //!   `iomem_resource` (so it shows in `/proc/iomem`) and bound to one [`MemoryType`].
-//! - [`KernelMapping`] (`kernel_mapping.rs`): the region mapped into the kernel with that type.
+//! - [`KernelMapping`] (`kernel_mapping.rs`): the region mapped into the kernel with that type,
+//!   and the cache maintenance of a cached region through it (`cache.rs`, `cache.c`).
 //! - `user_mapping.rs`: a window of the region mapped into a user VMA with `remap_pfn_range`,
 //!   with the same type ([`ClaimedRegion::map_user`]).
 //! - [`MappingSpace`] (`mapping_space.rs`, `mapping_space.c`): the address space every open
@@ -27,6 +28,7 @@ use kernel::{
     device::Device, //
 };
 
+mod cache;
 mod claim;
 mod kernel_mapping;
 mod mapping_space;
@@ -34,6 +36,7 @@ mod memory_type;
 mod reserved;
 mod user_mapping;
 
+pub(crate) use cache::SyncDirection;
 pub(crate) use claim::{
     ClaimError,
     ClaimedRegion,
@@ -51,7 +54,7 @@ pub(crate) use user_mapping::MapError;
 
 /// `dev` as the C `struct device` the helpers take (`Device::as_raw` is private to the `kernel`
 /// crate).
-fn raw_device(dev: &Device) -> *mut bindings::device {
+pub(crate) fn raw_device(dev: &Device) -> *mut bindings::device {
     // `Device` is `#[repr(transparent)]` over `Opaque<bindings::device>`, so a pointer to it is
     // a pointer to the C `struct device`.
     ptr::from_ref(dev).cast_mut().cast()

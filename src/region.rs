@@ -190,6 +190,17 @@ impl Region {
         Ok(self.base + offset as u64)
     }
 
+    /// The byte range `[offset, offset + length)` of a cache sync, as `(offset, length)`, after
+    /// checking that it lies inside the region (it may be empty, even at the end). No sum can
+    /// overflow.
+    pub(crate) fn sync_range(&self, offset: u64, length: u64) -> Option<(usize, usize)> {
+        let offset = usize::try_from(offset).ok().filter(|&o| o <= self.size)?;
+        let length = usize::try_from(length)
+            .ok()
+            .filter(|&l| l <= self.size - offset)?;
+        Some((offset, length))
+    }
+
     /// Where a read or write of up to `len` bytes at file position `pos` lands.
     ///
     /// Returns `None` for a negative position.
@@ -390,5 +401,20 @@ mod tests {
         assert_eq!(r.io_span(size as i64, 1), Some(IoSpan::End));
         assert_eq!(r.io_span(i64::MAX, 1), Some(IoSpan::End));
         assert_eq!(r.io_span(-1, 1), None);
+    }
+
+    #[test]
+    fn sync_ranges_stay_inside_the_region() {
+        let r = region(0x4800_0000, 2 * PAGE);
+        let size = 2 * PAGE;
+        assert_eq!(r.sync_range(0, size), Some((0, size as usize)));
+        assert_eq!(r.sync_range(100, 28), Some((100, 28)));
+        assert_eq!(r.sync_range(size, 0), Some((size as usize, 0)));
+        assert_eq!(r.sync_range(size + 1, 0), None);
+        assert_eq!(r.sync_range(size - 4, 5), None);
+        assert_eq!(r.sync_range(0, size + 1), None);
+        assert_eq!(r.sync_range(4, u64::MAX), None);
+        assert_eq!(r.sync_range(u64::MAX, 1), None);
+        assert_eq!(r.sync_range(u64::MAX, u64::MAX), None);
     }
 }

@@ -11,18 +11,23 @@ use kernel::{
     prelude::*, //
 };
 
-use super::MemoryType;
+use super::{
+    cache,
+    MemoryType,
+    SyncDirection, //
+};
 use crate::region::Region;
 
 /// A carveout mapped into the kernel's address space.
 ///
 /// # Invariants
 ///
-/// `addr` is the start of a mapping of `size` bytes of one claimed carveout with `memory_type`,
-/// made by `ioremap_wc`, `ioremap` or `memremap(MEMREMAP_WB)` as `memory_type` says, and
-/// unmapped only in [`Drop`].
+/// `addr` is the start of a mapping of `size` bytes of one claimed carveout at physical address
+/// `base` with `memory_type`, made by `ioremap_wc`, `ioremap` or `memremap(MEMREMAP_WB)` as
+/// `memory_type` says, and unmapped only in [`Drop`].
 pub(crate) struct KernelMapping {
     addr: NonNull<c_void>,
+    base: bindings::phys_addr_t,
     size: usize,
     memory_type: MemoryType,
 }
@@ -60,6 +65,7 @@ impl KernelMapping {
         // INVARIANT: A non-null `addr` maps `size` bytes of the region with `memory_type`.
         Ok(Self {
             addr: NonNull::new(addr).ok_or(ENOMEM)?,
+            base,
             size,
             memory_type,
         })
@@ -91,6 +97,23 @@ impl KernelMapping {
                 buf.len(),
             )
         };
+        Ok(())
+    }
+
+    /// Makes `len` bytes at `offset` coherent for `direction` (`CARVEOUT_IOC_SYNC`): cache
+    /// maintenance for a cached region, nothing for the others, which no CPU cache holds.
+    pub(crate) fn sync(&self, offset: usize, len: usize, direction: SyncDirection) -> Result {
+        self.check(offset, len)?;
+        if !self.memory_type.is_cached() || len == 0 {
+            return Ok(());
+        }
+        // `offset < size` and `base + size` fits in `phys_addr_t` (the region was claimed), so
+        // this cannot wrap.
+        let phys = self.base + offset as bindings::phys_addr_t;
+        // SAFETY: `[offset, offset + len)` lies inside the mapping (checked above), which is a
+        // live cacheable mapping (`memremap(MEMREMAP_WB)` for a cached type, invariant) of the
+        // claimed range at `phys`, mapped elsewhere only with the same type.
+        unsafe { cache::sync(self.addr.as_ptr().byte_add(offset), phys, len, direction) };
         Ok(())
     }
 
