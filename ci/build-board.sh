@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds what the board boots, in $OUT/board: device trees (QEMU's own tree, dts/*.dts and the
 # malformed dts/bad/*.dts) and the initramfs (busybox, the module, the userspace program, the
-# kernel's mm/pfnmap selftest, the test runner).
+# kernel's mm/pfnmap selftest, the C test of the UAPI header, examples/mdev.conf, the test runner).
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -48,13 +48,21 @@ if [ ! -x "$pfnmap" ] || [ "$pfnmap" -ot "$LINUX_BUILD/arch/arm/boot/zImage" ]; 
 	mv "$pfnmap.new" "$pfnmap"
 fi
 
+# The C program on the UAPI header, built as a C user would: <linux/carveout.h> from include/uapi.
+ctest=$BOARD/carveout-ctest
+"${CROSS_COMPILE}gcc" -static -O2 -Wall -Wextra -Werror -D_FILE_OFFSET_BITS=64 \
+	-I "$ROOT/include/uapi" "$ROOT/tests/carveout-ctest.c" -o "$ctest" ||
+	die "cannot build tests/carveout-ctest.c"
+
 # The initramfs, as a newc cpio archive (uncompressed: the kernel needs no decompressor).
 root=$BOARD/rootfs
 rm -rf "$root"
-mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/modules}
+mkdir -p "$root"/{bin,dev,etc,proc,sys,tmp,lib/modules}
 install -m 0755 "$BUSYBOX" "$root/bin/busybox"
 install -m 0755 "$tool" "$root/bin/carveout"
 install -m 0755 "$pfnmap" "$root/bin/pfnmap"
+install -m 0755 "$ctest" "$root/bin/carveout-ctest"
+install -m 0644 "$ROOT/examples/mdev.conf" "$root/etc/mdev.conf"
 install -m 0644 "$module" "$root/lib/modules/carveout.ko"
 install -m 0755 "$ROOT/ci/board/init" "$root/init"
 install -m 0755 "$ROOT/ci/board/board-test.sh" "$root/board-test.sh"

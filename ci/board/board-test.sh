@@ -74,6 +74,77 @@ kernel_pfnmap_test() {
 	done
 }
 
+# What the standard tools and a C program see: lseek through dd, hexdump and cmp, the sysfs
+# attributes and the device link, the UAPI header (carveout-ctest), an mdev rule on the node.
+device_interface() {
+	dev=/dev/carveout-fb
+	printf 'carveout-seek-ok' >/tmp/seek.pattern
+	dd if=/tmp/seek.pattern of=$dev bs=1 seek=100 2>/tmp/dd.err
+	check "dd of=$dev bs=1 seek=100 (exit $?: $(tail -n1 /tmp/dd.err))" [ $? -eq 0 ]
+	got=$(dd if=$dev bs=1 skip=100 count=16 2>/dev/null)
+	check "dd if=$dev bs=1 skip=100 count=16 reads it back ($got)" [ "$got" = carveout-seek-ok ]
+	dd if=/tmp/seek.pattern of=$dev bs=4096 seek=1 conv=notrunc 2>/dev/null
+	hexdump -C -s 4096 -n 16 $dev | tee /tmp/hexdump.out
+	check "hexdump -C -s 4096 -n 16 $dev" grep -q '^00001000  63 61 72 76 .*|carveout-seek-ok|$' /tmp/hexdump.out
+	check "cmp -n 16 /tmp/seek.pattern $dev 0 4096" cmp -n 16 /tmp/seek.pattern $dev 0 4096
+	check "cmp -n 16 /tmp/seek.pattern $dev 0 100" cmp -n 16 /tmp/seek.pattern $dev 0 100
+	cmp -n 16 /tmp/seek.pattern $dev 0 200 >/dev/null
+	check "cmp at offset 200, where the pattern is not, differs (exit $?)" [ $? -eq 1 ]
+
+	for dev in $devices; do
+		sys=/sys/class/misc/$dev
+		echo "sysfs $dev: phys_addr=$(cat "$sys/phys_addr") size=$(cat "$sys/size")" \
+			"memory_type=$(cat "$sys/memory_type") device=$(readlink -f "$sys/device")"
+		node=/sys/devices/platform/$(node_of "$dev")
+		check "$dev: device link is its platform device $node" [ "$(readlink -f "$sys/device")" = "$node" ]
+		check "$dev: the parent is bound to carveout and has its DT node" \
+			[ "$(basename "$(readlink "$sys/device/driver")")" = carveout -a -f "$sys/device/of_node/compatible" ]
+		modes=$(stat -c %a "$sys/phys_addr" "$sys/size" "$sys/memory_type" | tr '\n' ' ')
+		check "$dev: the attributes are read-only ($modes)" [ "$modes" = "444 444 444 " ]
+	done
+	attrs() {
+		sys=/sys/class/misc/$1
+		echo "$(cat "$sys/phys_addr") $(cat "$sys/size") $(cat "$sys/memory_type")"
+	}
+	check "sysfs of carveout-fb: $(attrs carveout-fb)" [ "$(attrs carveout-fb)" = "0x58000000 16777216 write-combine" ]
+	check "sysfs of carveout-dsp: $(attrs carveout-dsp)" [ "$(attrs carveout-dsp)" = "0x59000000 1048576 cached" ]
+	check "sysfs of carveout-mbox: $(attrs carveout-mbox)" [ "$(attrs carveout-mbox)" = "0x59100000 65536 device" ]
+	check "sysfs of carveout-doorbell: $(attrs carveout-doorbell)" [ "$(attrs carveout-doorbell)" = "0x59110000 4096 device" ]
+
+	# shellcheck disable=SC2086
+	carveout-ctest $devices
+	check "carveout-ctest, the C program on <linux/carveout.h> (exit $?)" [ $? -eq 0 ]
+
+	# mdev as the kernel's hotplug helper, with examples/mdev.conf: a rebind sends real uevents.
+	echo /bin/mdev >/proc/sys/kernel/hotplug
+	echo carveout-mailbox >$driver/unbind
+	echo carveout-mailbox >$driver/bind
+	i=0
+	while [ ! -c /dev/carveout/mailbox ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	want=$(cat /sys/class/misc/carveout-mbox/dev)
+	got=$(stat -c '%a %t %T' /dev/carveout/mailbox 2>/dev/null)
+	# A word list: mode, major and minor in hex (SC2086).
+	# shellcheck disable=SC2086
+	set -- $got
+	[ $# -eq 3 ] && got="$1 $((0x$2)):$((0x$3))"
+	check "mdev rule on the DT node made /dev/carveout/mailbox ($got; carveout-mbox is $want)" [ "$got" = "640 $want" ]
+	made=$(find /dev/carveout -mindepth 1 | tr '\n' ' ')
+	check "the rule matched no other carveout (/dev/carveout: $made)" [ "$made" = "/dev/carveout/mailbox " ]
+	echo carveout-mailbox >$driver/unbind
+	i=0
+	while [ -e /dev/carveout/mailbox ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	check "mdev removed /dev/carveout/mailbox on unbind" [ ! -e /dev/carveout/mailbox ]
+	echo >/proc/sys/kernel/hotplug
+	echo carveout-mailbox >$driver/bind
+	check "carveout-mbox bound again" [ -c /dev/carveout-mbox ]
+}
+
 # kmemleak reports objects unreferenced for 5 s or more: wait, then scan.
 kmemleak_scan() {
 	if [ -w $kmemleak ]; then
@@ -139,6 +210,7 @@ done
 carveout selftest
 check "selftest of every device (exit $?)" [ $? -eq 0 ]
 kernel_pfnmap_test
+device_interface
 
 # Unloading is refused while a process holds a device open, or only mapped.
 for how in open map; do
