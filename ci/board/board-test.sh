@@ -239,6 +239,22 @@ sums() { for dev in $devices; do carveout checksum "$dev" || echo "no-$dev"; don
 before=$(sums)
 echo "contents before the cycles: $before"
 
+# Meanwhile, a process reads every sysfs attribute and seeks (dd skip=) on every device, so
+# that attribute calls and lseek race the removal and re-creation of the device.
+rm -f /tmp/stop-readers
+(
+	n=0
+	while [ ! -e /tmp/stop-readers ]; do
+		for dev in $devices; do
+			sys=/sys/class/misc/$dev
+			cat "$sys/phys_addr" "$sys/size" "$sys/memory_type" >/dev/null 2>&1
+			dd if="/dev/$dev" of=/dev/null bs=1 skip=4095 count=1 2>/dev/null
+		done
+		n=$((n + 1))
+	done
+	echo $n >/tmp/readers.count
+) &
+readers=$!
 ok=0
 i=0
 while [ $i -lt "$cycles" ]; do
@@ -250,7 +266,10 @@ while [ $i -lt "$cycles" ]; do
 	done
 	[ $all = yes ] && ok=$((ok + 1))
 done
+touch /tmp/stop-readers
+wait $readers
 check "$ok of $cycles unbind/bind cycles of every device" [ $ok -eq "$cycles" ]
+check "sysfs and lseek readers ran against the cycles ($(cat /tmp/readers.count) rounds)" [ "$(cat /tmp/readers.count)" -gt 0 ]
 check "contents survived $cycles unbind/bind cycles" [ "$(sums)" = "$before" ]
 
 ok=0
