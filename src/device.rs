@@ -36,9 +36,11 @@ use crate::{
         ClaimedRegion,
         KernelMapping,
         MapError,
+        cond_resched,
         MappingSpace,
         MemoryType,
-        SyncDirection, //
+        SyncDirection,
+        CACHED_SYNC_AVAILABLE, //
     },
     probe_error::ProbeError,
     region::{
@@ -47,6 +49,9 @@ use crate::{
     },
     uapi,
 };
+
+/// Bytes of a cache sync done under one hold of `state`, between chances to reschedule.
+const SYNC_CHUNK: usize = 1 << 20;
 
 /// What unbinding takes away from a carveout: its kernel mapping and its claim on the range.
 struct Live {
@@ -232,8 +237,29 @@ impl Carveout {
             );
             return Err(EINVAL);
         };
-        // Under `state`, so that revoke cannot unmap the kernel mapping during the maintenance.
-        self.with_live(|live| live.mapping.sync(offset, len, direction))
+        if self.memory_type.is_cached() && !CACHED_SYNC_AVAILABLE {
+            dev_dbg!(
+                self.dev,
+                "sync refused: this kernel exports no cache maintenance (CONFIG_ARM64_PMEM)\n"
+            );
+            return Err(EOPNOTSUPP);
+        }
+        // In chunks, each under `state` (so that revoke cannot unmap the kernel mapping during
+        // it), rescheduling between them and stopping for a signal: a sync of a large region
+        // neither hogs the CPU nor holds off unbind. Restarting it is harmless.
+        let mut done = 0;
+        loop {
+            let chunk = (len - done).min(SYNC_CHUNK);
+            self.with_live(|live| live.mapping.sync(offset + done, chunk, direction))?;
+            done += chunk;
+            if done == len {
+                return Ok(());
+            }
+            cond_resched();
+            if current!().signal_pending() {
+                return Err(ERESTARTSYS);
+            }
+        }
     }
 
     /// Maps a window of the region into `vma`: shared mappings only, never executable, and

@@ -3,9 +3,7 @@
 //! File operations of a carveout device file: `mmap`, `read`/`write` and `pread`/`pwrite`,
 //! `lseek` and the ioctls.
 
-use core::ffi::c_int;
 use kernel::{
-    bindings,
     fs::{
         File,
         Kiocb, //
@@ -24,7 +22,6 @@ use kernel::{
         Arc,
         ArcBorrow, //
     },
-    types::ForeignOwnable,
     uaccess::{
         UserPtr,
         UserSlice, //
@@ -34,37 +31,15 @@ use kernel::{
 use crate::{
     device::Carveout,
     driver::CarveoutMisc,
-    misc::MiscFops,
+    misc::{
+        MiscFops,
+        MiscSeek, //
+    },
     uapi, //
 };
 
-/// The file operations of every carveout device file: [`CarveoutFile`]'s, with [`llseek`].
-// SAFETY: `llseek` reads `private_data` as the `Arc<Carveout>` that `CarveoutFile::open`
-// returned, which is what it is on every carveout file.
-pub(crate) static FOPS: MiscFops<CarveoutFile> = unsafe { MiscFops::with_llseek(llseek) };
-
-/// `lseek()`: `SEEK_SET`, `SEEK_CUR` and `SEEK_END` over the region's fixed size; a position
-/// outside `[0, size]`, or another `whence`, gives `EINVAL`, and `ENODEV` once unbound.
-///
-/// # Safety
-///
-/// `file` must be an open carveout file (one opened through [`FOPS`]), during the call.
-unsafe extern "C" fn llseek(
-    file: *mut bindings::file,
-    offset: bindings::loff_t,
-    whence: c_int,
-) -> bindings::loff_t {
-    // SAFETY: `file` is open (the caller's contract), so `private_data` is the `Arc<Carveout>`
-    // that `open` returned in foreign form, released only by `release`, which cannot run during
-    // this call.
-    let carveout = unsafe { <Arc<Carveout> as ForeignOwnable>::borrow((*file).private_data) };
-    match carveout.seek_end() {
-        // SAFETY: `file` is a live file; `fixed_size_llseek` updates its position under the
-        // locking the VFS gives `llseek`.
-        Ok(size) => unsafe { bindings::fixed_size_llseek(file, offset, whence, size) },
-        Err(e) => e.to_errno().into(),
-    }
-}
+/// The file operations of every carveout device file: [`CarveoutFile`]'s, with `llseek`.
+pub(crate) static FOPS: MiscFops<CarveoutFile> = MiscFops::new();
 
 /// An open carveout device file; its private data is the device's [`Carveout`].
 pub(crate) struct CarveoutFile;
@@ -122,5 +97,11 @@ impl MiscDevice for CarveoutFile {
                 Err(ENOTTY)
             }
         }
+    }
+}
+
+impl MiscSeek for CarveoutFile {
+    fn seek_end(carveout: ArcBorrow<'_, Carveout>) -> Result<i64> {
+        carveout.seek_end()
     }
 }

@@ -28,7 +28,10 @@ use kernel::{
     },
     prelude::*,
     sync::Arc,
-    types::Opaque, //
+    types::{
+        ForeignOwnable,
+        Opaque, //
+    },
 };
 
 use crate::{
@@ -42,19 +45,20 @@ pub(crate) trait MiscName {
     fn misc_name(&self) -> &CStr;
 }
 
-/// An `llseek` file operation.
-pub(crate) type Llseek = unsafe extern "C" fn(
-    file: *mut bindings::file,
-    offset: bindings::loff_t,
-    whence: c_int,
-) -> bindings::loff_t;
+/// A misc device whose files seek over a fixed size, `[0, end]`.
+pub(crate) trait MiscSeek: MiscDevice {
+    /// The end of the file (the position `SEEK_END` is relative to) of the open file whose
+    /// private data is `data`; an error fails the `lseek()` with it.
+    fn seek_end(data: <Self::Ptr as ForeignOwnable>::Borrowed<'_>) -> Result<i64>;
+}
 
 /// The file operations of the misc devices of `T`: the kernel's vtable for `T`, plus `llseek`.
 ///
 /// # Invariants
 ///
-/// The operations are those [`MiscDeviceOptions::into_raw`] gives `T`'s devices, with `llseek`
-/// added: every other operation casts `private_data` as the kernel's own vtable does.
+/// The operations are those [`MiscDeviceOptions::into_raw`] gives `T`'s devices, with
+/// [`MiscFops::llseek`] added: every other operation casts `private_data` as the kernel's own
+/// vtable does.
 #[repr(transparent)]
 pub(crate) struct MiscFops<T>(bindings::file_operations, PhantomData<T>);
 
@@ -62,20 +66,38 @@ pub(crate) struct MiscFops<T>(bindings::file_operations, PhantomData<T>);
 // between threads shares immutable function pointers and the owner module's address.
 unsafe impl<T> Sync for MiscFops<T> {}
 
-impl<T: MiscDevice> MiscFops<T> {
+impl<T: MiscSeek> MiscFops<T> {
     /// `T`'s file operations with `llseek`.
-    ///
-    /// # Safety
-    ///
-    /// `llseek` must be sound to call on any open file of a `T` device: its `private_data` is
-    /// the `T::Ptr` that `T::open` returned, in foreign form.
-    pub(crate) const unsafe fn with_llseek(llseek: Llseek) -> Self {
+    pub(crate) const fn new() -> Self {
         let raw = MiscDeviceOptions { name: c"" }.into_raw::<T>();
         // SAFETY: `into_raw` points `fops` at `T`'s vtable, a constant with static storage.
         let mut fops = unsafe { *raw.fops };
-        fops.llseek = Some(llseek);
+        fops.llseek = Some(Self::llseek);
         // INVARIANT: `T`'s operations with `llseek` added.
         Self(fops, PhantomData)
+    }
+
+    /// `lseek()`: `SEEK_SET`, `SEEK_CUR` and `SEEK_END` within `[0, T::seek_end()]`; another
+    /// position or `whence` gives `EINVAL` (`fixed_size_llseek`).
+    ///
+    /// # Safety
+    ///
+    /// `file` must be an open file of a `T` device (its operations are these), during the call.
+    unsafe extern "C" fn llseek(
+        file: *mut bindings::file,
+        offset: bindings::loff_t,
+        whence: c_int,
+    ) -> bindings::loff_t {
+        // SAFETY: `file` is an open `T` file (the caller's contract), so its `private_data` is
+        // the `T::Ptr` that `T::open` returned, in foreign form (the kernel's `fops_open`
+        // stores it); only `release`, which cannot run during this call, takes it back.
+        let data = unsafe { <T::Ptr as ForeignOwnable>::borrow((*file).private_data) };
+        match T::seek_end(data) {
+            // SAFETY: `file` is a live file; `fixed_size_llseek` updates its position under
+            // the locking the VFS gives `llseek`.
+            Ok(end) => unsafe { bindings::fixed_size_llseek(file, offset, whence, end) },
+            Err(e) => e.to_errno().into(),
+        }
     }
 }
 
@@ -114,14 +136,18 @@ impl<T: MiscDevice, D: MiscName + Send + Sync> MiscWithData<T, D> {
         data: Arc<D>,
         parent: &Device,
         fops: &'static MiscFops<T>,
-        groups: &'static AttributeGroups,
-    ) -> impl PinInit<Self, Error> {
+        groups: &'static AttributeGroups<Self>,
+    ) -> impl PinInit<Self, Error>
+    where
+        T: MiscSeek,
+    {
         let name = data.misc_name().as_char_ptr();
         let parent = raw_device(parent);
         // INVARIANT: `pin_init!` initialises fields in the order written: `data` is in place
         // before `misc` is registered (publishing the device to `open` and sysfs), with `data`'s
         // name and `T`'s operations. If registering fails, `data` is dropped again and nothing
-        // was published.
+        // was published. `misc` must stay the last field that can fail: `Opaque` has no drop, so
+        // a later failure would leave the device registered.
         try_pin_init!(Self {
             data,
             misc <- Opaque::try_ffi_init(move |slot: *mut bindings::miscdevice| {

@@ -36,7 +36,11 @@ mod memory_type;
 mod reserved;
 mod user_mapping;
 
-pub(crate) use cache::SyncDirection;
+pub(crate) use cache::{
+    cond_resched,
+    SyncDirection,
+    CACHED_SYNC_AVAILABLE, //
+};
 pub(crate) use claim::{
     ClaimError,
     ClaimedRegion,

@@ -11,6 +11,7 @@ use core::{
         c_char,
         CStr, //
     },
+    marker::PhantomData,
     ptr,
 };
 use kernel::{
@@ -42,9 +43,8 @@ unsafe impl Sync for Attribute {}
 impl Attribute {
     /// A read-only (`0444`) attribute.
     const fn read_only(name: &'static CStr, show: Show) -> Self {
-        // SAFETY: All-zero is a valid `device_attribute` (null pointers, `None` operations), as
-        // the C macros leave every field they do not name.
-        let mut attr: bindings::device_attribute = unsafe { core::mem::zeroed() };
+        // All-zero, as the C macros leave every field they do not name.
+        let mut attr: bindings::device_attribute = pin_init::zeroed();
         attr.attr.name = as_char_ptr_in_const_context(name);
         attr.attr.mode = 0o444;
         attr.__bindgen_anon_1.show = Some(show);
@@ -66,19 +66,21 @@ struct AttributeGroup(bindings::attribute_group);
 // SAFETY: As for `Attribute`.
 unsafe impl Sync for AttributeGroup {}
 
-/// The `groups` of a misc device: a NULL-terminated list of attribute groups.
+/// The `groups` of a misc device registered by a `C`: a NULL-terminated list of attribute
+/// groups. Only this module makes one.
 ///
 /// # Invariants
 ///
 /// The list ends with NULL, and every other entry points to a static attribute group whose
-/// attributes are static.
+/// attributes are static and whose callbacks take the device's driver data for the `struct
+/// miscdevice` of a `C`.
 #[repr(transparent)]
-pub(crate) struct AttributeGroups([*const bindings::attribute_group; 2]);
+pub(crate) struct AttributeGroups<C>([*const bindings::attribute_group; 2], PhantomData<C>);
 
 // SAFETY: As for `Attribute`.
-unsafe impl Sync for AttributeGroups {}
+unsafe impl<C> Sync for AttributeGroups<C> {}
 
-impl AttributeGroups {
+impl<C> AttributeGroups<C> {
     /// The list, as `struct miscdevice` takes it (the misc core only reads it).
     pub(crate) fn as_raw(&'static self) -> *mut *const bindings::attribute_group {
         self.0.as_ptr().cast_mut()
@@ -97,15 +99,17 @@ static ATTRIBUTES: AttributeList<4> = AttributeList([
 ]);
 
 static GROUP: AttributeGroup = AttributeGroup({
-    // SAFETY: All-zero is a valid `attribute_group` (no name, no callbacks, no attributes).
-    let mut group: bindings::attribute_group = unsafe { core::mem::zeroed() };
+    // No name, no callbacks, no attributes but these.
+    let mut group: bindings::attribute_group = pin_init::zeroed();
     group.__bindgen_anon_2.attrs_const = ATTRIBUTES.0.as_ptr();
     group
 });
 
 /// The attribute groups of every carveout's misc device.
-// INVARIANT: NULL-terminated; `GROUP` and its attributes are statics.
-pub(crate) static GROUPS: AttributeGroups = AttributeGroups([&GROUP.0, ptr::null()]);
+// INVARIANT: NULL-terminated; `GROUP` and its attributes are statics, and their callbacks
+// reach the driver data through `CarveoutMisc::data_of_raw`.
+pub(crate) static GROUPS: AttributeGroups<CarveoutMisc> =
+    AttributeGroups([&GROUP.0, ptr::null()], PhantomData);
 
 /// The carveout whose misc device is `dev`.
 ///

@@ -6,8 +6,10 @@
 #include <linux/types.h>
 
 void carveout_cache_clean_inner(void *addr, size_t size);
-void carveout_cache_inval_inner(void *addr, size_t size);
-void carveout_cache_clean_outer(phys_addr_t start, size_t size);
-void carveout_cache_inval_outer(phys_addr_t start, size_t size);
+void carveout_cache_flush_inner(void *addr, size_t size);
+void carveout_cache_clean_outer(phys_addr_t start, phys_addr_t end);
+void carveout_cache_flush_outer(phys_addr_t start, phys_addr_t end);
+void carveout_cache_wmb(void);
+void carveout_cache_cond_resched(void);
 
 #endif

@@ -15,6 +15,10 @@
 //!   prefetched into the inner caches meanwhile is dropped after the outer cache was;
 //! - both: clean, then invalidate.
 //!
+//! A sync for the device also drains the CPU's write buffers (`wmb()`) on every memory type: a
+//! write-combine or device region is not cached, but its writes may still wait in a write buffer
+//! or, on ARM, an outer cache's store buffer, which userspace cannot drain.
+//!
 //! `cache.c` names the primitives each architecture provides and why they are enough.
 
 use core::ffi::c_void;
@@ -22,10 +26,17 @@ use kernel::bindings;
 
 extern "C" {
     fn carveout_cache_clean_inner(addr: *mut c_void, size: usize);
-    fn carveout_cache_inval_inner(addr: *mut c_void, size: usize);
-    fn carveout_cache_clean_outer(start: bindings::phys_addr_t, size: usize);
-    fn carveout_cache_inval_outer(start: bindings::phys_addr_t, size: usize);
+    fn carveout_cache_flush_inner(addr: *mut c_void, size: usize);
+    fn carveout_cache_clean_outer(start: bindings::phys_addr_t, end: bindings::phys_addr_t);
+    fn carveout_cache_flush_outer(start: bindings::phys_addr_t, end: bindings::phys_addr_t);
+    fn carveout_cache_wmb();
+    fn carveout_cache_cond_resched();
 }
+
+/// Whether this kernel gives modules the by-address cache maintenance a cached region needs:
+/// always on 32-bit ARM; on arm64 only with the persistent-memory API (`CONFIG_ARM64_PMEM`),
+/// without which `arch_wb_cache_pmem` and `arch_invalidate_pmem` are empty.
+pub(crate) const CACHED_SYNC_AVAILABLE: bool = cfg!(any(CONFIG_ARM, CONFIG_ARCH_HAS_PMEM_API));
 
 /// Whom a range is made coherent for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,37 +45,75 @@ pub(crate) enum SyncDirection {
     ForDevice,
     /// The CPU will read: it must see what the device wrote (invalidate).
     ForCpu,
-    /// Both, in that order.
+    /// Both: clean, then invalidate.
     Bidirectional,
+}
+
+impl SyncDirection {
+    /// Whether CPU writes must reach memory.
+    pub(crate) fn for_device(self) -> bool {
+        matches!(self, Self::ForDevice | Self::Bidirectional)
+    }
 }
 
 /// Makes `[addr, addr + size)`, which is `[phys, phys + size)`, coherent for `direction`.
 ///
+/// An invalidate always cleans too: a line the CPU wrote and nobody synced is written back,
+/// never dropped (the kernel exports no safe invalidate-only for a range whose ends may share
+/// lines with other data anyway).
+///
 /// # Safety
 ///
 /// `addr` must be the start of `size` bytes of a live cacheable kernel mapping of the physical
-/// range at `phys`, which no other mapping maps with another type (cache maintenance by address
-/// touches only the lines of that range, whatever they hold).
-pub(super) unsafe fn sync(
+/// range at `phys`, which no other mapping maps with another type, and
+/// [`CACHED_SYNC_AVAILABLE`] must be true.
+pub(super) unsafe fn maintain(
     addr: *mut c_void,
     phys: bindings::phys_addr_t,
     size: usize,
     direction: SyncDirection,
 ) {
-    if matches!(
-        direction,
-        SyncDirection::ForDevice | SyncDirection::Bidirectional
-    ) {
-        // SAFETY: `addr` maps `size` bytes (the caller's contract); cleaning writes back what
-        // the CPU wrote there and changes nothing else.
-        unsafe { carveout_cache_clean_inner(addr, size) };
-        // SAFETY: `[phys, phys + size)` is the same range, by physical address.
-        unsafe { carveout_cache_clean_outer(phys, size) };
+    // The outer cache takes an exclusive end. A range ending exactly at the top of the
+    // physical address space (4 GiB on 32-bit ARM without LPAE) has none; its last byte's line
+    // starts below `MAX`, and the operations work by whole lines, so `MAX` covers it.
+    let end = phys
+        .checked_add(size as bindings::phys_addr_t)
+        .unwrap_or(bindings::phys_addr_t::MAX);
+    match direction {
+        SyncDirection::ForDevice => {
+            // SAFETY: `addr` maps `size` bytes (the caller's contract); cleaning writes back
+            // what the CPU wrote there and changes nothing else.
+            unsafe { carveout_cache_clean_inner(addr, size) };
+            // SAFETY: `[phys, end)` is the same range, by physical address.
+            unsafe { carveout_cache_clean_outer(phys, end) };
+        }
+        SyncDirection::ForCpu => {
+            // SAFETY: As above; the outer cache goes first, so that a line the inner caches
+            // prefetch meanwhile is dropped after it (see the module doc).
+            unsafe { carveout_cache_flush_outer(phys, end) };
+            // SAFETY: As above, for the inner caches.
+            unsafe { carveout_cache_flush_inner(addr, size) };
+        }
+        SyncDirection::Bidirectional => {
+            // SAFETY: As above: inner clean, outer clean and invalidate, inner invalidate.
+            unsafe { carveout_cache_clean_inner(addr, size) };
+            // SAFETY: As above.
+            unsafe { carveout_cache_flush_outer(phys, end) };
+            // SAFETY: As above.
+            unsafe { carveout_cache_flush_inner(addr, size) };
+        }
     }
-    if matches!(direction, SyncDirection::ForCpu | SyncDirection::Bidirectional) {
-        // SAFETY: As above; the outer cache is invalidated first (see the module doc).
-        unsafe { carveout_cache_inval_outer(phys, size) };
-        // SAFETY: As above, for the inner caches.
-        unsafe { carveout_cache_inval_inner(addr, size) };
-    }
+}
+
+/// Drains the CPU's write buffers (and an outer cache's store buffer), so that writes to any
+/// memory type have reached memory before a device is told to read.
+pub(super) fn write_barrier() {
+    // SAFETY: A barrier; it has no preconditions.
+    unsafe { carveout_cache_wmb() };
+}
+
+/// Lets another task run if one should: long maintenance runs in chunks with this between.
+pub(crate) fn cond_resched() {
+    // SAFETY: Called from process context (an ioctl), holding no spinlock.
+    unsafe { carveout_cache_cond_resched() };
 }

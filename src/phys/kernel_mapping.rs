@@ -101,19 +101,32 @@ impl KernelMapping {
     }
 
     /// Makes `len` bytes at `offset` coherent for `direction` (`CARVEOUT_IOC_SYNC`): cache
-    /// maintenance for a cached region, nothing for the others, which no CPU cache holds.
+    /// maintenance for a cached region, then for the device a write barrier on every type.
+    /// `EOPNOTSUPP` for a cached region when this kernel cannot maintain caches by address.
     pub(crate) fn sync(&self, offset: usize, len: usize, direction: SyncDirection) -> Result {
         self.check(offset, len)?;
-        if !self.memory_type.is_cached() || len == 0 {
+        if len == 0 {
             return Ok(());
         }
-        // `offset < size` and `base + size` fits in `phys_addr_t` (the region was claimed), so
-        // this cannot wrap.
-        let phys = self.base + offset as bindings::phys_addr_t;
-        // SAFETY: `[offset, offset + len)` lies inside the mapping (checked above), which is a
-        // live cacheable mapping (`memremap(MEMREMAP_WB)` for a cached type, invariant) of the
-        // claimed range at `phys`, mapped elsewhere only with the same type.
-        unsafe { cache::sync(self.addr.as_ptr().byte_add(offset), phys, len, direction) };
+        if self.memory_type.is_cached() {
+            if !cache::CACHED_SYNC_AVAILABLE {
+                return Err(EOPNOTSUPP);
+            }
+            // `offset < size`, and the region lies within `phys_addr_t` (it was claimed): no
+            // wrap.
+            let phys = self.base + offset as bindings::phys_addr_t;
+            // SAFETY: `offset + len <= size` (checked above), so the pointer stays inside the
+            // mapping (invariant).
+            let addr = unsafe { self.addr.as_ptr().byte_add(offset) };
+            // SAFETY: `[addr, addr + len)` lies inside the mapping, a live cacheable mapping
+            // (`memremap(MEMREMAP_WB)` for a cached type, invariant) of the claimed range at
+            // `phys`, mapped elsewhere only with the same type; maintenance is available
+            // (checked above).
+            unsafe { cache::maintain(addr, phys, len, direction) };
+        }
+        if direction.for_device() {
+            cache::write_barrier();
+        }
         Ok(())
     }
 
