@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static checks that need no board: shellcheck on every script, rustfmt on both crates, clippy on
-# the userspace crate, dtc's checks on our device-tree sources, dtschema on the binding and the
+# the userspace crate and its library docs (cargo doc), dtc's checks on our device-tree sources, dtschema on the binding and the
 # boards, the GitHub workflows' linters. Prints one line per check and
 # "lint: N passed, N failed".
 set -euo pipefail
@@ -40,6 +40,9 @@ mapfile -t pages < <(git ls-files --cached --others --exclude-standard '*.md')
 run_check "links and #anchors of ${#pages[@]} Markdown pages (ci/check-links.py)" ci/check-links.py "${pages[@]}"
 run_check "clippy userspace/ (host build, warnings are errors)" \
 	cargo clippy --quiet --manifest-path userspace/Cargo.toml --target-dir "$OUT/host-test/userspace" -- -D warnings
+run_check "cargo doc of the userspace library (warnings are errors)" \
+	env RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --lib --manifest-path userspace/Cargo.toml \
+	--target-dir "$OUT/host-test/userspace"
 # Our nodes must pass dtc's checks: checked alone, on a root with QEMU virt's cell sizes.
 dtc_clean() {
 	local f out

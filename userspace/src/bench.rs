@@ -15,36 +15,41 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::device::{Device, Mapping, OpError};
-use crate::sys;
+use carveout::{Access, Carveout, Error, Mapping, MemoryType};
 
-/// `O_SYNC`: /dev/mem maps pages the kernel knows with write-combine then, else cached.
-const O_SYNC: i32 = 0o4_010_000;
+use crate::raw;
+use crate::raw::consts::O_SYNC;
 
 /// How a region is reached.
-enum Via {
-    /// This driver's device file.
-    Carveout(File),
+enum Via<'a> {
+    /// This driver's device file, through the library.
+    Carveout(&'a Carveout),
     /// /dev/mem at the region's physical base.
     DevMem(File, i64),
-    /// The UIO device whose map 0 is the region.
-    Uio(File),
+    /// The UIO device whose map 0 is the region, and its path.
+    Uio(File, PathBuf),
     /// Anonymous RAM of the same size.
     Ram,
 }
 
-struct Target {
+struct Target<'a> {
     name: &'static str,
-    via: Via,
+    via: Via<'a>,
+    /// The memory type every mapping is accessed as: the carveout's, for all ways alike, so
+    /// that a device carveout is copied word by word through each (a `memcpy` would raise
+    /// SIGBUS there).
+    memory_type: MemoryType,
 }
 
-impl Target {
+impl Target<'_> {
     /// Maps `len` bytes from the start of the region (RAM: populated when `populate`).
-    fn map(&self, len: usize, populate: bool) -> std::io::Result<Mapping> {
+    fn map(&self, len: usize, populate: bool) -> Option<Mapping> {
+        let t = self.memory_type;
         match &self.via {
-            Via::Carveout(f) | Via::Uio(f) => Mapping::of_file(f, len, 0),
-            Via::DevMem(f, base) => Mapping::of_file(f, len, *base),
-            Via::Ram => Mapping::anonymous(len, populate),
+            Via::Carveout(dev) => dev.map(0, len, Access::ReadWrite).ok(),
+            Via::DevMem(f, base) => raw::map_file(f, "/dev/mem".as_ref(), len, *base, t).ok(),
+            Via::Uio(f, path) => raw::map_file(f, path, len, 0, t).ok(),
+            Via::Ram => raw::map_anonymous(len, false, populate, t).ok(),
         }
     }
 }
@@ -78,9 +83,9 @@ impl Bench {
     /// Runs `measure` on every target, `reps` rounds with the targets taking turns (in rotating
     /// order), and emits one line per target. `measure` returns one sample, or `None` to skip
     /// the target.
-    fn rounds<F>(&self, metric: &str, unit: &str, targets: &[&Target], mut measure: F)
+    fn rounds<F>(&self, metric: &str, unit: &str, targets: &[&Target<'_>], mut measure: F)
     where
-        F: FnMut(&Target) -> Option<f64>,
+        F: FnMut(&Target<'_>) -> Option<f64>,
     {
         let n = targets.len();
         let mut samples: Vec<Vec<f64>> = vec![Vec::new(); n];
@@ -133,56 +138,59 @@ fn uio_for(base: u64, size: u64) -> Option<PathBuf> {
 }
 
 /// Benchmarks one carveout device.
-fn run_device(dev: &Device, reps: usize) -> Result<(), OpError> {
-    let size = dev.size();
-    let page = sys::page_size();
-    let kind = dev.info.memory_type_name().to_string();
-    // Device memory allows only aligned accesses: copy it word by word, never with memcpy.
-    let words_only = kind == "device";
+fn run_device(dev: &Carveout, reps: usize) -> Result<(), Error> {
+    let size = crate::region_len(dev);
+    let page = carveout::page_size();
+    let memory_type = dev.memory_type();
+    let info = dev.info();
     let open_rw = |path: &str, flags: i32| {
         OpenOptions::new()
             .read(true)
             .write(true)
             .custom_flags(flags)
             .open(path)
-            .map_err(|err| OpError {
-                path: path.into(),
-                op: "open (read-write)".into(),
-                err,
-            })
+            .map_err(|e| Error::new(path, "open (read-write)", e))
     };
-    let devmem_flags = if kind == "cached" { 0 } else { O_SYNC };
+    let devmem_flags = match memory_type {
+        MemoryType::Cached => 0,
+        MemoryType::WriteCombine | MemoryType::Device => O_SYNC,
+    };
     let mut targets = vec![
         Target {
             name: "carveout",
-            via: Via::Carveout(dev.file.try_clone().map_err(|e| dev.error("dup", e))?),
+            via: Via::Carveout(dev),
+            memory_type,
         },
         Target {
             name: "devmem",
-            via: Via::DevMem(
-                open_rw("/dev/mem", devmem_flags)?,
-                dev.info.phys_base as i64,
-            ),
+            // Lossless: physical addresses are far below 2^63.
+            via: Via::DevMem(open_rw("/dev/mem", devmem_flags)?, info.phys_base as i64),
+            memory_type,
         },
     ];
-    match uio_for(dev.info.phys_base, dev.info.size) {
+    match uio_for(info.phys_base, info.size) {
         Some(path) => targets.push(Target {
             name: "uio",
-            via: Via::Uio(open_rw(&path.to_string_lossy(), 0)?),
+            via: Via::Uio(open_rw(&path.to_string_lossy(), 0)?, path),
+            memory_type,
         }),
-        None => eprintln!("bench: no UIO device maps {:#x}", dev.info.phys_base),
+        None => eprintln!("bench: no UIO device maps {:#x}", info.phys_base),
     }
     targets.push(Target {
         name: "ram",
         via: Via::Ram,
+        memory_type,
     });
-    let all: Vec<&Target> = targets.iter().collect();
-    let bench = Bench { kind, reps };
+    let all: Vec<&Target<'_>> = targets.iter().collect();
+    let bench = Bench {
+        kind: memory_type.to_string(),
+        reps,
+    };
     println!(
         "BENCH-INFO\t{}\t{} bytes at {:#x}\t/dev/mem {}\tuio {}",
         bench.kind,
         size,
-        dev.info.phys_base,
+        info.phys_base,
         if devmem_flags == 0 {
             "cached"
         } else {
@@ -202,41 +210,41 @@ fn run_device(dev: &Device, reps: usize) -> Result<(), OpError> {
     let passes = (32 * 1024 * 1024 / size).max(1);
     let bytes = size * passes;
     bench.rounds("read", "MiB/s", &all, |t| {
-        let map = t.map(size, true).ok()?;
+        let map = t.map(size, true)?;
         let start = Instant::now();
         let mut sum = 0u32;
         for _ in 0..passes {
-            for w in 0..map.words() {
-                sum = sum.wrapping_add(map.read_u32(w));
+            for w in 0..map.len() / 4 {
+                sum = sum.wrapping_add(map.read_u32(w * 4).ok()?);
             }
         }
         std::hint::black_box(sum);
         Some(mib_per_s(bytes, start))
     });
     bench.rounds("write", "MiB/s", &all, |t| {
-        let map = t.map(size, true).ok()?;
+        let map = t.map(size, true)?;
         let start = Instant::now();
         for pass in 0..passes {
-            for w in 0..map.words() {
-                map.write_u32(w, (w + pass) as u32);
+            for w in 0..map.len() / 4 {
+                map.write_u32(w * 4, (w + pass) as u32).ok()?;
             }
         }
         Some(mib_per_s(bytes, start))
     });
     let mut buf = vec![0x5au8; size];
     bench.rounds("memcpy-from", "MiB/s", &all, |t| {
-        let map = t.map(size, true).ok()?;
+        let map = t.map(size, true)?;
         let start = Instant::now();
         for _ in 0..passes {
-            map.copy_out(0, &mut buf, words_only);
+            map.read_into(0, &mut buf).ok()?;
         }
         Some(mib_per_s(bytes, start))
     });
     bench.rounds("memcpy-to", "MiB/s", &all, |t| {
-        let map = t.map(size, true).ok()?;
+        let map = t.map(size, true)?;
         let start = Instant::now();
         for _ in 0..passes {
-            map.copy_in(0, &buf, words_only);
+            map.write_from(0, &buf).ok()?;
         }
         Some(mib_per_s(bytes, start))
     });
@@ -249,12 +257,12 @@ fn run_device(dev: &Device, reps: usize) -> Result<(), OpError> {
         let start = Instant::now();
         for &p in &pages {
             if write {
-                map.copy_in(p * page, block, words_only);
+                map.write_from(p * page, block).ok()?;
             } else {
-                map.copy_out(p * page, block, words_only);
+                map.read_into(p * page, block).ok()?;
             }
         }
-        pages.len() as f64 / start.elapsed().as_secs_f64()
+        Some(pages.len() as f64 / start.elapsed().as_secs_f64())
     };
     for (metric, write) in [("random-4k-read", false), ("random-4k-write", true)] {
         let mut via_mmap = Vec::new();
@@ -262,19 +270,22 @@ fn run_device(dev: &Device, reps: usize) -> Result<(), OpError> {
         let mut via_devmem = Vec::new();
         for _ in 0..reps {
             for (t, out) in [(0, &mut via_mmap), (1, &mut via_devmem)] {
-                if let Ok(map) = targets[t].map(size, true) {
-                    out.push(mapped_ops(&map, write, &mut block));
+                if let Some(ops) = targets[t]
+                    .map(size, true)
+                    .and_then(|map| mapped_ops(&map, write, &mut block))
+                {
+                    out.push(ops);
                 }
             }
             let start = Instant::now();
             for &p in &pages {
                 let offset = (p * page) as u64;
                 let done = if write {
-                    dev.file.write_all_at(&block, offset)
+                    dev.file().write_all_at(&block, offset)
                 } else {
-                    dev.file.read_exact_at(&mut block, offset)
+                    dev.file().read_exact_at(&mut block, offset)
                 };
-                done.map_err(|e| dev.error(format!("{metric} at {offset:#x}"), e))?;
+                done.map_err(|e| Error::new(dev.path(), format!("{metric} at {offset:#x}"), e))?;
             }
             via_syscall.push(pages.len() as f64 / start.elapsed().as_secs_f64());
         }
@@ -295,7 +306,7 @@ fn run_device(dev: &Device, reps: usize) -> Result<(), OpError> {
         bench.rounds(&format!("mmap-munmap-{}k", len / 1024), "us", &all, |t| {
             let start = Instant::now();
             for _ in 0..iterations {
-                drop(t.map(len, false).ok()?);
+                drop(t.map(len, false)?);
             }
             Some(start.elapsed().as_secs_f64() * 1e6 / iterations as f64)
         });
@@ -306,18 +317,18 @@ fn run_device(dev: &Device, reps: usize) -> Result<(), OpError> {
     // per page (RAM: demand-paged).
     for (metric, write) in [("minor-faults-read", false), ("minor-faults-write", true)] {
         bench.rounds(metric, "faults", &all, |t| {
-            let map = t.map(size, false).ok()?;
-            let before = sys::minor_faults().ok()?;
+            let map = t.map(size, false)?;
+            let before = raw::minor_faults().ok()?;
             let mut sum = 0u32;
             for p in 0..size / page {
                 if write {
-                    map.write_u32(p * page / 4, p as u32);
+                    map.write_u32(p * page, p as u32).ok()?;
                 } else {
-                    sum = sum.wrapping_add(map.read_u32(p * page / 4));
+                    sum = sum.wrapping_add(map.read_u32(p * page).ok()?);
                 }
             }
             std::hint::black_box(sum);
-            let after = sys::minor_faults().ok()?;
+            let after = raw::minor_faults().ok()?;
             Some((after - before) as f64)
         });
     }
@@ -327,7 +338,7 @@ fn run_device(dev: &Device, reps: usize) -> Result<(), OpError> {
 }
 
 /// Benchmarks every device in `devices`.
-pub fn run(devices: &[Device], reps: usize) -> Result<(), OpError> {
+pub fn run(devices: &[Carveout], reps: usize) -> Result<(), Error> {
     for dev in devices {
         run_device(dev, reps)?;
     }

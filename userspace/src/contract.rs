@@ -5,10 +5,15 @@
 use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 
-use crate::device::Device;
-use crate::selftest::{check_mapping, expect_errno, fill_mapping, pattern, Report};
-use crate::sys::errno::{EACCES, EBADF, EFAULT, EINVAL, ENOSPC, EOVERFLOW};
-use crate::sys::{self, Exit, MADV_DONTNEED, MAP_SHARED, PROT_READ, PROT_WRITE, SIGSEGV};
+use carveout::{Access, Carveout, SyncDirection};
+
+use crate::raw::consts::{
+    CARVEOUT_IOC_SYNC, CARVEOUT_SYNC_BIDIRECTIONAL, CARVEOUT_SYNC_FOR_CPU,
+    CARVEOUT_SYNC_FOR_DEVICE, EACCES, EBADF, EFAULT, EINVAL, ENOSPC, EOVERFLOW, MADV_DONTNEED,
+    PROT_READ, PROT_WRITE, SIGSEGV,
+};
+use crate::raw::{self, Exit};
+use crate::selftest::{check_mapping, expect_errno, fill_mapping, Report};
 
 /// Seconds a test child may run before SIGALRM ends it.
 const CHILD_TIMEOUT: u32 = 10;
@@ -22,29 +27,43 @@ fn expect_exit(got: std::io::Result<Exit>, want: Exit) -> Result<(), String> {
     }
 }
 
+/// Expects every `(offset, length)` sync to fail with `EINVAL`.
+fn expect_sync_einval(dev: &Carveout, ranges: &[(u64, u64)]) -> Result<(), String> {
+    for &(offset, length) in ranges {
+        expect_errno(
+            dev.sync(offset, length, SyncDirection::ForDevice),
+            EINVAL,
+            "EINVAL",
+        )
+        .map_err(|e| format!("offset {offset:#x}, length {length:#x}: {e}"))?;
+    }
+    Ok(())
+}
+
 /// Runs every case on `dev`; the cases that need more pages than the region has are skipped.
-pub fn run(dev: &Device, name: &str, report: &mut Report) {
-    let page = sys::page_size();
-    let size = dev.size();
+pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
+    let page = carveout::page_size();
+    let size = crate::region_len(dev);
+    let region = dev.size();
     let rw = PROT_READ | PROT_WRITE;
-    let fd = dev.file.as_fd();
+    let fd = dev.file().as_fd();
 
     report.case(
         name,
         "mmap of length 0: EINVAL",
-        expect_errno(dev.map_raw(0, 0, rw, MAP_SHARED), EINVAL, "EINVAL"),
+        expect_errno(dev.map(0, 0, Access::ReadWrite), EINVAL, "EINVAL"),
     );
     report.case(
         name,
         "mmap offset not page-aligned: EINVAL",
-        expect_errno(dev.map_raw(100, page, rw, MAP_SHARED), EINVAL, "EINVAL"),
+        expect_errno(dev.map(100, page, Access::ReadWrite), EINVAL, "EINVAL"),
     );
     // The largest page offset a 32-bit mmap2 can carry: page offset + length wraps around.
     report.case(
         name,
         "mmap where page offset + length wraps: EOVERFLOW",
         expect_errno(
-            dev.map_raw(0xffff_ffff * page as i64, page, rw, MAP_SHARED),
+            dev.map(0xffff_ffff * page as u64, page, Access::ReadWrite),
             EOVERFLOW,
             "EOVERFLOW",
         ),
@@ -52,18 +71,22 @@ pub fn run(dev: &Device, name: &str, report: &mut Report) {
 
     // A fresh mapping is complete at mmap time: no page faults when reading and writing every
     // page (on ARM the pages are mapped dirty, so the first write does not fault either).
-    let faults = dev.map(0, size).map_err(|e| e.to_string()).and_then(|map| {
-        let before = sys::minor_faults().map_err(|e| format!("getrusage: {e}"))?;
-        for p in 0..size / page {
-            let word = p * page / 4;
-            map.write_u32(word, map.read_u32(word) ^ 1);
-        }
-        let after = sys::minor_faults().map_err(|e| format!("getrusage: {e}"))?;
-        match after - before {
-            0 => Ok(()),
-            n => Err(format!("{n} minor faults for {} pages", size / page)),
-        }
-    });
+    let faults = dev
+        .map(0, size, Access::ReadWrite)
+        .map_err(|e| e.to_string())
+        .and_then(|map| {
+            let before = raw::minor_faults().map_err(|e| format!("getrusage: {e}"))?;
+            for p in 0..size / page {
+                let at = p * page;
+                let word = map.read_u32(at).map_err(|e| e.to_string())?;
+                map.write_u32(at, word ^ 1).map_err(|e| e.to_string())?;
+            }
+            let after = raw::minor_faults().map_err(|e| format!("getrusage: {e}"))?;
+            match after - before {
+                0 => Ok(()),
+                n => Err(format!("{n} minor faults for {} pages", size / page)),
+            }
+        });
     report.case(
         name,
         "read and write every page of a fresh mapping: no page fault",
@@ -71,16 +94,19 @@ pub fn run(dev: &Device, name: &str, report: &mut Report) {
     );
 
     // mremap: growing is refused (VM_DONTEXPAND), the mapping stays as it was.
-    let grow = dev.map(0, page).map_err(|e| e.to_string()).and_then(|map| {
-        fill_mapping(&map, 0x4444_4444);
-        match map.remap(2 * page) {
-            Ok(_) => Err("mremap grew the mapping".into()),
-            Err((map, e)) if e.raw_os_error() == Some(EFAULT) => {
-                check_mapping(&map, 0x4444_4444, 0)
+    let grow = dev
+        .map(0, page, Access::ReadWrite)
+        .map_err(|e| e.to_string())
+        .and_then(|map| {
+            fill_mapping(&map, 0x4444_4444)?;
+            match map.remap(2 * page) {
+                Ok(_) => Err("mremap grew the mapping".into()),
+                Err((map, e)) if e.raw_os_error() == Some(EFAULT) => {
+                    check_mapping(&map, 0x4444_4444, 0)
+                }
+                Err((_, e)) => Err(format!("failed with {e}, want EFAULT")),
             }
-            Err((_, e)) => Err(format!("failed with {e}, want EFAULT")),
-        }
-    });
+        });
     report.case(
         name,
         "mremap growing the mapping: EFAULT, mapping intact",
@@ -94,10 +120,10 @@ pub fn run(dev: &Device, name: &str, report: &mut Report) {
         report.skip(name, shrink_name, "needs 2 pages");
     } else {
         let shrink = dev
-            .map(0, 2 * page)
+            .map(0, 2 * page, Access::ReadWrite)
             .map_err(|e| e.to_string())
             .and_then(|map| {
-                fill_mapping(&map, 0x4545_4545);
+                fill_mapping(&map, 0x4545_4545)?;
                 let map = map
                     .remap(page)
                     .map_err(|(_, e)| format!("mremap shrink: {e}"))?;
@@ -116,21 +142,25 @@ pub fn run(dev: &Device, name: &str, report: &mut Report) {
         report.skip(name, &partial_name, "needs 2 pages");
     } else {
         let partial = dev
-            .map(0, mapped * page)
+            .map(0, mapped * page, Access::ReadWrite)
             .map_err(|e| e.to_string())
             .and_then(|map| {
-                fill_mapping(&map, 0x5555_5555);
-                map.unmap_part(page, page)
+                fill_mapping(&map, 0x5555_5555)?;
+                let holed = raw::punch_hole(map, page, page)
                     .map_err(|e| format!("munmap of the second page: {e}"))?;
-                let words = page / 4;
-                for w in (0..words).chain(2 * words..mapped * words) {
-                    if map.read_u32(w) != pattern(0x5555_5555, w) {
-                        return Err(format!("word {w:#x} changed after a partial munmap"));
-                    }
+                check_mapping(&holed.before, 0x5555_5555, 0)
+                    .map_err(|e| format!("before the hole: {e}"))?;
+                if let Some(after) = &holed.after {
+                    check_mapping(after, 0x5555_5555, 2 * page / 4)
+                        .map_err(|e| format!("after the hole: {e}"))?;
                 }
+                let hole = holed.hole as *const u32;
                 expect_exit(
-                    sys::in_child(CHILD_TIMEOUT, || {
-                        map.read_u32(words);
+                    raw::in_child(CHILD_TIMEOUT, || {
+                        // SAFETY: The child loads from the hole on purpose, to die of SIGSEGV.
+                        // Were something mapped there since, the load would only read it (and
+                        // the case fail: the child exits 0).
+                        unsafe { hole.read_volatile() };
                         0
                     }),
                     Exit::Signal(SIGSEGV),
@@ -140,27 +170,33 @@ pub fn run(dev: &Device, name: &str, report: &mut Report) {
     }
 
     // fork: the child inherits the shared mapping; writes from both sides are seen by both.
-    let forked = dev.map(0, page).map_err(|e| e.to_string()).and_then(|map| {
-        map.write_u32(0, 0x0a0a_0a0a);
-        map.write_u32(1, 0);
-        let child = sys::in_child(CHILD_TIMEOUT, || {
-            if map.read_u32(0) != 0x0a0a_0a0a {
-                return 2;
+    let forked = dev
+        .map(0, page, Access::ReadWrite)
+        .map_err(|e| e.to_string())
+        .and_then(|map| {
+            map.write_u32(0, 0x0a0a_0a0a).map_err(|e| e.to_string())?;
+            map.write_u32(4, 0).map_err(|e| e.to_string())?;
+            let child = raw::in_child(CHILD_TIMEOUT, || {
+                if map.read_u32(0).ok() != Some(0x0a0a_0a0a) {
+                    return 2;
+                }
+                match map.write_u32(4, 0x0b0b_0b0b) {
+                    Ok(()) => 0,
+                    Err(_) => 3,
+                }
+            });
+            expect_exit(child, Exit::Code(0))
+                .map_err(|e| format!("{e} (2: the child did not see the parent's write)"))?;
+            let mut word = [0u8; 4];
+            dev.file()
+                .read_exact_at(&mut word, 4)
+                .map_err(|e| format!("pread: {e}"))?;
+            if map.read_u32(4).ok() != Some(0x0b0b_0b0b) || u32::from_ne_bytes(word) != 0x0b0b_0b0b
+            {
+                return Err("the parent does not see the child's write".into());
             }
-            map.write_u32(1, 0x0b0b_0b0b);
-            0
+            Ok(())
         });
-        expect_exit(child, Exit::Code(0))
-            .map_err(|e| format!("{e} (2: the child did not see the parent's write)"))?;
-        let mut word = [0u8; 4];
-        dev.file
-            .read_exact_at(&mut word, 4)
-            .map_err(|e| format!("pread: {e}"))?;
-        if map.read_u32(1) != 0x0b0b_0b0b || u32::from_ne_bytes(word) != 0x0b0b_0b0b {
-            return Err("the parent does not see the child's write".into());
-        }
-        Ok(())
-    });
     report.case(
         name,
         "fork: parent and child see each other's writes",
@@ -168,11 +204,14 @@ pub fn run(dev: &Device, name: &str, report: &mut Report) {
     );
 
     // madvise(MADV_DONTNEED) cannot drop PFN pages: refused, and the data stays.
-    let dontneed = dev.map(0, page).map_err(|e| e.to_string()).and_then(|map| {
-        fill_mapping(&map, 0x6666_6666);
-        expect_errno(map.advise(MADV_DONTNEED), EINVAL, "EINVAL")?;
-        check_mapping(&map, 0x6666_6666, 0)
-    });
+    let dontneed = dev
+        .map(0, page, Access::ReadWrite)
+        .map_err(|e| e.to_string())
+        .and_then(|map| {
+            fill_mapping(&map, 0x6666_6666)?;
+            expect_errno(raw::advise(&map, MADV_DONTNEED), EINVAL, "EINVAL")?;
+            check_mapping(&map, 0x6666_6666, 0)
+        });
     report.case(
         name,
         "madvise(MADV_DONTNEED): EINVAL, contents re-read intact",
@@ -183,7 +222,7 @@ pub fn run(dev: &Device, name: &str, report: &mut Report) {
     report.case(
         name,
         "pwrite crossing the end: shortened",
-        match dev.file.write_at(&four, size as u64 - 2) {
+        match dev.file().write_at(&four, size as u64 - 2) {
             Ok(2) => Ok(()),
             other => Err(format!("gave {other:?}, want 2 bytes")),
         },
@@ -191,50 +230,103 @@ pub fn run(dev: &Device, name: &str, report: &mut Report) {
     report.case(
         name,
         "pwrite at a huge offset: ENOSPC",
-        expect_errno(dev.file.write_at(&four, 1 << 62), ENOSPC, "ENOSPC"),
+        expect_errno(dev.file().write_at(&four, 1 << 62), ENOSPC, "ENOSPC"),
     );
     report.case(
         name,
         "pread at a negative offset: EINVAL",
-        expect_errno(
-            sys::pread_raw(fd, four.as_mut_ptr() as usize, 4, -4096),
-            EINVAL,
-            "EINVAL",
-        ),
+        expect_errno(raw::pread_at(fd, &mut four, -4096), EINVAL, "EINVAL"),
     );
     report.case(
         name,
         "pread into a bad buffer: EFAULT",
-        expect_errno(sys::pread_raw(fd, 16, 4, 0), EFAULT, "EFAULT"),
+        expect_errno(raw::pread_unmapped(fd, 4), EFAULT, "EFAULT"),
     );
     report.case(
         name,
         "pwrite from a bad buffer: EFAULT",
-        expect_errno(sys::pwrite_raw(fd, 16, 4, 0), EFAULT, "EFAULT"),
+        expect_errno(raw::pwrite_unmapped(fd, 4), EFAULT, "EFAULT"),
     );
-    let read_only = Device::open_with(&dev.path, false)
+    let read_only = Carveout::open_with(dev.path(), Access::ReadOnly)
         .map_err(|e| e.to_string())
-        .and_then(|ro| expect_errno(ro.file.write_at(&four, 0), EBADF, "EBADF"));
+        .and_then(|ro| expect_errno(ro.file().write_at(&four, 0), EBADF, "EBADF"));
     report.case(name, "read-only open: pwrite EBADF", read_only);
 
     // A read-only file's mapping cannot be made writable later.
-    let ro_protect = Device::open_with(&dev.path, false)
+    let ro_protect = Carveout::open_with(dev.path(), Access::ReadOnly)
         .map_err(|e| e.to_string())
         .and_then(|ro| {
             let map = ro
-                .map_raw(0, page, PROT_READ, MAP_SHARED)
-                .map_err(|e| format!("read-only mmap: {e}"))?;
-            expect_errno(map.protect(rw), EACCES, "EACCES")
+                .map(0, page, Access::ReadOnly)
+                .map_err(|e| e.to_string())?;
+            expect_errno(raw::protect(&map, rw), EACCES, "EACCES")
         });
     report.case(
         name,
         "read-only open: mprotect adding PROT_WRITE: EACCES",
         ro_protect,
     );
+
+    // CARVEOUT_IOC_SYNC refuses malformed arguments and ranges outside the region.
+    report.case(
+        name,
+        "sync with flags 0: EINVAL",
+        expect_errno(raw::sync_raw(fd, 0, page as u64, 0, 0), EINVAL, "EINVAL"),
+    );
+    let unknown_flags = [
+        CARVEOUT_SYNC_FOR_DEVICE | 1 << 2,
+        CARVEOUT_SYNC_FOR_CPU | 1 << 31,
+        1 << 2,
+    ];
+    report.case(
+        name,
+        "sync with an unknown flag bit: EINVAL",
+        unknown_flags.iter().try_for_each(|&flags| {
+            expect_errno(
+                raw::sync_raw(fd, 0, page as u64, flags, 0),
+                EINVAL,
+                "EINVAL",
+            )
+            .map_err(|e| format!("flags {flags:#x}: {e}"))
+        }),
+    );
+    report.case(
+        name,
+        "sync with reserved not 0: EINVAL",
+        expect_errno(
+            raw::sync_raw(fd, 0, page as u64, CARVEOUT_SYNC_BIDIRECTIONAL, 1),
+            EINVAL,
+            "EINVAL",
+        ),
+    );
+    report.case(
+        name,
+        "sync offset past the end: EINVAL",
+        expect_sync_einval(
+            dev,
+            &[(region + 1, 0), (region + page as u64, 1), (u64::MAX, 0)],
+        ),
+    );
+    report.case(
+        name,
+        "sync length past the end: EINVAL",
+        expect_sync_einval(dev, &[(0, region + 1), (region - 4, 8), (region, 1)]),
+    );
+    report.case(
+        name,
+        "sync offset + length overflowing u64: EINVAL",
+        expect_sync_einval(dev, &[(8, u64::MAX - 7), (page as u64, u64::MAX)]),
+    );
+    report.case(
+        name,
+        "sync with a bad pointer: EFAULT",
+        expect_errno(raw::ioctl_unmapped(fd, CARVEOUT_IOC_SYNC), EFAULT, "EFAULT"),
+    );
+
     // The device file is root-only: an unprivileged process cannot open it.
-    let path = dev.path.clone();
-    let nobody = sys::in_child(CHILD_TIMEOUT, move || {
-        if sys::become_nobody().is_err() {
+    let path = dev.path().to_owned();
+    let nobody = raw::in_child(CHILD_TIMEOUT, move || {
+        if raw::become_nobody().is_err() {
             return 3;
         }
         match std::fs::File::open(&path) {

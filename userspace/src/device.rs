@@ -1,289 +1,672 @@
-//! An open carveout device and RAII mappings of it.
+// SPDX-License-Identifier: GPL-2.0
 
+//! [`Carveout`]: an open carveout device file, what the driver reports about it, and its calls.
+
+use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU32;
 
-use crate::sys;
-use crate::uapi::{self, Info};
+use crate::mapping::Mapping;
+use crate::memory_type::MemoryType;
+use crate::sys::{self, consts};
+use crate::sysfs::{self, SysfsAttributes};
+use crate::uapi::{self, CarveoutInfo, CarveoutSync};
+use crate::{Error, Result};
 
-/// An error that names the file and the operation that failed.
-#[derive(Debug)]
-pub struct OpError {
-    pub path: PathBuf,
-    pub op: String,
-    pub err: io::Error,
+/// Whether a file or a mapping may be written.
+///
+/// # Examples
+///
+/// ```no_run
+/// use carveout::{Access, Carveout};
+///
+/// let dev = Carveout::open_with("carveout-fb", Access::ReadOnly)?;
+/// let map = dev.map(0, 4096, Access::ReadOnly)?;
+/// assert_eq!(map.access(), Access::ReadOnly);
+/// # Ok::<(), carveout::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// Read only (`O_RDONLY`, `PROT_READ`).
+    ReadOnly,
+    /// Read and write (`O_RDWR`, `PROT_READ | PROT_WRITE`).
+    ReadWrite,
 }
 
-impl std::fmt::Display for OpError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}: {}", self.path.display(), self.op, self.err)
-    }
-}
-
-impl std::error::Error for OpError {}
-
-/// An open `/dev/<name>` with what the driver reported about it.
-pub struct Device {
-    pub path: PathBuf,
-    pub file: File,
-    pub info: Info,
-}
-
-impl Device {
-    /// Opens `path` read-write and asks the driver for the region's info.
-    pub fn open(path: &Path) -> Result<Device, OpError> {
-        Self::open_with(path, true)
-    }
-
-    /// Opens `path`, read-only unless `write`.
-    pub fn open_with(path: &Path, write: bool) -> Result<Device, OpError> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(write)
-            .open(path)
-            .map_err(|err| OpError {
-                path: path.into(),
-                op: format!("open ({})", if write { "read-write" } else { "read-only" }),
-                err,
-            })?;
-        let mut raw = [0u8; uapi::INFO_SIZE];
-        sys::ioctl_read(file.as_fd(), uapi::CARVEOUT_IOC_INFO, &mut raw).map_err(|err| {
-            OpError {
-                path: path.into(),
-                op: "ioctl CARVEOUT_IOC_INFO (is this a carveout device?)".into(),
-                err,
-            }
-        })?;
-        Ok(Device {
-            path: path.into(),
-            file,
-            info: Info::from_bytes(&raw),
-        })
-    }
-
-    /// The region size in bytes.
-    pub fn size(&self) -> usize {
-        usize::try_from(self.info.size).unwrap_or(usize::MAX)
-    }
-
-    pub fn error(&self, op: impl Into<String>, err: io::Error) -> OpError {
-        OpError {
-            path: self.path.clone(),
-            op: op.into(),
-            err,
+impl Access {
+    /// `read-only` or `read-write`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(carveout::Access::ReadWrite.name(), "read-write");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::ReadOnly => "read-only",
+            Access::ReadWrite => "read-write",
         }
     }
 
-    /// Maps `len` bytes at byte `offset` of the region, shared, read-write.
-    pub fn map(&self, offset: usize, len: usize) -> Result<Mapping, OpError> {
-        self.map_raw(
-            offset as i64,
-            len,
-            sys::PROT_READ | sys::PROT_WRITE,
-            sys::MAP_SHARED,
-        )
-        .map_err(|err| self.error(format!("mmap {len:#x} bytes at offset {offset:#x}"), err))
+    /// The `mmap(2)` protection.
+    pub(crate) fn prot(self) -> i32 {
+        match self {
+            Access::ReadOnly => consts::PROT_READ,
+            Access::ReadWrite => consts::PROT_READ | consts::PROT_WRITE,
+        }
+    }
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Which way [`Carveout::sync`] makes a range coherent between the CPU caches and memory.
+///
+/// Only a [`MemoryType::Cached`] region has anything to do; on the others the call succeeds
+/// and does nothing.
+///
+/// # Examples
+///
+/// ```no_run
+/// use carveout::{Carveout, SyncDirection};
+///
+/// let dev = Carveout::open("carveout-dsp")?;
+/// // The CPU wrote a buffer for the DSP: clean it out of the caches.
+/// dev.sync(0, 4096, SyncDirection::ForDevice)?;
+/// // The DSP wrote its answer: drop stale cache lines before reading it.
+/// dev.sync(4096, 4096, SyncDirection::ForCpu)?;
+/// # Ok::<(), carveout::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SyncDirection {
+    /// Clean: what the CPU wrote reaches memory, for a device to read
+    /// (`CARVEOUT_SYNC_FOR_DEVICE`).
+    ForDevice,
+    /// Invalidate: the CPU reads what a device wrote to memory (`CARVEOUT_SYNC_FOR_CPU`).
+    /// Invalidating discards CPU writes that were not cleaned first.
+    ForCpu,
+    /// Clean, then invalidate (`CARVEOUT_SYNC_BIDIRECTIONAL`).
+    Bidirectional,
+}
+
+impl SyncDirection {
+    /// `for-device`, `for-cpu` or `both`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert_eq!(carveout::SyncDirection::Bidirectional.name(), "both");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncDirection::ForDevice => "for-device",
+            SyncDirection::ForCpu => "for-cpu",
+            SyncDirection::Bidirectional => "both",
+        }
     }
 
-    /// mmap with any arguments, for the tests of refused requests.
-    pub fn map_raw(&self, offset: i64, len: usize, prot: i32, flags: i32) -> io::Result<Mapping> {
-        Mapping::of_file_with(&self.file, len, offset, prot, flags)
+    /// The `CARVEOUT_SYNC_*` flags.
+    fn flags(self) -> u32 {
+        match self {
+            SyncDirection::ForDevice => uapi::CARVEOUT_SYNC_FOR_DEVICE,
+            SyncDirection::ForCpu => uapi::CARVEOUT_SYNC_FOR_CPU,
+            SyncDirection::Bidirectional => uapi::CARVEOUT_SYNC_BIDIRECTIONAL,
+        }
+    }
+}
+
+impl fmt::Display for SyncDirection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the driver reports about a region (`CARVEOUT_IOC_INFO`).
+///
+/// # Examples
+///
+/// ```no_run
+/// let dev = carveout::Carveout::open("carveout-fb")?;
+/// let info = dev.info();
+/// println!("{}: {:#x} bytes at {:#x}, {}", info.name, info.size, info.phys_base, info.memory_type);
+/// # Ok::<(), carveout::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Info {
+    /// The physical base address of the region.
+    pub phys_base: u64,
+    /// The size of the region in bytes, a multiple of the page size.
+    pub size: u64,
+    /// The memory type of every mapping of the region.
+    pub memory_type: MemoryType,
+    /// Flags; 0.
+    pub flags: u32,
+    /// The device name: the file is `/dev/<name>`.
+    pub name: String,
+}
+
+impl Info {
+    /// Decodes the kernel's answer; `Err` with the reason if it is not a valid one.
+    fn from_raw(raw: &CarveoutInfo) -> std::result::Result<Info, String> {
+        let memory_type = MemoryType::from_raw(raw.memory_type)
+            .ok_or_else(|| format!("unknown memory type {}", raw.memory_type))?;
+        let name = std::str::from_utf8(raw.name_bytes())
+            .map_err(|e| format!("the name is not UTF-8: {e}"))?;
+        Ok(Info {
+            phys_base: raw.phys_base,
+            size: raw.size,
+            memory_type,
+            flags: raw.flags,
+            name: name.into(),
+        })
+    }
+}
+
+/// An open carveout device file (`/dev/<name>`) and what the driver reported when it was
+/// opened.
+///
+/// Reading and writing the region with `pread`/`pwrite`, `read`/`write` and `lseek` is std's
+/// [`FileExt`], [`Read`](std::io::Read), [`Write`](std::io::Write) and [`Seek`](std::io::Seek)
+/// on [`Carveout::file`]. [`Carveout::map`] maps a window of it.
+///
+/// After the device is unbound (or the module unloaded), every call on the file fails with
+/// `ENODEV`, and touching a mapping of it raises `SIGBUS`. `docs/abi.md` describes every call.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::os::unix::fs::FileExt;
+///
+/// use carveout::{Access, Carveout};
+///
+/// let dev = Carveout::open("carveout-fb")?; // /dev/carveout-fb
+/// dev.file().write_all_at(b"hello", 0)?; // pwrite(2)
+/// let map = dev.map(0, 4096, Access::ReadOnly)?;
+/// assert_eq!(map.read_u8(1)?, b'e');
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Carveout {
+    path: PathBuf,
+    file: File,
+    access: Access,
+    info: Info,
+}
+
+impl Carveout {
+    /// The device file of `name_or_path`: `/dev/<name>` for a bare name, else the path as it is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::path::Path;
+    ///
+    /// use carveout::Carveout;
+    ///
+    /// assert_eq!(Carveout::device_path("carveout-fb"), Path::new("/dev/carveout-fb"));
+    /// assert_eq!(Carveout::device_path("./fb"), Path::new("./fb"));
+    /// ```
+    pub fn device_path(name_or_path: impl AsRef<Path>) -> PathBuf {
+        let arg = name_or_path.as_ref();
+        if arg.as_os_str().as_bytes().contains(&b'/') {
+            arg.to_path_buf()
+        } else {
+            Path::new("/dev").join(arg)
+        }
     }
 
-    /// The whole region, read with pread.
-    pub fn contents(&self) -> Result<Vec<u8>, OpError> {
-        let mut buf = vec![0u8; self.size()];
+    /// Opens a carveout read-write, by name (`"carveout-fb"`: `/dev/carveout-fb`) or path, and
+    /// asks the driver for its [`Info`].
+    ///
+    /// # Errors
+    ///
+    /// The `open(2)` error (`EACCES` for a user who may not open it: the file is `0600`), or the
+    /// ioctl's: `ENOTTY` when the file is not a carveout, `ENODEV` when it was unbound.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// assert_eq!(dev.path(), std::path::Path::new("/dev/carveout-fb"));
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn open(name_or_path: impl AsRef<Path>) -> Result<Carveout> {
+        Carveout::open_with(name_or_path, Access::ReadWrite)
+    }
+
+    /// Opens a carveout (see [`Carveout::open`]) read-only or read-write.
+    ///
+    /// # Errors
+    ///
+    /// As [`Carveout::open`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use carveout::{Access, Carveout};
+    ///
+    /// let dev = Carveout::open_with("/dev/carveout-fb", Access::ReadOnly)?;
+    /// assert_eq!(dev.access(), Access::ReadOnly);
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn open_with(name_or_path: impl AsRef<Path>, access: Access) -> Result<Carveout> {
+        let path = Carveout::device_path(name_or_path);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(access == Access::ReadWrite)
+            .open(&path)
+            .map_err(|e| Error::new(&path, format!("open ({access})"), e))?;
+        let info = query_info(&path, file.as_fd())?;
+        Ok(Carveout {
+            path,
+            file,
+            access,
+            info,
+        })
+    }
+
+    /// The device file's path.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-dsp")?;
+    /// println!("{}", dev.path().display()); // /dev/carveout-dsp
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The open file: `pread`/`pwrite` ([`FileExt`]), `read`/`write`/`lseek` (on `&File`).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::io::{Read, Seek, SeekFrom};
+    ///
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// let mut file = dev.file();
+    /// let end = file.seek(SeekFrom::End(-4))?;
+    /// assert_eq!(end, dev.size() - 4);
+    /// let mut last = [0u8; 4];
+    /// file.read_exact(&mut last)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// Whether the file was opened read-only or read-write.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// assert_eq!(dev.access(), carveout::Access::ReadWrite);
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// What the driver reported when the file was opened.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// assert_eq!(dev.info().name, "carveout-fb");
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn info(&self) -> &Info {
+        &self.info
+    }
+
+    /// Asks the driver again (`CARVEOUT_IOC_INFO`): `ENODEV` once the device is unbound.
+    ///
+    /// # Errors
+    ///
+    /// The ioctl's `errno`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// assert_eq!(&dev.query_info()?, dev.info());
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn query_info(&self) -> Result<Info> {
+        query_info(&self.path, self.file.as_fd())
+    }
+
+    /// The region's size in bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// assert_eq!(dev.size() % carveout::page_size() as u64, 0);
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn size(&self) -> u64 {
+        self.info.size
+    }
+
+    /// The region's memory type.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use carveout::{Carveout, MemoryType};
+    ///
+    /// let dev = Carveout::open("carveout-mbox")?;
+    /// if dev.memory_type() == MemoryType::Device {
+    ///     println!("32-bit accesses only");
+    /// }
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn memory_type(&self) -> MemoryType {
+        self.info.memory_type
+    }
+
+    /// Maps `len` bytes of the region at byte `offset` (a multiple of the page size), shared.
+    ///
+    /// The kernel checks the window: the arguments go to `mmap(2)` as they are.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` for a window that is empty, not page-aligned or not inside the region; `EACCES`
+    /// for [`Access::ReadWrite`] on a read-only file; `ENODEV` after unbind.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use carveout::{Access, Carveout};
+    ///
+    /// let dev = Carveout::open("carveout-fb")?;
+    /// let page = carveout::page_size();
+    /// let map = dev.map(page as u64, page, Access::ReadWrite)?;
+    /// map.write_u32(0, 0x1234_5678)?;
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn map(&self, offset: u64, len: usize, access: Access) -> Result<Mapping> {
+        let operation = || format!("mmap {len:#x} bytes at offset {offset:#x} ({access})");
+        let file_offset = i64::try_from(offset).map_err(|_| {
+            Error::new(
+                &self.path,
+                operation(),
+                io::Error::new(io::ErrorKind::InvalidInput, "the offset does not fit off_t"),
+            )
+        })?;
+        let addr = sys::mmap_shared(self.file.as_fd(), len, access.prot(), file_offset)
+            .map_err(|e| Error::new(&self.path, operation(), e))?;
+        // SAFETY: `mmap` just returned `addr`: `len` bytes that nothing else owns, readable, and
+        // writable with `Access::ReadWrite`, with the region's memory type (the driver maps
+        // every window with it).
+        Ok(unsafe {
+            Mapping::new(
+                addr,
+                len,
+                offset,
+                self.info.memory_type,
+                access,
+                self.path.clone(),
+                Some(self.info.phys_base),
+            )
+        })
+    }
+
+    /// Makes `len` bytes at byte `offset` of the region coherent in `direction`
+    /// (`CARVEOUT_IOC_SYNC`).
+    ///
+    /// A no-op that succeeds on [`MemoryType::WriteCombine`] and [`MemoryType::Device`]
+    /// regions, and allowed on a read-only file. The kernel checks the range: the arguments go
+    /// to it as they are.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` for a range not inside the region (`offset` past the end, `len` past the end,
+    /// or a sum that overflows); `ENODEV` after unbind.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use carveout::{Carveout, SyncDirection};
+    ///
+    /// let dev = Carveout::open("carveout-dsp")?;
+    /// dev.sync(0, dev.size(), SyncDirection::Bidirectional)?;
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn sync(&self, offset: u64, len: u64, direction: SyncDirection) -> Result<()> {
+        let request = CarveoutSync {
+            offset,
+            length: len,
+            flags: direction.flags(),
+            reserved: 0,
+        };
+        uapi::carveout_ioc_sync(self.file.as_fd(), &request).map_err(|e| {
+            Error::new(
+                &self.path,
+                format!("ioctl CARVEOUT_IOC_SYNC {direction}, {len:#x} bytes at {offset:#x}"),
+                e,
+            )
+        })
+    }
+
+    /// Reads exactly `buf.len()` bytes at byte `offset` (`pread(2)`).
+    ///
+    /// # Errors
+    ///
+    /// The `pread` error, or [`io::ErrorKind::UnexpectedEof`] when the region ends first.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// let mut header = [0u8; 16];
+    /// dev.read_exact_at(&mut header, 0)?;
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
+        self.file.read_exact_at(buf, offset).map_err(|e| {
+            Error::new(
+                &self.path,
+                format!("pread {:#x} bytes at {offset:#x}", buf.len()),
+                e,
+            )
+        })
+    }
+
+    /// Writes all of `buf` at byte `offset` (`pwrite(2)`).
+    ///
+    /// # Errors
+    ///
+    /// The `pwrite` error (`ENOSPC` at the end of the region, `EBADF` on a read-only file).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// dev.write_all_at(b"marker", 0x100)?;
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn write_all_at(&self, buf: &[u8], offset: u64) -> Result<()> {
+        self.file.write_all_at(buf, offset).map_err(|e| {
+            Error::new(
+                &self.path,
+                format!("pwrite {:#x} bytes at {offset:#x}", buf.len()),
+                e,
+            )
+        })
+    }
+
+    /// The whole region, read with `pread(2)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Carveout::read_exact_at`]; [`io::ErrorKind::OutOfMemory`] for a region larger than
+    /// the address space.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-mbox")?;
+    /// let saved = dev.contents()?;
+    /// assert_eq!(saved.len() as u64, dev.size());
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn contents(&self) -> Result<Vec<u8>> {
+        let len = usize::try_from(self.info.size).map_err(|_| {
+            Error::new(
+                &self.path,
+                "read the whole region",
+                io::ErrorKind::OutOfMemory.into(),
+            )
+        })?;
+        let mut buf = vec![0u8; len];
         self.read_exact_at(&mut buf, 0)?;
         Ok(buf)
     }
 
-    /// pread of exactly `buf.len()` bytes at `offset`.
-    pub fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<(), OpError> {
-        self.file
-            .read_exact_at(buf, offset)
-            .map_err(|err| self.error(format!("pread {:#x} bytes at {offset:#x}", buf.len()), err))
+    /// The device's sysfs directory: `/sys/class/misc/<name>`.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// assert_eq!(dev.sysfs_dir(), std::path::Path::new("/sys/class/misc/carveout-fb"));
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn sysfs_dir(&self) -> PathBuf {
+        sysfs::class_dir(&self.info.name)
     }
 
-    /// pwrite of all of `buf` at `offset`.
-    pub fn write_all_at(&self, buf: &[u8], offset: u64) -> Result<(), OpError> {
-        self.file
-            .write_all_at(buf, offset)
-            .map_err(|err| self.error(format!("pwrite {:#x} bytes at {offset:#x}", buf.len()), err))
+    /// The device's sysfs attributes; the same facts as [`Carveout::info`].
+    ///
+    /// # Errors
+    ///
+    /// As [`SysfsAttributes::read`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// let attrs = dev.sysfs_attributes()?;
+    /// assert_eq!(attrs.phys_addr, dev.info().phys_base);
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn sysfs_attributes(&self) -> Result<SysfsAttributes> {
+        SysfsAttributes::read(&self.info.name)
+    }
+
+    /// The platform device (the device-tree node) the device file belongs to:
+    /// `/sys/devices/platform/<node>`, the target of `/sys/class/misc/<name>/device`.
+    ///
+    /// # Errors
+    ///
+    /// The error resolving the link.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-mbox")?;
+    /// let node = dev.platform_device()?;
+    /// assert_eq!(node.file_name().unwrap(), "carveout-mailbox");
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn platform_device(&self) -> Result<PathBuf> {
+        let link = self.sysfs_dir().join("device");
+        link.canonicalize()
+            .map_err(|e| Error::new(&link, "resolve the link", e))
     }
 }
 
-/// A mapping of a carveout, unmapped on drop. The memory can change under us (the kernel or
-/// another process may write it), so it is only accessed with volatile, aligned 32-bit loads
-/// and stores, which every memory type (even `device`) allows.
-pub struct Mapping {
-    addr: *mut u8,
-    len: usize,
+/// The device file's descriptor, for calls the crate does not wrap.
+///
+/// # Examples
+///
+/// ```no_run
+/// use std::os::fd::{AsFd, AsRawFd};
+///
+/// let dev = carveout::Carveout::open("carveout-fb")?;
+/// println!("fd {}", dev.as_fd().as_raw_fd());
+/// # Ok::<(), carveout::Error>(())
+/// ```
+impl AsFd for Carveout {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.file.as_fd()
+    }
 }
 
-impl Mapping {
-    /// Maps `len` bytes of any file at byte `offset`, shared, read-write (for /dev/mem and UIO).
-    pub fn of_file(file: &File, len: usize, offset: i64) -> io::Result<Mapping> {
-        Self::of_file_with(
-            file,
-            len,
-            offset,
-            sys::PROT_READ | sys::PROT_WRITE,
-            sys::MAP_SHARED,
+/// `CARVEOUT_IOC_INFO` on `fd`, the file at `path`, decoded.
+fn query_info(path: &Path, fd: BorrowedFd<'_>) -> Result<Info> {
+    const OPERATION: &str = "ioctl CARVEOUT_IOC_INFO";
+    let raw = uapi::carveout_ioc_info(fd).map_err(|e| match e.raw_os_error() {
+        Some(errno) if errno == consts::ENOTTY => {
+            Error::new(path, format!("{OPERATION} (not a carveout device)"), e)
+        }
+        _ => Error::new(path, OPERATION, e),
+    })?;
+    Info::from_raw(&raw).map_err(|why| {
+        Error::new(
+            path,
+            OPERATION,
+            io::Error::new(io::ErrorKind::InvalidData, why),
         )
-    }
-
-    /// Maps `len` bytes of `file` at byte `offset` with any protection and flags.
-    fn of_file_with(
-        file: &File,
-        len: usize,
-        offset: i64,
-        prot: i32,
-        flags: i32,
-    ) -> io::Result<Mapping> {
-        let addr = sys::map(file.as_fd(), len, prot, flags, offset)?;
-        Ok(Mapping { addr, len })
-    }
-
-    /// Anonymous RAM, faulted in up front when `populate`.
-    pub fn anonymous(len: usize, populate: bool) -> io::Result<Mapping> {
-        let addr = sys::map_anonymous(len, populate)?;
-        Ok(Mapping { addr, len })
-    }
-
-    /// Anonymous RAM shared with the children this process forks afterwards.
-    pub fn anonymous_shared(len: usize) -> io::Result<Mapping> {
-        let addr = sys::map_shared_anonymous(len)?;
-        Ok(Mapping { addr, len })
-    }
-
-    /// Word `word` of a mapping of RAM (from [`Mapping::anonymous_shared`]) as an atomic, for
-    /// counters and flags shared between processes. Not for device mappings: exclusive
-    /// load/store is defined for normal cacheable memory only.
-    pub fn ram_atomic_u32(&self, word: usize) -> &AtomicU32 {
-        assert!(
-            word < self.words(),
-            "word {word} outside a mapping of {} bytes",
-            self.len
-        );
-        // SAFETY: In bounds (checked), 4-byte aligned (page-aligned base), valid for as long as
-        // `self` (the returned borrow), and only ever accessed atomically by its users.
-        unsafe { AtomicU32::from_ptr(self.addr.cast::<u32>().add(word)) }
-    }
-
-    /// Panics unless `len` bytes at `offset` are inside the mapping, in whole 32-bit words.
-    fn check_span(&self, offset: usize, len: usize) {
-        assert!(
-            offset + len <= self.len && offset.is_multiple_of(4) && len.is_multiple_of(4),
-            "{len:#x} bytes at {offset:#x} are not whole words inside a mapping of {:#x} bytes",
-            self.len
-        );
-    }
-
-    /// Copies `buf.len()` bytes at `offset` out of the mapping: with `memcpy`, or word by word
-    /// (volatile, aligned) for memory types that allow nothing else.
-    pub fn copy_out(&self, offset: usize, buf: &mut [u8], words_only: bool) {
-        self.check_span(offset, buf.len());
-        if words_only {
-            for (i, chunk) in buf.chunks_exact_mut(4).enumerate() {
-                chunk.copy_from_slice(&self.read_u32(offset / 4 + i).to_ne_bytes());
-            }
-        } else {
-            // SAFETY: In bounds (checked); `buf` does not overlap a mapping of the device. The
-            // benchmark that uses this is the only writer of the region while it runs.
-            unsafe {
-                std::ptr::copy_nonoverlapping(self.addr.add(offset), buf.as_mut_ptr(), buf.len())
-            }
-        }
-    }
-
-    /// Copies `buf` into the mapping at `offset`; see [`Mapping::copy_out`].
-    pub fn copy_in(&self, offset: usize, buf: &[u8], words_only: bool) {
-        self.check_span(offset, buf.len());
-        if words_only {
-            for (i, chunk) in buf.chunks_exact(4).enumerate() {
-                let word = u32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-                self.write_u32(offset / 4 + i, word);
-            }
-        } else {
-            // SAFETY: As in `copy_out`.
-            unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), self.addr.add(offset), buf.len()) }
-        }
-    }
-
-    pub fn addr(&self) -> usize {
-        self.addr as usize
-    }
-
-    /// Number of 32-bit words in the mapping.
-    pub fn words(&self) -> usize {
-        self.len / 4
-    }
-
-    pub fn read_u32(&self, word: usize) -> u32 {
-        assert!(
-            word < self.words(),
-            "word {word} outside a mapping of {} bytes",
-            self.len
-        );
-        // SAFETY: In bounds (checked), 4-byte aligned (page-aligned base), and the mapping lives
-        // as long as `self`.
-        unsafe { self.addr.cast::<u32>().add(word).read_volatile() }
-    }
-
-    pub fn write_u32(&self, word: usize, value: u32) {
-        assert!(
-            word < self.words(),
-            "word {word} outside a mapping of {} bytes",
-            self.len
-        );
-        // SAFETY: As in `read_u32`.
-        unsafe { self.addr.cast::<u32>().add(word).write_volatile(value) }
-    }
-
-    /// munmap `len` bytes at byte `offset` of the mapping; touching them afterwards raises
-    /// SIGSEGV. The rest stays mapped; drop still unmaps the whole range.
-    pub fn unmap_part(&self, offset: usize, len: usize) -> io::Result<()> {
-        assert!(offset + len <= self.len, "range outside the mapping");
-        // SAFETY: The range is inside our mapping; it is accessed afterwards only by tests that
-        // expect the resulting signal.
-        unsafe { sys::unmap(self.addr.add(offset), len) }
-    }
-
-    /// mremap to `new_len`, allowed to move; on failure the mapping is unchanged.
-    pub fn remap(self, new_len: usize) -> Result<Mapping, (Mapping, io::Error)> {
-        // SAFETY: On success `self` is forgotten below, so the old range is never used again.
-        match unsafe { sys::remap(self.addr, self.len, new_len) } {
-            Ok(addr) => {
-                std::mem::forget(self);
-                Ok(Mapping { addr, len: new_len })
-            }
-            Err(e) => Err((self, e)),
-        }
-    }
-
-    /// madvise the whole mapping.
-    pub fn advise(&self, advice: i32) -> io::Result<()> {
-        sys::advise(self.addr, self.len, advice)
-    }
-
-    /// mprotect the whole mapping.
-    pub fn protect(&self, prot: i32) -> io::Result<()> {
-        sys::protect(self.addr, self.len, prot)
-    }
+    })
 }
 
-impl Drop for Mapping {
-    fn drop(&mut self) {
-        // SAFETY: `addr..addr + len` is our mapping and `self` is its only user.
-        if let Err(err) = unsafe { sys::unmap(self.addr, self.len) } {
-            eprintln!(
-                "carveout: munmap {:#x} bytes at {:p}: {err}",
-                self.len, self.addr
-            );
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_under_dev_and_paths_stay() {
+        assert_eq!(
+            Carveout::device_path("carveout-fb"),
+            Path::new("/dev/carveout-fb")
+        );
+        assert_eq!(
+            Carveout::device_path("/dev/carveout-fb"),
+            Path::new("/dev/carveout-fb")
+        );
+        assert_eq!(Carveout::device_path("dev/x"), Path::new("dev/x"));
+    }
+
+    #[test]
+    fn info_decodes_and_rejects_unknown_types() {
+        let mut raw = CarveoutInfo {
+            phys_base: 0x4800_0000,
+            size: 16 << 20,
+            memory_type: uapi::CARVEOUT_MEM_DEVICE,
+            flags: 0,
+            name: [0; uapi::CARVEOUT_NAME_LEN],
+        };
+        raw.name[..11].copy_from_slice(b"carveout-fb");
+        let info = Info::from_raw(&raw).expect("a valid answer");
+        assert_eq!(info.phys_base, 0x4800_0000);
+        assert_eq!(info.size, 16 << 20);
+        assert_eq!(info.memory_type, MemoryType::Device);
+        assert_eq!(info.name, "carveout-fb");
+        raw.memory_type = 7;
+        assert_eq!(
+            Info::from_raw(&raw).map_err(|e| e.contains("unknown memory type 7")),
+            Err(true)
+        );
+    }
+
+    #[test]
+    fn sync_directions_are_the_headers_flags() {
+        assert_eq!(SyncDirection::ForDevice.flags(), 1);
+        assert_eq!(SyncDirection::ForCpu.flags(), 2);
+        assert_eq!(SyncDirection::Bidirectional.flags(), 3);
     }
 }

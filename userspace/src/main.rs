@@ -1,30 +1,36 @@
-//! `carveout`: inspect, read, write, fill and self-test carveout devices on the board.
+//! `carveout`: inspect, read, write, fill, sync and self-test carveout devices on the board.
+//!
+//! Built on the `carveout` library (`src/lib.rs`); `raw.rs` makes the calls the library does
+//! not (the bad ones the self-test needs, processes).
 //!
 //! Exit codes: 0 success, 1 a self-test case failed, 2 bad usage, 3 an operation failed.
 
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 mod bench;
 mod contract;
-mod device;
 mod lifecycle;
 mod race;
+mod raw;
 mod selftest;
 mod stress;
-mod sys;
-mod uapi;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use device::{Device, OpError};
+use carveout::{Carveout, Error, SyncDirection};
 
 const USAGE: &str = "\
 usage: carveout <command> [args]
 
   list                           carveout devices on this system
-  info     DEV                   physical base, size, memory type and name
+  info     DEV                   physical base, size, memory type and name; sysfs attributes
   read     DEV [OFFSET [LEN]]    hex dump (pread; default 256 bytes at 0)
   write    DEV OFFSET TEXT       write TEXT's bytes at OFFSET (pwrite)
   fill     DEV BYTE [OFFSET LEN] fill through an mmap of the region (OFFSET, LEN multiples of 4)
+  sync     DEV [--for-device|--for-cpu|--both] [OFFSET LEN]
+                                 CARVEOUT_IOC_SYNC: clean (for the device), invalidate (for the
+                                 CPU) or both (the default), over the whole region by default
   selftest [DEV...]              run the self-test on DEV (default: every device in `list`)
   checksum DEV                   64-bit FNV-1a hash of the region's contents
   hold     DEV open|map          keep DEV open (or only mapped) until killed
@@ -44,22 +50,23 @@ The self-test saves the region's contents first and restores them at the end.";
 
 pub enum Failure {
     Usage(String),
-    Op(OpError),
+    Op(Error),
     Tests,
 }
 
-impl From<OpError> for Failure {
-    fn from(e: OpError) -> Failure {
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
         Failure::Op(e)
     }
 }
 
 fn dev_path(arg: &str) -> PathBuf {
-    if arg.contains('/') {
-        PathBuf::from(arg)
-    } else {
-        PathBuf::from("/dev").join(arg)
-    }
+    Carveout::device_path(arg)
+}
+
+/// The region's size in bytes, as a length in this address space.
+pub(crate) fn region_len(dev: &Carveout) -> usize {
+    usize::try_from(dev.size()).unwrap_or(usize::MAX)
 }
 
 fn number(arg: &str, what: &str) -> Result<usize, Failure> {
@@ -70,46 +77,105 @@ fn number(arg: &str, what: &str) -> Result<usize, Failure> {
     parsed.map_err(|_| Failure::Usage(format!("{what} '{arg}' is not a number")))
 }
 
-/// Every misc device that answers the carveout info ioctl.
-fn list_devices() -> Result<Vec<Device>, Failure> {
-    let class = PathBuf::from("/sys/class/misc");
-    let entries = std::fs::read_dir(&class).map_err(|err| OpError {
-        path: class.clone(),
-        op: "read directory".into(),
-        err,
-    })?;
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .collect();
-    names.sort();
-    Ok(names
+/// Every carveout device (sysfs names the ones the carveout driver serves), opened.
+fn list_devices() -> Result<Vec<Carveout>, Failure> {
+    Ok(carveout::list()?
         .iter()
-        .filter_map(|name| Device::open(&dev_path(name)).ok())
-        .collect())
+        .map(Carveout::open)
+        .collect::<Result<_, _>>()?)
 }
 
-fn print_info(dev: &Device) {
-    let i = &dev.info;
+fn print_info(dev: &Carveout) {
+    let i = dev.info();
     println!(
         "{}: phys {:#x}-{:#x} ({} KiB), {}",
-        dev.path.display(),
+        dev.path().display(),
         i.phys_base,
         i.phys_base + i.size - 1,
         i.size / 1024,
-        i.memory_type_name()
+        i.memory_type
     );
 }
 
-fn checked_range(dev: &Device, offset: usize, len: usize) -> Result<(), Failure> {
+/// `info`: the line of `list`, then the sysfs attributes and the platform device.
+fn print_full_info(dev: &Carveout) -> Result<(), Failure> {
+    print_info(dev);
+    let attrs = dev.sysfs_attributes()?;
+    println!(
+        "{}: phys_addr {:#x}, size {}, memory_type {}",
+        dev.sysfs_dir().display(),
+        attrs.phys_addr,
+        attrs.size,
+        attrs.memory_type
+    );
+    println!(
+        "{}: {}",
+        dev.sysfs_dir().join("device").display(),
+        dev.platform_device()?.display()
+    );
+    Ok(())
+}
+
+fn checked_range(dev: &Carveout, offset: usize, len: usize) -> Result<(), Failure> {
     match offset.checked_add(len) {
-        Some(end) if end <= dev.size() => Ok(()),
+        Some(end) if end <= region_len(dev) => Ok(()),
         _ => Err(Failure::Usage(format!(
             "{:#x} bytes at {offset:#x} do not fit in {} ({:#x} bytes)",
             len,
-            dev.path.display(),
+            dev.path().display(),
             dev.size()
         ))),
     }
+}
+
+/// What `sync` was asked: the device, the direction, and the range (`None`: the whole region).
+struct SyncArgs<'a> {
+    dev: &'a str,
+    direction: SyncDirection,
+    range: Option<(usize, usize)>,
+}
+
+/// Parses `DEV [--for-device|--for-cpu|--both] [OFFSET LEN]`; the default direction is both.
+fn parse_sync(args: &[String]) -> Result<SyncArgs<'_>, Failure> {
+    let (dev, rest) = args
+        .split_first()
+        .ok_or_else(|| Failure::Usage("sync: DEV missing".into()))?;
+    let (direction, range) = match rest.first().map(String::as_str) {
+        Some("--for-device") => (SyncDirection::ForDevice, &rest[1..]),
+        Some("--for-cpu") => (SyncDirection::ForCpu, &rest[1..]),
+        Some("--both") => (SyncDirection::Bidirectional, &rest[1..]),
+        Some(flag) if flag.starts_with("--") => {
+            return Err(Failure::Usage(format!(
+                "sync: '{flag}' is not --for-device, --for-cpu or --both"
+            )))
+        }
+        _ => (SyncDirection::Bidirectional, rest),
+    };
+    let range = match range {
+        [] => None,
+        [offset, len] => Some((number(offset, "OFFSET")?, number(len, "LEN")?)),
+        _ => {
+            return Err(Failure::Usage(
+                "sync: give both OFFSET and LEN, or neither".into(),
+            ))
+        }
+    };
+    Ok(SyncArgs {
+        dev,
+        direction,
+        range,
+    })
+}
+
+/// `sync DEV [--for-device|--for-cpu|--both] [OFFSET LEN]`: `CARVEOUT_IOC_SYNC`.
+fn sync(args: &[String]) -> Result<(), Failure> {
+    let args = parse_sync(args)?;
+    let dev = Carveout::open(dev_path(args.dev))?;
+    let (offset, len) = args.range.unwrap_or((0, region_len(&dev)));
+    checked_range(&dev, offset, len)?;
+    // Lossless: `usize` is at most 64 bits wide.
+    dev.sync(offset as u64, len as u64, args.direction)?;
+    Ok(())
 }
 
 fn run(args: &[String]) -> Result<(), Failure> {
@@ -123,13 +189,13 @@ fn run(args: &[String]) -> Result<(), Failure> {
     };
     match (cmd.as_str(), rest.len()) {
         ("list", 0) => list_devices()?.iter().for_each(print_info),
-        ("info", 1) => print_info(&Device::open(&dev_arg()?)?),
+        ("info", 1) => print_full_info(&Carveout::open(dev_arg()?)?)?,
         ("read", 1..=3) => {
-            let dev = Device::open(&dev_arg()?)?;
+            let dev = Carveout::open(dev_arg()?)?;
             let offset = rest.get(1).map_or(Ok(0), |a| number(a, "OFFSET"))?;
             let len = rest
                 .get(2)
-                .map_or(Ok(256.min(dev.size().saturating_sub(offset))), |a| {
+                .map_or(Ok(256.min(region_len(&dev).saturating_sub(offset))), |a| {
                     number(a, "LEN")
                 })?;
             checked_range(&dev, offset, len)?;
@@ -151,18 +217,18 @@ fn run(args: &[String]) -> Result<(), Failure> {
             }
         }
         ("write", 3) => {
-            let dev = Device::open(&dev_arg()?)?;
+            let dev = Carveout::open(dev_arg()?)?;
             let offset = number(&rest[1], "OFFSET")?;
             checked_range(&dev, offset, rest[2].len())?;
             dev.write_all_at(rest[2].as_bytes(), offset as u64)?;
         }
         ("fill", 2) | ("fill", 4) => {
-            let dev = Device::open(&dev_arg()?)?;
+            let dev = Carveout::open(dev_arg()?)?;
             let byte = u8::try_from(number(&rest[1], "BYTE")?)
                 .map_err(|_| Failure::Usage("BYTE must be 0 to 255".into()))?;
             let (offset, len) = match rest.len() {
                 4 => (number(&rest[2], "OFFSET")?, number(&rest[3], "LEN")?),
-                _ => (0, dev.size()),
+                _ => (0, region_len(&dev)),
             };
             checked_range(&dev, offset, len)?;
             if offset % 4 != 0 || len % 4 != 0 {
@@ -170,16 +236,19 @@ fn run(args: &[String]) -> Result<(), Failure> {
                     "fill: OFFSET and LEN must be multiples of 4".into(),
                 ));
             }
-            let map = dev.map(0, dev.size())?;
+            let map = dev.map(0, region_len(&dev), carveout::Access::ReadWrite)?;
             let word = u32::from_ne_bytes([byte; 4]);
-            (offset / 4..(offset + len) / 4).for_each(|w| map.write_u32(w, word));
+            for at in (offset..offset + len).step_by(4) {
+                map.write_u32(at, word)?;
+            }
         }
+        ("sync", 1..=4) => sync(rest)?,
         ("selftest", _) => {
             let devices = if rest.is_empty() {
                 list_devices()?
             } else {
                 rest.iter()
-                    .map(|d| Device::open(&dev_path(d)))
+                    .map(|d| Carveout::open(dev_path(d)))
                     .collect::<Result<_, _>>()?
             };
             if devices.is_empty() {
@@ -208,7 +277,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
             let reps = number(&rest[0], "REPS")?.max(1);
             let devices = rest[1..]
                 .iter()
-                .map(|d| Device::open(&dev_path(d)))
+                .map(|d| Carveout::open(dev_path(d)))
                 .collect::<Result<Vec<_>, _>>()?;
             bench::run(&devices, reps)?;
         }
@@ -216,7 +285,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
             let seconds = number(&rest[0], "SECONDS")? as u64;
             let devices = rest[1..]
                 .iter()
-                .map(|d| Device::open(&dev_path(d)))
+                .map(|d| Carveout::open(dev_path(d)))
                 .collect::<Result<Vec<_>, _>>()?;
             let mut report = selftest::Report::default();
             stress::run(&devices, seconds, &mut report)?;
@@ -281,6 +350,52 @@ fn main() -> ExitCode {
         Err(Failure::Op(e)) => {
             eprintln!("carveout: {e}");
             ExitCode::from(3)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(words: &str) -> Vec<String> {
+        words.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn sync_defaults_to_both_over_the_region() {
+        let a = args("carveout-dsp");
+        let parsed = parse_sync(&a).ok().expect("valid");
+        assert_eq!(parsed.dev, "carveout-dsp");
+        assert_eq!(parsed.direction, SyncDirection::Bidirectional);
+        assert_eq!(parsed.range, None);
+    }
+
+    #[test]
+    fn sync_takes_a_direction_and_a_range() {
+        let a = args("carveout-dsp --for-cpu 0x1000 64");
+        let parsed = parse_sync(&a).ok().expect("valid");
+        assert_eq!(parsed.direction, SyncDirection::ForCpu);
+        assert_eq!(parsed.range, Some((0x1000, 64)));
+        let a = args("carveout-dsp 4096 8");
+        let parsed = parse_sync(&a).ok().expect("valid");
+        assert_eq!(parsed.direction, SyncDirection::Bidirectional);
+        assert_eq!(parsed.range, Some((4096, 8)));
+    }
+
+    #[test]
+    fn sync_refuses_bad_usage() {
+        for bad in [
+            "",
+            "dev --sideways",
+            "dev --for-device 4096",
+            "dev 1 2 3",
+            "dev x 4",
+        ] {
+            assert!(
+                matches!(parse_sync(&args(bad)), Err(Failure::Usage(_))),
+                "'{bad}' accepted"
+            );
         }
     }
 }

@@ -25,16 +25,16 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::device::{Device, Mapping, OpError};
+use carveout::{Access, Carveout, Error, Info, Mapping, MemoryType};
+
 use crate::lifecycle::driver_control;
+use crate::raw::consts::{EFAULT, ENODEV, ENOENT, SIGBUS, SIGKILL};
+use crate::raw::{self, Exit};
 use crate::selftest::{pattern, pattern_bytes, Report};
 use crate::stress::Rng;
-use crate::sys::errno::{EFAULT, ENODEV, ENOENT};
-use crate::sys::{self, Exit, SIGBUS, SIGKILL};
-use crate::uapi::Info;
 
 /// Worker processes per device against unbind/bind.
 const WORKERS_PER_DEVICE: usize = 3;
@@ -134,8 +134,8 @@ impl Outcome {
         }
     }
 
-    fn of_op_error(err: &OpError) -> Outcome {
-        Outcome::of_errno(&err.err)
+    fn of_error(err: &Error) -> Outcome {
+        Outcome::of_errno(err.io_error())
     }
 
     /// The exit code of a child that ended with this outcome.
@@ -168,6 +168,11 @@ impl Outcome {
 
 /// Counters shared by the workers and this process: a stop flag, then one counter per worker,
 /// operation and outcome.
+///
+/// # Invariants
+///
+/// `map` is shared anonymous RAM of `1 + workers * OPS.len() * OUTCOMES.len()` words at least,
+/// which every process accesses only through [`Tallies::word`], atomically.
 struct Tallies {
     map: Mapping,
     workers: usize,
@@ -176,19 +181,34 @@ struct Tallies {
 impl Tallies {
     fn new(workers: usize) -> io::Result<Tallies> {
         let words = 1 + workers * OPS.len() * OUTCOMES.len();
-        let len = (words * 4).div_ceil(sys::page_size()) * sys::page_size();
+        let page = carveout::page_size();
+        let len = (words * 4).div_ceil(page) * page;
+        // INVARIANT: `words` words of shared RAM, accessed only through `word`.
         Ok(Tallies {
-            map: Mapping::anonymous_shared(len)?,
+            map: raw::map_anonymous(len, true, false, MemoryType::Cached)?,
             workers,
         })
     }
 
+    /// Counter `index` as an atomic.
+    fn word(&self, index: usize) -> &AtomicU32 {
+        assert!(
+            index < self.map.len() / 4,
+            "counter {index} outside {} bytes",
+            self.map.len()
+        );
+        // SAFETY: In bounds (checked), 4-byte aligned (a page-aligned base), RAM that lives as
+        // long as `self` (the returned borrow), accessed only atomically (type invariants).
+        // Exclusive loads and stores work on RAM, which is normal cacheable memory.
+        unsafe { AtomicU32::from_ptr(self.map.as_ptr().cast::<u32>().add(index)) }
+    }
+
     fn stop(&self) {
-        self.map.ram_atomic_u32(0).store(1, Ordering::SeqCst);
+        self.word(0).store(1, Ordering::SeqCst);
     }
 
     fn stopped(&self) -> bool {
-        self.map.ram_atomic_u32(0).load(Ordering::SeqCst) != 0
+        self.word(0).load(Ordering::SeqCst) != 0
     }
 
     fn slot(worker: usize, op: usize, outcome: usize) -> usize {
@@ -197,21 +217,13 @@ impl Tallies {
 
     fn count(&self, worker: usize, op: usize, outcome: Outcome) {
         let slot = Self::slot(worker, op, outcome.index());
-        self.map
-            .ram_atomic_u32(slot)
-            .fetch_add(1, Ordering::Relaxed);
+        self.word(slot).fetch_add(1, Ordering::Relaxed);
     }
 
     /// The sum over all workers.
     fn total(&self, op: usize, outcome: usize) -> u64 {
         (0..self.workers)
-            .map(|w| {
-                u64::from(
-                    self.map
-                        .ram_atomic_u32(Self::slot(w, op, outcome))
-                        .load(Ordering::SeqCst),
-                )
-            })
+            .map(|w| u64::from(self.word(Self::slot(w, op, outcome)).load(Ordering::SeqCst)))
             .sum()
     }
 }
@@ -230,9 +242,9 @@ impl Target {
     }
 
     /// Opens the device and checks its info; the outcome when that fails.
-    fn open(&self) -> Result<Device, Outcome> {
-        let dev = Device::open(&self.path).map_err(|e| Outcome::of_op_error(&e))?;
-        if dev.info == self.info {
+    fn open(&self) -> Result<Carveout, Outcome> {
+        let dev = Carveout::open(&self.path).map_err(|e| Outcome::of_error(&e))?;
+        if dev.info() == &self.info {
             Ok(dev)
         } else {
             Err(Outcome::Wrong)
@@ -243,7 +255,8 @@ impl Target {
     /// keeps it. The outcome when either fails.
     fn map(&self, offset: usize, len: usize) -> Result<Mapping, Outcome> {
         let dev = self.open()?;
-        dev.map(offset, len).map_err(|e| Outcome::of_op_error(&e))
+        dev.map(offset as u64, len, Access::ReadWrite)
+            .map_err(|e| Outcome::of_error(&e))
     }
 
     /// Whether the `len` bytes of `buf` are the pattern at byte `offset`.
@@ -254,19 +267,23 @@ impl Target {
     /// Reads every word of `map` (which maps byte `offset` of the region), checks it and writes
     /// it back; `Wrong` at the first word that is not the pattern.
     fn touch(&self, map: &Mapping, offset: usize) -> Outcome {
-        for w in 0..map.words() {
+        for w in 0..map.len() / 4 {
             let want = pattern(self.seed, offset / 4 + w);
-            if map.read_u32(w) != want {
-                return Outcome::Wrong;
+            match map.read_u32(w * 4) {
+                Ok(got) if got == want => {}
+                Ok(_) => return Outcome::Wrong,
+                Err(_) => return Outcome::Error,
             }
-            map.write_u32(w, want);
+            if map.write_u32(w * 4, want).is_err() {
+                return Outcome::Error;
+            }
         }
         Outcome::Ok
     }
 
     /// A random page-aligned window of at most `max_pages` pages: (byte offset, length).
     fn window(&self, rng: &mut Rng, max_pages: usize) -> (usize, usize) {
-        let page = sys::page_size();
+        let page = carveout::page_size();
         let pages = self.size() / page;
         let count = 1 + rng.below(pages.min(max_pages));
         ((rng.below(pages - count + 1)) * page, count * page)
@@ -282,7 +299,7 @@ impl Target {
 
 /// Runs `f` in a forked child and turns how it ended into an outcome.
 fn in_child(f: impl FnOnce() -> Outcome) -> Outcome {
-    Outcome::of_exit(sys::in_child(CHILD_TIMEOUT, || f().code()))
+    Outcome::of_exit(raw::in_child(CHILD_TIMEOUT, || f().code()))
 }
 
 /// One operation of a worker; `held` is the worker's long-lived mapping, if any.
@@ -328,15 +345,16 @@ fn run_op(
                     Ok(map) => map,
                 };
                 // Growing is refused (EFAULT) and leaves the mapping; shrinking keeps the front.
-                let map = match map.remap(len + sys::page_size()) {
+                let page = carveout::page_size();
+                let map = match map.remap(len + page) {
                     Ok(_) => return Outcome::Error,
                     Err((map, e)) if e.raw_os_error() == Some(EFAULT) => map,
-                    Err((_, e)) => return Outcome::of_errno(&e),
+                    Err((_, e)) => return Outcome::of_error(&e),
                 };
-                let map = if len > sys::page_size() {
-                    match map.remap(sys::page_size()) {
+                let map = if len > page {
+                    match map.remap(page) {
                         Ok(map) => map,
-                        Err((_, e)) => return Outcome::of_errno(&e),
+                        Err((_, e)) => return Outcome::of_error(&e),
                     }
                 } else {
                     map
@@ -350,7 +368,7 @@ fn run_op(
                 Err(o) => o,
                 Ok(dev) => {
                     let mut buf = vec![0u8; len];
-                    match dev.file.read_at(&mut buf, offset as u64) {
+                    match dev.file().read_at(&mut buf, offset as u64) {
                         Err(e) => Outcome::of_errno(&e),
                         Ok(n) if !t.is_pattern(&buf[..n - n % 4], offset) => Outcome::Wrong,
                         Ok(n) if n == len => Outcome::Ok,
@@ -364,7 +382,7 @@ fn run_op(
             out(match t.open() {
                 Err(o) => o,
                 Ok(dev) => match dev
-                    .file
+                    .file()
                     .write_at(&pattern_bytes(t.seed, offset / 4, len), offset as u64)
                 {
                     Err(e) => Outcome::of_errno(&e),
@@ -386,8 +404,10 @@ fn run_op(
             let (offset, len) = t.window(rng, MAX_PAGES);
             let outcome = in_child(|| {
                 for w in offset / 4..(offset + len) / 4 {
-                    if map.read_u32(w) != pattern(t.seed, w) {
-                        return Outcome::Wrong;
+                    match map.read_u32(w * 4) {
+                        Ok(got) if got == pattern(t.seed, w) => {}
+                        Ok(_) => return Outcome::Wrong,
+                        Err(_) => return Outcome::Error,
                     }
                 }
                 Outcome::Ok
@@ -417,20 +437,20 @@ fn killed_mid_use(t: &Target, rng: &mut Rng) -> Outcome {
         let Ok(dev) = t.open() else { continue };
         let len = t.size().min(MAX_IO);
         let mut buf = vec![0u8; len];
-        match dev.file.read_at(&mut buf, 0) {
+        match dev.file().read_at(&mut buf, 0) {
             Err(e) => return Outcome::of_errno(&e),
             Ok(n) if !t.is_pattern(&buf[..n - n % 4], 0) => return Outcome::Wrong,
             Ok(_) => {}
         }
     };
-    let pid = match sys::spawn(CHILD_TIMEOUT, || busy().code()) {
+    let pid = match raw::spawn(CHILD_TIMEOUT, || busy().code()) {
         Ok(pid) => pid,
         Err(_) => return Outcome::Error,
     };
     std::thread::sleep(Duration::from_millis(rng.below(KILL_MS) as u64));
     // The child may have ended on its own already: then the kill fails and its exit tells.
-    let _ = sys::signal(pid, SIGKILL);
-    Outcome::of_exit(sys::wait(pid))
+    let _ = raw::signal(pid, SIGKILL);
+    Outcome::of_exit(raw::wait(pid))
 }
 
 /// One worker process: random operations on `t` until the run stops.
@@ -506,8 +526,8 @@ fn cycle_once(how: &Cycle, targets: &[Target]) -> Result<bool, String> {
 }
 
 /// Opens `path` read-only and returns its contents, for saving and checking.
-fn contents(path: &Path) -> Result<Vec<u8>, OpError> {
-    Device::open_with(path, false)?.contents()
+fn contents(path: &Path) -> Result<Vec<u8>, Error> {
+    Carveout::open_with(path, Access::ReadOnly)?.contents()
 }
 
 /// `carveout race SECONDS CYCLES unbind|rmmod ...`: see the module doc. `devices` are
@@ -518,7 +538,7 @@ pub fn run(
     how: Cycle,
     devices: &[(PathBuf, String)],
     report: &mut Report,
-) -> Result<(), OpError> {
+) -> Result<(), Error> {
     let mode = match how {
         Cycle::Unbind => "unbind/bind",
         Cycle::Rmmod(_) => "rmmod/insmod",
@@ -526,14 +546,14 @@ pub fn run(
     let mut targets = Vec::new();
     let mut saved = Vec::new();
     for (i, (path, node)) in devices.iter().enumerate() {
-        let dev = Device::open(path)?;
+        let dev = Carveout::open(path)?;
         let seed = 0x5eed_0000 ^ (i as u32) << 8;
         saved.push(dev.contents()?);
-        dev.write_all_at(&pattern_bytes(seed, 0, dev.size()), 0)?;
+        dev.write_all_at(&pattern_bytes(seed, 0, crate::region_len(&dev)), 0)?;
         targets.push(Target {
             path: path.clone(),
             node: node.clone(),
-            info: dev.info.clone(),
+            info: dev.info().clone(),
             seed,
         });
     }
@@ -543,27 +563,20 @@ pub fn run(
         Cycle::Rmmod(_) => (WORKERS_PER_DEVICE_RMMOD, true),
     };
     let workers = targets.len() * per_device;
-    let tallies = Tallies::new(workers).map_err(|e| OpError {
-        path: "(anonymous shared memory)".into(),
-        op: "mmap".into(),
-        err: e,
-    })?;
+    let tallies =
+        Tallies::new(workers).map_err(|e| Error::new("(anonymous shared memory)", "mmap", e))?;
     let mut pids = Vec::new();
     for id in 0..workers {
         let t = &targets[id / per_device];
         let limit = u32::try_from(seconds + 120).unwrap_or(u32::MAX);
-        match sys::spawn(limit, || worker(t, id, &tallies, pause)) {
+        match raw::spawn(limit, || worker(t, id, &tallies, pause)) {
             Ok(pid) => pids.push(pid),
             Err(e) => {
                 tallies.stop();
                 for pid in pids {
-                    let _ = sys::wait(pid);
+                    let _ = raw::wait(pid);
                 }
-                return Err(OpError {
-                    path: t.path.clone(),
-                    op: "fork a worker".into(),
-                    err: e,
-                });
+                return Err(Error::new(&t.path, "fork a worker", e));
             }
         }
     }
@@ -588,7 +601,7 @@ pub fn run(
     }
     let elapsed = start.elapsed();
     tallies.stop();
-    let exits: Vec<_> = pids.into_iter().map(sys::wait).collect();
+    let exits: Vec<_> = pids.into_iter().map(raw::wait).collect();
 
     // Every device back, for the checks below and the tests after this one.
     let mut restored = Ok(());
@@ -691,7 +704,7 @@ pub fn run(
                 Err(e) => Err(e.to_string()),
             },
         );
-        Device::open(&t.path)?.write_all_at(saved, 0)?;
+        Carveout::open(&t.path)?.write_all_at(saved, 0)?;
     }
     Ok(())
 }

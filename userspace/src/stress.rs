@@ -5,9 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::device::{Device, OpError};
+use carveout::{Access, Carveout, Error};
+
+use crate::raw::{self, Exit};
 use crate::selftest::{pattern, Report};
-use crate::sys::{self, Exit};
 
 const PROCESSES: usize = 2;
 const THREADS: usize = 3;
@@ -37,9 +38,9 @@ struct Tally {
 }
 
 /// One worker: `id` owns the words whose index is `id` modulo `WORKERS`.
-fn work(dev: &Device, id: usize, deadline: Instant) -> Tally {
-    let page = sys::page_size();
-    let pages = dev.size() / page;
+fn work(dev: &Carveout, id: usize, deadline: Instant) -> Tally {
+    let page = carveout::page_size();
+    let pages = crate::region_len(dev) / page;
     let zone = (pages / WORKERS).max(1);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (id as u64 + 1).wrapping_mul(0xff51_afd7));
     let mut tally = Tally::default();
@@ -56,7 +57,7 @@ fn work(dev: &Device, id: usize, deadline: Instant) -> Tally {
             (rng.below(pages - count + 1), count)
         };
         let (offset, len) = (first * page, count * page);
-        let Ok(map) = dev.map(offset, len) else {
+        let Ok(map) = dev.map(offset as u64, len, Access::ReadWrite) else {
             tally.errors += 1;
             continue;
         };
@@ -64,11 +65,15 @@ fn work(dev: &Device, id: usize, deadline: Instant) -> Tally {
         let first_word = offset / 4;
         let own = |w: usize| (first_word + w) % WORKERS == id;
         for w in (0..len / 4).filter(|&w| own(w)) {
-            map.write_u32(w, pattern(seed, first_word + w));
+            if map.write_u32(w * 4, pattern(seed, first_word + w)).is_err() {
+                tally.errors += 1;
+            }
         }
         for w in (0..len / 4).filter(|&w| own(w)) {
-            if map.read_u32(w) != pattern(seed, first_word + w) {
-                tally.mismatches += 1;
+            match map.read_u32(w * 4) {
+                Ok(got) if got == pattern(seed, first_word + w) => {}
+                Ok(_) => tally.mismatches += 1,
+                Err(_) => tally.errors += 1,
             }
         }
         let mut buf = vec![0u8; len];
@@ -87,14 +92,14 @@ fn work(dev: &Device, id: usize, deadline: Instant) -> Tally {
 }
 
 /// One process: `THREADS` workers on every device.
-fn process(devices: &[Device], first_id: usize, deadline: Instant) -> i32 {
+fn process(devices: &[Carveout], first_id: usize, deadline: Instant) -> i32 {
     let tallies: Vec<(String, Tally)> = std::thread::scope(|scope| {
         let handles: Vec<_> = devices
             .iter()
             .flat_map(|dev| (0..THREADS).map(move |t| (dev, first_id + t)))
             .map(|(dev, id)| {
                 let handle = scope.spawn(move || work(dev, id, deadline));
-                (dev.path.display().to_string(), handle)
+                (dev.path().display().to_string(), handle)
             })
             .collect();
         handles
@@ -114,28 +119,28 @@ fn process(devices: &[Device], first_id: usize, deadline: Instant) -> i32 {
 }
 
 /// Runs the stress on `devices` for `seconds`; the region contents are saved and restored.
-pub fn run(devices: &[Device], seconds: u64, report: &mut Report) -> Result<(), OpError> {
+pub fn run(devices: &[Carveout], seconds: u64, report: &mut Report) -> Result<(), Error> {
     let saved = devices
         .iter()
-        .map(Device::contents)
+        .map(Carveout::contents)
         .collect::<Result<Vec<_>, _>>()?;
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
     let limit = u32::try_from(seconds + 60).unwrap_or(u32::MAX);
     let mut children = Vec::new();
     for p in 0..PROCESSES {
-        let pid = sys::spawn(limit, || process(devices, p * THREADS, deadline))
-            .map_err(|e| devices[0].error("fork", e))?;
+        let pid = raw::spawn(limit, || process(devices, p * THREADS, deadline))
+            .map_err(|e| Error::new(devices[0].path(), "fork", e))?;
         children.push(pid);
     }
     let mut exits = Vec::new();
     for pid in children {
-        exits.push(sys::wait(pid).map_err(|e| devices[0].error("wait", e))?);
+        exits.push(raw::wait(pid).map_err(|e| Error::new(devices[0].path(), "wait", e))?);
     }
     let elapsed = start.elapsed();
     let names: Vec<String> = devices
         .iter()
-        .map(|d| d.path.display().to_string())
+        .map(|d| d.path().display().to_string())
         .collect();
     report.case(
         "stress",

@@ -4,13 +4,22 @@
 #
 ################################################################################
 
-# The userspace/ crate of the repository that holds this br2-external tree.
+# The userspace/ crate of the repository that holds this br2-external tree. Its
+# build.rs compiles (never runs) userspace/consts.c, which includes
+# include/uapi/linux/carveout.h, with the target's C compiler (CC, which
+# TARGET_CONFIGURE_OPTS sets): so the site is the repository's top, trimmed to
+# userspace/, include/ and LICENSE (rsync takes the first rule that matches),
+# and cargo runs in the userspace/ subdirectory.
 # Buildroot vendors crates only for downloaded cargo packages; this one has no
 # dependencies (Cargo.lock lists only itself), so it builds offline as it is.
 CARVEOUT_TOOLS_VERSION = 0.1.0
-CARVEOUT_TOOLS_SITE = $(BR2_EXTERNAL_CARVEOUT_PATH)/../userspace
+CARVEOUT_TOOLS_SITE = $(BR2_EXTERNAL_CARVEOUT_PATH)/..
 CARVEOUT_TOOLS_SITE_METHOD = local
+CARVEOUT_TOOLS_SUBDIR = userspace
 CARVEOUT_TOOLS_LICENSE = GPL-2.0
-CARVEOUT_TOOLS_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = --exclude=/target
+CARVEOUT_TOOLS_LICENSE_FILES = LICENSE
+CARVEOUT_TOOLS_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = \
+	--exclude=/userspace/target \
+	--include=/userspace/*** --include=/include/*** --include=/LICENSE --exclude=*
 
 $(eval $(cargo-package))

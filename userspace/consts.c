@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The C constants of the carveout crate, the way the kernel's asm-offsets.c gives assembly its
+ * constants: build.rs compiles this file with the target's C compiler and -S (it is never
+ * linked or run, so cross builds work), and reads every "->NAME TYPE VALUE EXPRESSION" line of
+ * the assembly into $OUT_DIR/consts.rs as `pub const NAME: TYPE = VALUE;`.
+ *
+ * TYPE is the Rust type: c_int, u32 or usize. A constant the crate needs is added here, never
+ * written down by hand in Rust.
+ */
+#define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_POPULATE, MREMAP_MAYMOVE, SEEK_DATA, SEEK_HOLE */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "linux/carveout.h" /* include/uapi/linux/carveout.h: build.rs passes -iquote */
+
+#define DEFINE(name, type, value) \
+	asm volatile("\n->" #name " " #type " %0 " #value : : "i"(value))
+#define SIZEOF_FIELD(type, field) sizeof(((type *)0)->field)
+
+void carveout_consts(void);
+
+void carveout_consts(void)
+{
+	/* What the compiler compiles for: build.rs compares it with the Rust target. */
+	DEFINE(C_POINTER_BYTES, usize, sizeof(void *));
+	DEFINE(C_LITTLE_ENDIAN, c_int, __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
+
+	/* mmap(2), mprotect(2), mremap(2), madvise(2). */
+	DEFINE(PROT_READ, c_int, PROT_READ);
+	DEFINE(PROT_WRITE, c_int, PROT_WRITE);
+	DEFINE(PROT_EXEC, c_int, PROT_EXEC);
+	DEFINE(MAP_SHARED, c_int, MAP_SHARED);
+	DEFINE(MAP_PRIVATE, c_int, MAP_PRIVATE);
+	DEFINE(MAP_ANONYMOUS, c_int, MAP_ANONYMOUS);
+	DEFINE(MAP_POPULATE, c_int, MAP_POPULATE);
+	DEFINE(MREMAP_MAYMOVE, c_int, MREMAP_MAYMOVE);
+	DEFINE(MADV_DONTNEED, c_int, MADV_DONTNEED);
+
+	/* sysconf(3), open(2), lseek(2). */
+	DEFINE(SC_PAGESIZE, c_int, _SC_PAGESIZE);
+	DEFINE(O_SYNC, c_int, O_SYNC);
+	DEFINE(SEEK_DATA, c_int, SEEK_DATA);
+	DEFINE(SEEK_HOLE, c_int, SEEK_HOLE);
+
+	/* Signals and errno values the tests expect. */
+	DEFINE(SIGBUS, c_int, SIGBUS);
+	DEFINE(SIGKILL, c_int, SIGKILL);
+	DEFINE(SIGSEGV, c_int, SIGSEGV);
+	DEFINE(EPERM, c_int, EPERM);
+	DEFINE(ENOENT, c_int, ENOENT);
+	DEFINE(EBADF, c_int, EBADF);
+	DEFINE(EACCES, c_int, EACCES);
+	DEFINE(EFAULT, c_int, EFAULT);
+	DEFINE(ENODEV, c_int, ENODEV);
+	DEFINE(EINVAL, c_int, EINVAL);
+	DEFINE(ENOTTY, c_int, ENOTTY);
+	DEFINE(ENOSPC, c_int, ENOSPC);
+	DEFINE(ESPIPE, c_int, ESPIPE);
+	DEFINE(EOVERFLOW, c_int, EOVERFLOW);
+
+	/* getrusage(2): where the minor fault count is (with the C library's default time_t). */
+	DEFINE(RUSAGE_SELF, c_int, RUSAGE_SELF);
+	DEFINE(SIZEOF_RUSAGE, usize, sizeof(struct rusage));
+	DEFINE(OFFSETOF_RUSAGE_RU_MINFLT, usize, offsetof(struct rusage, ru_minflt));
+	DEFINE(SIZEOF_RUSAGE_RU_MINFLT, usize, SIZEOF_FIELD(struct rusage, ru_minflt));
+
+	/* include/uapi/linux/carveout.h, which userspace/src/uapi.rs mirrors and is checked against. */
+	DEFINE(CARVEOUT_IOC_MAGIC, u32, CARVEOUT_IOC_MAGIC);
+	DEFINE(CARVEOUT_IOC_INFO, u32, CARVEOUT_IOC_INFO);
+	DEFINE(CARVEOUT_IOC_SYNC, u32, CARVEOUT_IOC_SYNC);
+	DEFINE(CARVEOUT_NAME_LEN, usize, CARVEOUT_NAME_LEN);
+	DEFINE(CARVEOUT_MEM_WRITE_COMBINE, u32, CARVEOUT_MEM_WRITE_COMBINE);
+	DEFINE(CARVEOUT_MEM_CACHED, u32, CARVEOUT_MEM_CACHED);
+	DEFINE(CARVEOUT_MEM_DEVICE, u32, CARVEOUT_MEM_DEVICE);
+	DEFINE(CARVEOUT_SYNC_FOR_DEVICE, u32, CARVEOUT_SYNC_FOR_DEVICE);
+	DEFINE(CARVEOUT_SYNC_FOR_CPU, u32, CARVEOUT_SYNC_FOR_CPU);
+	DEFINE(CARVEOUT_SYNC_BIDIRECTIONAL, u32, CARVEOUT_SYNC_BIDIRECTIONAL);
+
+	DEFINE(SIZEOF_CARVEOUT_INFO, usize, sizeof(struct carveout_info));
+	DEFINE(OFFSETOF_CARVEOUT_INFO_PHYS_BASE, usize, offsetof(struct carveout_info, phys_base));
+	DEFINE(SIZEOF_CARVEOUT_INFO_PHYS_BASE, usize, SIZEOF_FIELD(struct carveout_info, phys_base));
+	DEFINE(OFFSETOF_CARVEOUT_INFO_SIZE, usize, offsetof(struct carveout_info, size));
+	DEFINE(SIZEOF_CARVEOUT_INFO_SIZE, usize, SIZEOF_FIELD(struct carveout_info, size));
+	DEFINE(OFFSETOF_CARVEOUT_INFO_MEMORY_TYPE, usize, offsetof(struct carveout_info, memory_type));
+	DEFINE(SIZEOF_CARVEOUT_INFO_MEMORY_TYPE, usize,
+	       SIZEOF_FIELD(struct carveout_info, memory_type));
+	DEFINE(OFFSETOF_CARVEOUT_INFO_FLAGS, usize, offsetof(struct carveout_info, flags));
+	DEFINE(SIZEOF_CARVEOUT_INFO_FLAGS, usize, SIZEOF_FIELD(struct carveout_info, flags));
+	DEFINE(OFFSETOF_CARVEOUT_INFO_NAME, usize, offsetof(struct carveout_info, name));
+	DEFINE(SIZEOF_CARVEOUT_INFO_NAME, usize, SIZEOF_FIELD(struct carveout_info, name));
+
+	DEFINE(SIZEOF_CARVEOUT_SYNC, usize, sizeof(struct carveout_sync));
+	DEFINE(OFFSETOF_CARVEOUT_SYNC_OFFSET, usize, offsetof(struct carveout_sync, offset));
+	DEFINE(SIZEOF_CARVEOUT_SYNC_OFFSET, usize, SIZEOF_FIELD(struct carveout_sync, offset));
+	DEFINE(OFFSETOF_CARVEOUT_SYNC_LENGTH, usize, offsetof(struct carveout_sync, length));
+	DEFINE(SIZEOF_CARVEOUT_SYNC_LENGTH, usize, SIZEOF_FIELD(struct carveout_sync, length));
+	DEFINE(OFFSETOF_CARVEOUT_SYNC_FLAGS, usize, offsetof(struct carveout_sync, flags));
+	DEFINE(SIZEOF_CARVEOUT_SYNC_FLAGS, usize, SIZEOF_FIELD(struct carveout_sync, flags));
+	DEFINE(OFFSETOF_CARVEOUT_SYNC_RESERVED, usize, offsetof(struct carveout_sync, reserved));
+	DEFINE(SIZEOF_CARVEOUT_SYNC_RESERVED, usize, SIZEOF_FIELD(struct carveout_sync, reserved));
+}

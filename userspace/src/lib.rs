@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Open, map and sync carveout devices: the reserved-memory regions the `carveout` kernel
+//! module serves as `/dev/<name>`.
+//!
+//! A [`Carveout`] is an open device file and what the driver reports about it ([`Info`]); its
+//! sysfs attributes ([`SysfsAttributes`]) say the same without opening it, and [`list`] names
+//! every carveout. [`Carveout::map`] maps a window as a [`Mapping`], which unmaps on drop and
+//! gives volatile, bounds-checked access, aligned where the [`MemoryType`] requires it.
+//! [`Carveout::sync`] makes a cached region coherent with a device ([`SyncDirection`]).
+//! `pread`/`pwrite`/`lseek` are std's, on [`Carveout::file`]. Every failure is an [`Error`]
+//! naming the file, the operation and the `errno`.
+//!
+//! The ABI is `include/uapi/linux/carveout.h`, described call by call in `docs/abi.md`; the
+//! crate's copy of it is checked against the header when the crate is built.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! use carveout::{Access, Carveout, MemoryType, SyncDirection};
+//!
+//! for name in carveout::list()? {
+//!     let dev = Carveout::open(&name)?;
+//!     let info = dev.info();
+//!     println!("{name}: {:#x} bytes at {:#x}, {}", info.size, info.phys_base, info.memory_type);
+//! }
+//!
+//! let dsp = Carveout::open("carveout-dsp")?;
+//! assert_eq!(dsp.memory_type(), MemoryType::Cached);
+//! let map = dsp.map(0, carveout::page_size(), Access::ReadWrite)?;
+//! map.write_from(0, b"job 1")?;
+//! map.sync(&dsp, 0, 5, SyncDirection::ForDevice)?; // the DSP reads memory, not our caches
+//! # Ok::<(), carveout::Error>(())
+//! ```
+
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    unreachable_pub,
+    clippy::undocumented_unsafe_blocks
+)]
+
+mod device;
+mod error;
+mod mapping;
+mod memory_type;
+mod sys;
+mod sysfs;
+mod uapi;
+
+pub use device::{Access, Carveout, Info, SyncDirection};
+pub use error::{Error, Result};
+pub use mapping::{page_size, Mapping};
+pub use memory_type::{MemoryType, ParseMemoryTypeError};
+pub use sysfs::{list, SysfsAttributes};

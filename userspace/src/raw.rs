@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The calls of the program that the library does not make: requests the kernel must refuse
+//! (flags the library never passes, bad pointers, malformed ioctl arguments), `mm` operations
+//! on mappings, mappings of other files and of RAM, and processes (fork, signals, users).
+//!
+//! The constants come from the C headers, as the library's do (`consts.c`, `build.rs`).
+
+use std::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
+use std::fs::File;
+use std::io;
+use std::mem::size_of;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::ExitStatus;
+use std::ptr::NonNull;
+
+use carveout::{Access, Carveout, Mapping, MemoryType};
+
+/// The constants of the C headers (`consts.c`, extracted by `build.rs`).
+///
+/// The library includes the same table and uses another part of it: unused entries are
+/// expected.
+#[allow(
+    dead_code,
+    reason = "a generated table; `expect` would fail the day every entry is used"
+)]
+pub(crate) mod consts {
+    include!(concat!(env!("OUT_DIR"), "/consts.rs"));
+}
+
+use consts::{
+    CARVEOUT_IOC_SYNC, MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
+    OFFSETOF_CARVEOUT_SYNC_FLAGS, OFFSETOF_CARVEOUT_SYNC_LENGTH, OFFSETOF_CARVEOUT_SYNC_OFFSET,
+    OFFSETOF_CARVEOUT_SYNC_RESERVED, OFFSETOF_RUSAGE_RU_MINFLT, PROT_READ, PROT_WRITE, RUSAGE_SELF,
+    SIZEOF_CARVEOUT_SYNC, SIZEOF_CARVEOUT_SYNC_FLAGS, SIZEOF_CARVEOUT_SYNC_LENGTH,
+    SIZEOF_CARVEOUT_SYNC_OFFSET, SIZEOF_CARVEOUT_SYNC_RESERVED, SIZEOF_RUSAGE,
+    SIZEOF_RUSAGE_RU_MINFLT,
+};
+
+// The raw sync argument below writes `offset` and `length` as u64, `flags` and `reserved` as
+// u32; getrusage's minor faults are read as a `long`.
+const _: () = assert!(SIZEOF_CARVEOUT_SYNC_OFFSET == 8 && SIZEOF_CARVEOUT_SYNC_LENGTH == 8);
+const _: () = assert!(SIZEOF_CARVEOUT_SYNC_FLAGS == 4 && SIZEOF_CARVEOUT_SYNC_RESERVED == 4);
+const _: () = assert!(SIZEOF_RUSAGE_RU_MINFLT == size_of::<c_long>());
+const _: () = assert!(OFFSETOF_RUSAGE_RU_MINFLT.is_multiple_of(size_of::<c_long>()));
+
+/// `MAP_FAILED`: `(void *) -1` in every C library.
+const MAP_FAILED: *mut c_void = std::ptr::without_provenance_mut(usize::MAX);
+
+/// An address below `mmap_min_addr`: never mapped, so the kernel can only fail to access it.
+const UNMAPPED: usize = 16;
+
+extern "C" {
+    fn mmap64(
+        addr: *mut c_void,
+        len: usize,
+        prot: c_int,
+        flags: c_int,
+        fd: c_int,
+        off: i64,
+    ) -> *mut c_void;
+    fn munmap(addr: *mut c_void, len: usize) -> c_int;
+    fn mprotect(addr: *mut c_void, len: usize, prot: c_int) -> c_int;
+    fn madvise(addr: *mut c_void, len: usize, advice: c_int) -> c_int;
+    fn ioctl(fd: c_int, request: c_ulong, ...) -> c_int;
+    fn lseek64(fd: c_int, offset: i64, whence: c_int) -> i64;
+    fn pread64(fd: c_int, buf: *mut c_void, len: usize, off: i64) -> isize;
+    fn pwrite64(fd: c_int, buf: *const c_void, len: usize, off: i64) -> isize;
+    fn fork() -> c_int;
+    fn waitpid(pid: c_int, status: *mut c_int, options: c_int) -> c_int;
+    fn _exit(code: c_int) -> !;
+    fn setgroups(size: usize, list: *const c_uint) -> c_int;
+    fn setgid(gid: c_uint) -> c_int;
+    fn setuid(uid: c_uint) -> c_int;
+    fn alarm(seconds: c_uint) -> c_uint;
+    fn kill(pid: c_int, sig: c_int) -> c_int;
+    fn pause() -> c_int;
+    fn getrusage(who: c_int, usage: *mut c_long) -> c_int;
+}
+
+/// `Ok` for a C call's 0, else the `errno`.
+fn check(ret: c_int) -> io::Result<()> {
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `mmap(2)` of `fd` (or anonymous memory, with `fd` -1) with any protection and flags, at an
+/// address the kernel picks, as a [`Mapping`] of `memory_type` named `path`.
+fn mmap(
+    fd: c_int,
+    path: &Path,
+    len: usize,
+    offset: i64,
+    prot: c_int,
+    flags: c_int,
+    memory_type: MemoryType,
+) -> io::Result<Mapping> {
+    // SAFETY: A NULL hint without `MAP_FIXED` lets the kernel pick a free range: no existing
+    // mapping, no memory Rust uses, is replaced.
+    let addr = unsafe { mmap64(std::ptr::null_mut(), len, prot, flags, fd, offset) };
+    if addr == MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    let ptr = NonNull::new(addr.cast()).ok_or_else(|| io::Error::other("mmap returned NULL"))?;
+    let access = if prot & PROT_WRITE != 0 {
+        Access::ReadWrite
+    } else {
+        Access::ReadOnly
+    };
+    // SAFETY: `mmap` just made this page-aligned mapping for us alone, with `prot` (the callers
+    // all map readable memory), of memory `memory_type` describes (the callers' choice, which
+    // each one argues).
+    Ok(unsafe { Mapping::from_raw_parts(ptr, len, memory_type, access, path) })
+}
+
+/// `mmap(2)` of a carveout with any offset, length, protection and flags, for the requests the
+/// kernel must refuse (the library maps only shared, never executable).
+pub(crate) fn map_carveout(
+    dev: &Carveout,
+    offset: i64,
+    len: usize,
+    prot: c_int,
+    flags: c_int,
+) -> io::Result<Mapping> {
+    let fd = dev.as_fd().as_raw_fd();
+    // Every mapping of a carveout has its memory type.
+    mmap(fd, dev.path(), len, offset, prot, flags, dev.memory_type())
+}
+
+/// A shared read-write mapping of `len` bytes of `file` at byte `offset` (`/dev/mem`, a UIO
+/// device), accessed as `memory_type`: the caller's claim, which must allow no access the real
+/// memory type forbids.
+pub(crate) fn map_file(
+    file: &File,
+    path: &Path,
+    len: usize,
+    offset: i64,
+    memory_type: MemoryType,
+) -> io::Result<Mapping> {
+    mmap(
+        file.as_raw_fd(),
+        path,
+        len,
+        offset,
+        PROT_READ | PROT_WRITE,
+        MAP_SHARED,
+        memory_type,
+    )
+}
+
+/// Anonymous read-write RAM: shared with the children forked afterwards, or private and
+/// faulted in up front when `populate`. Accessed as `memory_type` (RAM allows any).
+pub(crate) fn map_anonymous(
+    len: usize,
+    shared: bool,
+    populate: bool,
+    memory_type: MemoryType,
+) -> io::Result<Mapping> {
+    let flags = MAP_ANONYMOUS
+        | if shared { MAP_SHARED } else { MAP_PRIVATE }
+        | if populate { MAP_POPULATE } else { 0 };
+    mmap(
+        -1,
+        Path::new("(anonymous memory)"),
+        len,
+        0,
+        PROT_READ | PROT_WRITE,
+        flags,
+        memory_type,
+    )
+}
+
+/// `mprotect(2)` of the whole of `map`.
+pub(crate) fn protect(map: &Mapping, prot: c_int) -> io::Result<()> {
+    // SAFETY: `map` hands out values, never references, so no Rust reference into it exists
+    // for a protection change to invalidate; an access it forbids afterwards is a signal.
+    check(unsafe { mprotect(map.as_ptr().cast(), map.len(), prot) })
+}
+
+/// `madvise(2)` of the whole of `map`.
+pub(crate) fn advise(map: &Mapping, advice: c_int) -> io::Result<()> {
+    // SAFETY: As in `protect`: advice may at most change what later loads of the mapping read.
+    check(unsafe { madvise(map.as_ptr().cast(), map.len(), advice) })
+}
+
+/// A mapping with a hole: the part before it, the hole's address, the part after it.
+pub(crate) struct Holed {
+    pub(crate) before: Mapping,
+    pub(crate) hole: usize,
+    pub(crate) after: Option<Mapping>,
+}
+
+/// `munmap(2)` of `len` bytes at byte `offset` of `map` (page multiples, `offset` > 0): the
+/// parts before and after stay mapped, each a [`Mapping`] of its own.
+pub(crate) fn punch_hole(map: Mapping, offset: usize, len: usize) -> io::Result<Holed> {
+    let (memory_type, access, path) = (map.memory_type(), map.access(), map.path().to_owned());
+    assert!(
+        0 < offset && offset + len <= map.len(),
+        "a hole inside the mapping"
+    );
+    let (ptr, total) = map.into_raw_parts();
+    // SAFETY: `ptr..ptr + total` is the mapping we own; the hole is inside it.
+    let hole = unsafe { ptr.add(offset) };
+    // SAFETY: Nothing accesses the hole afterwards but a test child that expects `SIGSEGV`
+    // there; the rest is handed back to owners below, whatever the result.
+    let unmapped = check(unsafe { munmap(hole.as_ptr().cast(), len) });
+    let rebuild = |at: NonNull<u8>, len: usize| {
+        // SAFETY: A part of the mapping we own, handed to one owner.
+        unsafe { Mapping::from_raw_parts(at, len, memory_type, access, path.clone()) }
+    };
+    if let Err(e) = unmapped {
+        drop(rebuild(ptr, total));
+        return Err(e);
+    }
+    let after_len = total - offset - len;
+    Ok(Holed {
+        before: rebuild(ptr, offset),
+        hole: hole.as_ptr() as usize,
+        after: (after_len > 0).then(|| {
+            // SAFETY: Inside the mapping (asserted above).
+            rebuild(unsafe { hole.add(len) }, after_len)
+        }),
+    })
+}
+
+/// An ioctl whose argument is an address that is never mapped: a request that takes a pointer
+/// must fail with `EFAULT`.
+pub(crate) fn ioctl_unmapped(fd: BorrowedFd<'_>, request: u32) -> io::Result<()> {
+    // SAFETY: Whatever the request, the kernel cannot access memory at `UNMAPPED` (below
+    // `mmap_min_addr`): no memory of this process changes.
+    let ret = unsafe { ioctl(fd.as_raw_fd(), c_ulong::from(request), UNMAPPED) };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// `CARVEOUT_IOC_SYNC` with any field values, laid out as the header lays `struct
+/// carveout_sync` out, for the arguments the kernel must refuse.
+pub(crate) fn sync_raw(
+    fd: BorrowedFd<'_>,
+    offset: u64,
+    length: u64,
+    flags: u32,
+    reserved: u32,
+) -> io::Result<()> {
+    let mut arg = [0u8; SIZEOF_CARVEOUT_SYNC];
+    arg[OFFSETOF_CARVEOUT_SYNC_OFFSET..][..8].copy_from_slice(&offset.to_ne_bytes());
+    arg[OFFSETOF_CARVEOUT_SYNC_LENGTH..][..8].copy_from_slice(&length.to_ne_bytes());
+    arg[OFFSETOF_CARVEOUT_SYNC_FLAGS..][..4].copy_from_slice(&flags.to_ne_bytes());
+    arg[OFFSETOF_CARVEOUT_SYNC_RESERVED..][..4].copy_from_slice(&reserved.to_ne_bytes());
+    // SAFETY: `CARVEOUT_IOC_SYNC` is `_IOW` of `SIZEOF_CARVEOUT_SYNC` bytes: the kernel only
+    // reads `arg`, which is that long.
+    let ret = unsafe {
+        ioctl(
+            fd.as_raw_fd(),
+            c_ulong::from(CARVEOUT_IOC_SYNC),
+            arg.as_ptr(),
+        )
+    };
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// `lseek(2)` with any `whence` (std's `SeekFrom` has only `SEEK_SET`, `SEEK_CUR`,
+/// `SEEK_END`): the new position.
+pub(crate) fn lseek(fd: BorrowedFd<'_>, offset: i64, whence: c_int) -> io::Result<u64> {
+    // SAFETY: No memory is passed; a bad `whence` is an error.
+    let position = unsafe { lseek64(fd.as_raw_fd(), offset, whence) };
+    u64::try_from(position).map_err(|_| io::Error::last_os_error())
+}
+
+/// `pread(2)` into `buf` at any offset, negative ones included (std takes only `u64`).
+pub(crate) fn pread_at(fd: BorrowedFd<'_>, buf: &mut [u8], offset: i64) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of its length.
+    let n = unsafe { pread64(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), offset) };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// `pread(2)` of `len` bytes at 0 into an address that is never mapped.
+pub(crate) fn pread_unmapped(fd: BorrowedFd<'_>, len: usize) -> io::Result<usize> {
+    // SAFETY: The kernel cannot write at `UNMAPPED`: no memory of this process changes.
+    let n = unsafe { pread64(fd.as_raw_fd(), UNMAPPED as *mut c_void, len, 0) };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// `pwrite(2)` of `len` bytes at 0 from an address that is never mapped.
+pub(crate) fn pwrite_unmapped(fd: BorrowedFd<'_>, len: usize) -> io::Result<usize> {
+    // SAFETY: The kernel cannot read at `UNMAPPED`; it reads, so nothing here changes anyway.
+    let n = unsafe { pwrite64(fd.as_raw_fd(), UNMAPPED as *const c_void, len, 0) };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// The minor page faults this process has taken so far (getrusage's `ru_minflt`).
+pub(crate) fn minor_faults() -> io::Result<u64> {
+    // `struct rusage` as the C headers lay it out, in `long`s (its fields are `long`s and
+    // `struct timeval`s of them, with the C library's default `time_t`).
+    let mut usage = [0 as c_long; SIZEOF_RUSAGE.div_ceil(size_of::<c_long>())];
+    // SAFETY: `usage` is writable and at least as large as `struct rusage`, and aligned for
+    // its `long`s.
+    check(unsafe { getrusage(RUSAGE_SELF, usage.as_mut_ptr()) })?;
+    Ok(u64::try_from(usage[OFFSETOF_RUSAGE_RU_MINFLT / size_of::<c_long>()]).unwrap_or(0))
+}
+
+/// How a child process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+/// Forks a child that runs `f` and exits with its value; returns the child's pid. The child gets
+/// `timeout` seconds (then SIGALRM ends it). Call it only while this process has one thread:
+/// the child runs `f` alone, and a lock another thread held would stay held in it.
+pub(crate) fn spawn(timeout: u32, f: impl FnOnce() -> i32) -> io::Result<c_int> {
+    // SAFETY: `fork` duplicates the process; the child below runs `f` and exits without
+    // returning into the parent's code.
+    let pid = unsafe { fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid == 0 {
+        // SAFETY: `alarm` has no preconditions.
+        unsafe { alarm(timeout) };
+        let code = f();
+        // SAFETY: Ends the child without running the parent's exit handlers or destructors
+        // (the parent runs those).
+        unsafe { _exit(code) };
+    }
+    Ok(pid)
+}
+
+/// Runs `f` in a forked child (see [`spawn`]) and waits for it to end.
+pub(crate) fn in_child(timeout: u32, f: impl FnOnce() -> i32) -> io::Result<Exit> {
+    wait(spawn(timeout, f)?)
+}
+
+/// Sends signal `sig` to process `pid` (a child of ours).
+pub(crate) fn signal(pid: c_int, sig: c_int) -> io::Result<()> {
+    // SAFETY: No memory is passed; a bad pid or signal is an error.
+    check(unsafe { kill(pid, sig) })
+}
+
+/// Waits for child `pid` to end.
+pub(crate) fn wait(pid: c_int) -> io::Result<Exit> {
+    let mut status: c_int = 0;
+    loop {
+        // SAFETY: `status` is a valid place for the result.
+        if unsafe { waitpid(pid, &raw mut status, 0) } == pid {
+            break;
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+    // std decodes the wait status as the C library's W* macros do.
+    let status = ExitStatus::from_raw(status);
+    match (status.code(), status.signal()) {
+        (Some(code), _) => Ok(Exit::Code(code)),
+        (None, Some(sig)) => Ok(Exit::Signal(sig)),
+        (None, None) => Err(io::Error::other(format!("child {pid}: {status}"))),
+    }
+}
+
+/// Sleeps until a signal arrives; a signal whose default action ends the process ends it here.
+pub(crate) fn wait_for_signal() {
+    // SAFETY: No preconditions.
+    unsafe { pause() };
+}
+
+/// Drops root for an unprivileged user and group (`nobody`, 65534). Use it in a child.
+pub(crate) fn become_nobody() -> io::Result<()> {
+    // SAFETY: An empty list is valid.
+    check(unsafe { setgroups(0, std::ptr::null()) })?;
+    // SAFETY: No preconditions.
+    check(unsafe { setgid(65534) })?;
+    // SAFETY: No preconditions.
+    check(unsafe { setuid(65534) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hole_leaves_both_sides_mapped() {
+        let page = carveout::page_size();
+        let map = map_anonymous(3 * page, false, true, MemoryType::Cached).unwrap();
+        map.write_u32(0, 1).unwrap();
+        map.write_u32(2 * page, 3).unwrap();
+        let holed = punch_hole(map, page, page).unwrap();
+        assert_eq!(holed.before.read_u32(0).unwrap(), 1);
+        let after = holed.after.expect("a part after the hole");
+        assert_eq!(after.read_u32(0).unwrap(), 3);
+        assert_eq!(holed.hole, holed.before.as_ptr() as usize + page);
+    }
+
+    #[test]
+    fn children_report_codes_and_signals() {
+        assert_eq!(in_child(10, || 3).unwrap(), Exit::Code(3));
+        let killed = in_child(10, || {
+            // `std::process::id` is the child's own pid here.
+            let pid = c_int::try_from(std::process::id()).unwrap_or(c_int::MAX);
+            let _ = signal(pid, consts::SIGKILL);
+            0
+        });
+        assert_eq!(killed.unwrap(), Exit::Signal(consts::SIGKILL));
+    }
+
+    #[test]
+    fn lseek_takes_any_whence() {
+        let file = File::open("/dev/null").unwrap();
+        assert_eq!(lseek(file.as_fd(), 0, 0).unwrap(), 0);
+        assert_eq!(
+            lseek(file.as_fd(), 0, 99).map_err(|e| e.raw_os_error()),
+            Err(Some(consts::EINVAL))
+        );
+    }
+
+    #[test]
+    fn bad_pointers_fail_cleanly() {
+        let file = File::open("/dev/null").unwrap();
+        assert!(pread_unmapped(file.as_fd(), 4).is_ok_and(|n| n == 0));
+        let mut buf = [0u8; 4];
+        assert_eq!(
+            pread_at(file.as_fd(), &mut buf, -4096).map_err(|e| e.raw_os_error()),
+            Err(Some(consts::EINVAL))
+        );
+        assert_eq!(
+            ioctl_unmapped(file.as_fd(), CARVEOUT_IOC_SYNC).map_err(|e| e.raw_os_error()),
+            Err(Some(consts::ENOTTY))
+        );
+    }
+
+    #[test]
+    fn minor_faults_count_first_touches() {
+        let page = carveout::page_size();
+        let map = map_anonymous(16 * page, false, false, MemoryType::Cached).unwrap();
+        let before = minor_faults().unwrap();
+        for p in 0..16 {
+            map.write_u8(p * page, 1).unwrap();
+        }
+        assert!(minor_faults().unwrap() >= before + 16);
+    }
+}
