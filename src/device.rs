@@ -33,10 +33,10 @@ use crate::{
     config::Config,
     misc::MiscName,
     phys::{
+        cond_resched,
         ClaimedRegion,
         KernelMapping,
         MapError,
-        cond_resched,
         MappingSpace,
         MemoryType,
         SyncDirection,
