@@ -17,6 +17,8 @@ set -euo pipefail
 HOST_PACKAGES=(
 	bc bison cpio device-tree-compiler file flex gcc-arm-linux-gnueabihf libc6-dev-armhf-cross libelf-dev
 	libssl-dev make python3 python3-pip qemu-system-arm rsync shellcheck xz-utils gcc
+	# The host's C headers: userspace/build.rs compiles consts.c for host builds (cargo test).
+	libc6-dev
 )
 
 mkdir -p "$OUT" "$TOOLS"
