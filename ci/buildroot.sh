@@ -171,7 +171,7 @@ userland() {
 	log "building the module against it"
 	rm -rf "$dir/module"
 	mkdir -p "$dir/module"
-	git -C "$ROOT" archive HEAD Kbuild Makefile src | tar -x -C "$dir/module"
+	git -C "$ROOT" archive HEAD Kbuild Makefile src include | tar -x -C "$dir/module"
 	make -s -C "$kdir" M="$dir/module" ARCH=arm CROSS_COMPILE="$CROSS_COMPILE" BINDGEN="$BINDGEN" modules
 	release=$(cat "$kdir/include/config/kernel.release")
 
