@@ -20,7 +20,7 @@
 /* carveout_info.memory_type: the one memory type of every mapping of the region. */
 #define CARVEOUT_MEM_WRITE_COMBINE	0	/* Normal non-cacheable */
 #define CARVEOUT_MEM_CACHED		1	/* Normal write-back: needs CARVEOUT_IOC_SYNC */
-#define CARVEOUT_MEM_DEVICE		2	/* Device: aligned 32-bit accesses only */
+#define CARVEOUT_MEM_DEVICE		2	/* Device: naturally aligned accesses only */
 
 /* The answer to CARVEOUT_IOC_INFO: 56 bytes, no padding, the same on 32- and 64-bit ABIs. */
 struct carveout_info {
