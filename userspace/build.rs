@@ -4,7 +4,9 @@
 //!
 //! The kernel's `asm-offsets` way: `consts.c` includes the C library's headers and
 //! `include/uapi/linux/carveout.h`, and turns each constant, `sizeof` and `offsetof` into a line
-//! `->NAME TYPE VALUE EXPRESSION` of the assembly the C compiler writes with `-S`. Nothing is
+//! `.ascii "->NAME TYPE VALUE EXPRESSION"` of the assembly the C compiler writes with `-S` (the
+//! `.ascii` wrapper, as in the kernel's `include/linux/kbuild.h`, keeps Clang's integrated
+//! assembler, which checks inline assembly even with `-S`, from rejecting the line). Nothing is
 //! assembled, linked or run, so a cross compiler serves as well as a native one, and no crate is
 //! needed (the package builds offline).
 //!
@@ -14,9 +16,13 @@
 //! such as `-D_TIME_BITS=64` would change `struct rusage` from what the C library's plain
 //! `getrusage` symbol, which the crate calls, fills in.
 //!
-//! The compiler must compile for the Rust target: its pointer size and byte order are compared
-//! with the target's, so a host compiler used for a cross build fails here, with a message saying
-//! which variable to set, and not later with wrong constants.
+//! The compiler must compile for the Rust target: its architecture (from its predefined macros),
+//! pointer size and byte order are compared with the target's, so a host compiler used for a
+//! cross build fails here, with a message saying which variable to set, and not later with
+//! wrong constants.
+//!
+//! The target's C library must be glibc: `src/sys.rs` says why, and a build for another stops
+//! here.
 
 use std::env;
 use std::fmt::Write as _;
@@ -118,36 +124,68 @@ fn rust_value(ty: &str, value: i128, pointer_bits: u32) -> Option<String> {
     })
 }
 
-/// One `->NAME TYPE VALUE EXPRESSION` line of the assembly.
+/// One `.ascii "->NAME TYPE VALUE EXPRESSION"` line of the assembly.
 struct Constant {
     name: String,
     ty: String,
-    value: i128,
+    /// As the compiler wrote it: an immediate, which GCC and Clang write as `#56` (Arm), `$56`
+    /// (x86) or `56`; for type `str`, a word.
+    value: String,
     expression: String,
 }
 
-/// Every constant line of `asm`. GCC and Clang write an immediate as `#56` (Arm), `$56` (x86)
-/// or `56`.
+impl Constant {
+    /// The value as a number.
+    fn number(&self) -> Result<i128, String> {
+        self.value
+            .trim_start_matches(['#', '$'])
+            .parse::<i128>()
+            .map_err(|e| {
+                format!(
+                    "constant {}: value `{}` is not a number: {e}",
+                    self.name, self.value
+                )
+            })
+    }
+}
+
+/// The marked text of an assembly line `.ascii "->TEXT"` (any blanks around `.ascii`), or
+/// `None` for any other line. `Err` for a marked line that does not end in a quote.
+fn marked(line: &str) -> Result<Option<&str>, String> {
+    let Some(quoted) = line.trim_start().strip_prefix(".ascii") else {
+        return Ok(None);
+    };
+    let Some(text) = quoted.trim_start().strip_prefix("\"->") else {
+        return Ok(None);
+    };
+    match text.trim_end().strip_suffix('"') {
+        Some(text) => Ok(Some(text)),
+        None => Err(format!(
+            "malformed constant line `{line}`: no closing quote"
+        )),
+    }
+}
+
+/// Every constant line of `asm`.
 fn parse(asm: &str) -> Result<Vec<Constant>, String> {
     let mut constants = Vec::new();
     for line in asm.lines() {
-        let Some(rest) = line.trim_start().strip_prefix("->") else {
+        let Some(rest) = marked(line)? else {
             continue;
         };
         let mut words = rest.splitn(4, char::is_whitespace);
         let (Some(name), Some(ty), Some(value)) = (words.next(), words.next(), words.next()) else {
             return Err(format!("malformed constant line `{line}`"));
         };
-        let digits = value.trim_start_matches(['#', '$']);
-        let value = digits
-            .parse::<i128>()
-            .map_err(|e| format!("constant {name}: value `{value}` is not a number: {e}"))?;
         constants.push(Constant {
             name: name.into(),
             ty: ty.into(),
-            value,
+            value: value.into(),
             expression: words.next().unwrap_or(name).trim().into(),
         });
+    }
+    if constants.is_empty() {
+        return Err("no `.ascii \"->...\"` constant lines in the assembly".into());
     }
     Ok(constants)
 }
@@ -159,10 +197,20 @@ fn generate() -> Result<(), String> {
     let out_dir = PathBuf::from(var("OUT_DIR")?);
     let target = var("TARGET")?;
     let host = var("HOST")?;
+    let arch = var("CARGO_CFG_TARGET_ARCH")?;
     let pointer_bits: u32 = var("CARGO_CFG_TARGET_POINTER_WIDTH")?
         .parse()
         .map_err(|e| format!("CARGO_CFG_TARGET_POINTER_WIDTH: {e}"))?;
     let little_endian = var("CARGO_CFG_TARGET_ENDIAN")? == "little";
+    let c_library = var("CARGO_CFG_TARGET_ENV")?;
+    if c_library != "gnu" {
+        return Err(format!(
+            "the Rust target {target} has the C library `{c_library}`, and the crate needs \
+             glibc: it links against mmap64, pread64, pwrite64 and lseek64 (which musl 1.2.4 \
+             and later do not export) and the plain getrusage (whose struct rusage on 32-bit \
+             musl is not the one its headers describe); see src/sys.rs"
+        ));
+    }
 
     let source = manifest_dir.join("consts.c");
     let uapi = manifest_dir.join("../include/uapi");
@@ -213,20 +261,33 @@ fn generate() -> Result<(), String> {
     let constants = parse(&asm)?;
 
     let find = |name: &str| {
-        constants
-            .iter()
-            .find(|c| c.name == name)
-            .map(|c| c.value)
-            .ok_or_else(|| {
-                format!(
-                    "{}: no constant {name} in {}",
-                    source.display(),
-                    asm_path.display()
-                )
-            })
+        constants.iter().find(|c| c.name == name).ok_or_else(|| {
+            format!(
+                "{}: no constant {name} in {}",
+                source.display(),
+                asm_path.display()
+            )
+        })
     };
-    let c_pointer_bits = find("C_POINTER_BYTES")? * 8;
-    let c_little_endian = find("C_LITTLE_ENDIAN")? != 0;
+    let c_arch = &find("C_TARGET_ARCH")?.value;
+    if c_arch == "unknown" {
+        return Err(format!(
+            "the C compiler {} compiles for an architecture that C_TARGET_ARCH in {} does not \
+             recognise (the Rust target {target} is {arch}): if the compiler is one for {arch}, \
+             add {arch} there; if not, {hint}",
+            cc.describe(),
+            source.display()
+        ));
+    }
+    if *c_arch != arch {
+        return Err(format!(
+            "the C compiler {} compiles for {c_arch}, but the Rust target {target} is {arch}: \
+             it is not a compiler for {target} (a host compiler in a cross build?); {hint}",
+            cc.describe()
+        ));
+    }
+    let c_pointer_bits = find("C_POINTER_BYTES")?.number()? * 8;
+    let c_little_endian = find("C_LITTLE_ENDIAN")?.number()? != 0;
     if c_pointer_bits != i128::from(pointer_bits) || c_little_endian != little_endian {
         let order = |little: bool| {
             if little {
@@ -253,10 +314,11 @@ fn generate() -> Result<(), String> {
         if c.name.starts_with("C_") {
             continue;
         }
-        let typed = rust_value(&c.ty, c.value, pointer_bits).ok_or_else(|| {
+        let value = c.number()?;
+        let typed = rust_value(&c.ty, value, pointer_bits).ok_or_else(|| {
             format!(
-                "constant {} of consts.c: {} does not fit type `{}` (c_int, u32 or usize)",
-                c.name, c.value, c.ty
+                "constant {} of consts.c: {value} does not fit type `{}` (c_int, u32 or usize)",
+                c.name, c.ty
             )
         })?;
         // Infallible: writing to a String.

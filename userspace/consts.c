@@ -2,11 +2,14 @@
 /*
  * The C constants of the carveout crate, the way the kernel's asm-offsets.c gives assembly its
  * constants: build.rs compiles this file with the target's C compiler and -S (it is never
- * linked or run, so cross builds work), and reads every "->NAME TYPE VALUE EXPRESSION" line of
- * the assembly into $OUT_DIR/consts.rs as `pub const NAME: TYPE = VALUE;`.
+ * linked or run, so cross builds work), and reads every line
+ *	.ascii "->NAME TYPE VALUE EXPRESSION"
+ * of the assembly into $OUT_DIR/consts.rs as `pub const NAME: TYPE = VALUE;`. The marker is
+ * wrapped in an .ascii directive, as include/linux/kbuild.h does, because Clang parses inline
+ * assembly even with -S and would reject a bare "->" line.
  *
  * TYPE is the Rust type: c_int, u32 or usize. A constant the crate needs is added here, never
- * written down by hand in Rust.
+ * written down by hand in Rust. The C_ entries describe the compiler, for build.rs to check.
  */
 #define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_POPULATE, MREMAP_MAYMOVE, SEEK_DATA, SEEK_HOLE */
 #include <errno.h>
@@ -20,14 +23,46 @@
 #include "linux/carveout.h" /* include/uapi/linux/carveout.h: build.rs passes -iquote */
 
 #define DEFINE(name, type, value) \
-	asm volatile("\n->" #name " " #type " %0 " #value : : "i"(value))
+	asm volatile("\n.ascii \"->" #name " " #type " %0 " #value "\"" : : "i"(value))
+/* A word instead of a number: TYPE str, never written to consts.rs. */
+#define DEFINE_WORD(name, word) asm volatile("\n.ascii \"->" #name " str " word " " #name "\"")
 #define SIZEOF_FIELD(type, field) sizeof(((type *)0)->field)
+
+/*
+ * The architecture the compiler compiles for, spelled as Rust's target_arch, from its
+ * predefined macros; "unknown" for one this list lacks. build.rs compares it with the Rust
+ * target's and stops on a difference, or on "unknown".
+ */
+#if defined(__aarch64__)
+#define C_TARGET_ARCH "aarch64"
+#elif defined(__arm__)
+#define C_TARGET_ARCH "arm"
+#elif defined(__x86_64__)
+#define C_TARGET_ARCH "x86_64"
+#elif defined(__i386__)
+#define C_TARGET_ARCH "x86"
+#elif defined(__riscv) && defined(__riscv_xlen) && __riscv_xlen == 64
+#define C_TARGET_ARCH "riscv64"
+#elif defined(__riscv) && defined(__riscv_xlen) && __riscv_xlen == 32
+#define C_TARGET_ARCH "riscv32"
+#elif defined(__powerpc64__)
+#define C_TARGET_ARCH "powerpc64"
+#elif defined(__powerpc__)
+#define C_TARGET_ARCH "powerpc"
+#elif defined(__s390x__)
+#define C_TARGET_ARCH "s390x"
+#elif defined(__loongarch__) && defined(__loongarch_grlen) && __loongarch_grlen == 64
+#define C_TARGET_ARCH "loongarch64"
+#else
+#define C_TARGET_ARCH "unknown"
+#endif
 
 void carveout_consts(void);
 
 void carveout_consts(void)
 {
 	/* What the compiler compiles for: build.rs compares it with the Rust target. */
+	DEFINE_WORD(C_TARGET_ARCH, C_TARGET_ARCH);
 	DEFINE(C_POINTER_BYTES, usize, sizeof(void *));
 	DEFINE(C_LITTLE_ENDIAN, c_int, __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! `carveout bench [REPS] DEV...`: the same carveout through this driver, through /dev/mem and
 //! through UIO (a `generic-uio` node over the same range), with plain RAM as the limit.
 //!

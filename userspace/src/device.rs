@@ -369,7 +369,7 @@ impl Carveout {
     ///
     /// let dev = Carveout::open("carveout-mbox")?;
     /// if dev.memory_type() == MemoryType::Device {
-    ///     println!("32-bit accesses only");
+    ///     println!("naturally aligned accesses only");
     /// }
     /// # Ok::<(), carveout::Error>(())
     /// ```

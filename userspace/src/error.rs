@@ -23,7 +23,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// A failed system call keeps its `errno` ([`Error::raw_os_error`]); a request the crate refuses
 /// before any system call (a range outside a mapping, say) has kind
 /// [`io::ErrorKind::InvalidInput`] or [`io::ErrorKind::PermissionDenied`] and a message that
-/// says why. It displays as `path: operation: error`.
+/// says why. It displays as `path: operation: error`, complete: so
+/// [`source`](std::error::Error::source) is `None`, and a reporter that prints the chain of
+/// sources does not print the underlying error twice. [`Error::io_error`] gives it.
 ///
 /// # Examples
 ///
@@ -184,11 +186,20 @@ impl fmt::Debug for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.inner.source)
-    }
-}
+/// No [`source`](std::error::Error::source): the `Display` text already ends with the
+/// underlying error's (see [`Error`]).
+///
+/// # Examples
+///
+/// ```
+/// use std::error::Error as _;
+/// use std::io;
+///
+/// let e = carveout::Error::new("/dev/carveout-fb", "pread", io::Error::from_raw_os_error(19));
+/// assert!(e.source().is_none());
+/// assert!(e.to_string().ends_with(&io::Error::from_raw_os_error(19).to_string()));
+/// ```
+impl std::error::Error for Error {}
 
 /// An [`io::Error`] of the same kind that carries this error: its message keeps the path and
 /// operation, and [`io::Error::get_ref`] gives the [`Error`] back (with its `errno`).

@@ -6,8 +6,8 @@
 //! A [`Carveout`] is an open device file and what the driver reports about it ([`Info`]); its
 //! sysfs attributes ([`SysfsAttributes`]) say the same without opening it, and [`list`] names
 //! every carveout. [`Carveout::map`] maps a window as a [`Mapping`], which unmaps on drop and
-//! gives volatile, bounds-checked access, aligned where the [`MemoryType`] requires it.
-//! [`Carveout::sync`] makes a cached region coherent with a device ([`SyncDirection`]).
+//! gives volatile, bounds-checked access, naturally aligned where the [`MemoryType`] requires
+//! it. [`Carveout::sync`] makes a cached region coherent with a device ([`SyncDirection`]).
 //! `pread`/`pwrite`/`lseek` are std's, on [`Carveout::file`]. Every failure is an [`Error`]
 //! naming the file, the operation and the `errno`.
 //!

@@ -1,9 +1,12 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! `carveout`: inspect, read, write, fill, sync and self-test carveout devices on the board.
 //!
 //! Built on the `carveout` library (`src/lib.rs`); `raw.rs` makes the calls the library does
 //! not (the bad ones the self-test needs, processes).
 //!
-//! Exit codes: 0 success, 1 a self-test case failed, 2 bad usage, 3 an operation failed.
+//! Exit codes: 0 success, 1 a self-test case failed, 2 bad usage, 3 an operation failed or the
+//! system lacks what the command needs (no carveout device to self-test).
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
@@ -15,10 +18,10 @@ mod raw;
 mod selftest;
 mod stress;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use carveout::{Carveout, Error, SyncDirection};
+use carveout::{Carveout, Error, MemoryType, SyncDirection, SysfsAttributes};
 
 const USAGE: &str = "\
 usage: carveout <command> [args]
@@ -49,8 +52,13 @@ DEV is a path or a name under /dev. Numbers may be decimal or 0x-prefixed hex.
 The self-test saves the region's contents first and restores them at the end.";
 
 pub enum Failure {
+    /// Bad arguments: the message, then the usage (exit 2).
     Usage(String),
+    /// A failed operation (exit 3).
     Op(Error),
+    /// The system lacks what the command needs, such as a carveout device (exit 3).
+    Environment(String),
+    /// A self-test case failed; the report said which (exit 1).
     Tests,
 }
 
@@ -85,21 +93,61 @@ fn list_devices() -> Result<Vec<Carveout>, Failure> {
         .collect::<Result<_, _>>()?)
 }
 
-fn print_info(dev: &Carveout) {
-    let i = dev.info();
+/// The physical range of `size` bytes at `base`: `0x58000000-0x58ffffff`. An empty region, or
+/// one past the end of the address space, which a driver could report, says so instead of
+/// wrapping around.
+fn phys_range(base: u64, size: u64) -> String {
+    match size.checked_sub(1).map(|last| base.checked_add(last)) {
+        Some(Some(last)) => format!("{base:#x}-{last:#x}"),
+        Some(None) => format!("{base:#x}-(past 2^64)"),
+        None => format!("{base:#x}-(empty)"),
+    }
+}
+
+/// The line of `list` and `info`: `/dev/carveout-fb: phys 0x58000000-0x58ffffff (16384 KiB),
+/// write-combine`.
+fn print_region(path: &Path, base: u64, size: u64, memory_type: MemoryType) {
     println!(
-        "{}: phys {:#x}-{:#x} ({} KiB), {}",
-        dev.path().display(),
-        i.phys_base,
-        i.phys_base + i.size - 1,
-        i.size / 1024,
-        i.memory_type
+        "{}: phys {} ({} KiB), {memory_type}",
+        path.display(),
+        phys_range(base, size),
+        size / 1024,
     );
+}
+
+/// `list`: a line for each carveout, from its sysfs attributes, without opening it (the device
+/// files are root-only). A device whose attributes cannot be read (unbound meanwhile) is
+/// reported and skipped; the exit status says so at the end.
+fn list() -> Result<(), Failure> {
+    let names = carveout::list()?;
+    let mut unreadable = 0;
+    for name in &names {
+        match SysfsAttributes::read(name) {
+            Ok(a) => print_region(
+                &Carveout::device_path(name),
+                a.phys_addr,
+                a.size,
+                a.memory_type,
+            ),
+            Err(e) => {
+                eprintln!("carveout: {e}");
+                unreadable += 1;
+            }
+        }
+    }
+    if unreadable > 0 {
+        return Err(Failure::Environment(format!(
+            "list: the attributes of {unreadable} of {} devices could not be read",
+            names.len()
+        )));
+    }
+    Ok(())
 }
 
 /// `info`: the line of `list`, then the sysfs attributes and the platform device.
 fn print_full_info(dev: &Carveout) -> Result<(), Failure> {
-    print_info(dev);
+    let i = dev.info();
+    print_region(dev.path(), i.phys_base, i.size, i.memory_type);
     let attrs = dev.sysfs_attributes()?;
     println!(
         "{}: phys_addr {:#x}, size {}, memory_type {}",
@@ -188,7 +236,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
             .ok_or_else(|| Failure::Usage(format!("{cmd}: DEV missing")))
     };
     match (cmd.as_str(), rest.len()) {
-        ("list", 0) => list_devices()?.iter().for_each(print_info),
+        ("list", 0) => list()?,
         ("info", 1) => print_full_info(&Carveout::open(dev_arg()?)?)?,
         ("read", 1..=3) => {
             let dev = Carveout::open(dev_arg()?)?;
@@ -252,7 +300,9 @@ fn run(args: &[String]) -> Result<(), Failure> {
                     .collect::<Result<_, _>>()?
             };
             if devices.is_empty() {
-                return Err(Failure::Usage("selftest: no carveout device found".into()));
+                return Err(Failure::Environment(
+                    "selftest: no carveout device found".into(),
+                ));
             }
             let mut report = selftest::Report::default();
             for dev in &devices {
@@ -351,6 +401,10 @@ fn main() -> ExitCode {
             eprintln!("carveout: {e}");
             ExitCode::from(3)
         }
+        Err(Failure::Environment(msg)) => {
+            eprintln!("carveout: {msg}");
+            ExitCode::from(3)
+        }
     }
 }
 
@@ -360,6 +414,21 @@ mod tests {
 
     fn args(words: &str) -> Vec<String> {
         words.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn phys_ranges_never_wrap() {
+        assert_eq!(phys_range(0x5800_0000, 0x100_0000), "0x58000000-0x58ffffff");
+        assert_eq!(phys_range(0, 0), "0x0-(empty)");
+        assert_eq!(phys_range(0x1000, 0), "0x1000-(empty)");
+        assert_eq!(
+            phys_range(u64::MAX, 1),
+            format!("{:#x}-{:#x}", u64::MAX, u64::MAX)
+        );
+        assert_eq!(
+            phys_range(u64::MAX, 2),
+            format!("{:#x}-(past 2^64)", u64::MAX)
+        );
     }
 
     #[test]

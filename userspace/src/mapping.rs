@@ -60,6 +60,27 @@ scalar!(u8, u16, u32, u64);
 /// access there raises `SIGBUS`, so it is refused). On the other types an unaligned value is
 /// accessed byte by byte. Byte slices ([`Mapping::as_slice`]) exist, but are `unsafe`.
 ///
+/// # Concurrent access
+///
+/// The region is shared with agents Rust's memory model does not describe: the device, other
+/// processes, other mappings of it (at other addresses, which the compiler cannot know alias),
+/// and other threads using this mapping (it is [`Sync`]). The crate treats it as I/O memory, which
+/// only volatile accesses touch, so the scalar accessors ([`Mapping::read_u32`] and the others)
+/// are sound whatever those agents do: a naturally aligned `u8`, `u16` or `u32` is one access,
+/// which reads the old or the new value, never a mix; a `u64` is one on a 64-bit CPU and may be
+/// two halves on a 32-bit one; an unaligned value (write-combine and cached memory only) is
+/// accessed byte by byte and may mix. Volatile accesses are not atomic operations: they order
+/// nothing, so a protocol that hands data over through a flag needs barriers of its own.
+///
+/// [`Mapping::read_into`] and [`Mapping::write_from`] on write-combine and cached memory are the
+/// exception: they copy with `memcpy`, for speed, and a `memcpy` is not volatile. Rust treats
+/// the bytes it copies as ordinary memory, so another agent writing them during the copy (or
+/// reading them during [`Mapping::write_from`]) is a data race, undefined behaviour in Rust's
+/// memory model. In practice the copy holds a mix of old and new bytes, as in every C program
+/// that `memcpy`s to or from a shared mapping and in the kernel's `memcpy_fromio` and
+/// `memcpy_toio` on 32-bit Arm (`mmiocpy`, which is `memcpy`). Copy only a range that nothing
+/// else touches meanwhile (a buffer handed over by a protocol), or use the scalar accessors.
+///
 /// A mapping holds no file descriptor: it outlives the [`Carveout`] it came from, as with
 /// `mmap(2)`. Once the device is unbound, touching it raises `SIGBUS`.
 ///
@@ -91,9 +112,22 @@ pub struct Mapping {
     phys_base: Option<u64>,
 }
 
-// SAFETY: The mapping belongs to the process, not to a thread: any thread may access and unmap
-// it. (It is not `Sync`: two threads storing to one word through one `Mapping` would race.)
+// SAFETY: The mapping belongs to the process, not to a thread: any thread may access it, and
+// the thread that owns the `Mapping` may unmap it (`munmap` is not tied to the thread that called
+// `mmap`).
 unsafe impl Send for Mapping {}
+
+// SAFETY: Through `&Mapping` a thread gets volatile loads and stores, `memcpy` copies and
+// `unsafe` slice views. None of them assumes that the thread is alone with the bytes: the
+// region is shared with agents no Rust type can exclude (the device, other processes, and other
+// `Mapping`s of it, which safe code can make and send to other threads), so each is written for
+// bytes that change under it ("Concurrent access" in the type's documentation). Another thread
+// using the same `Mapping` is one more such agent and adds no case: a volatile access meets it
+// as it meets the device, a `memcpy` as it meets a second mapping (the trade-off `read_into` and
+// `write_from` document), and the slice views' contract already excludes every other writer,
+// `self` included. Unmapping (drop, `remap`, `into_raw_parts`) takes the `Mapping` by value, so
+// no other thread can be using it then.
+unsafe impl Sync for Mapping {}
 
 impl Mapping {
     /// A mapping of `path`.
@@ -138,23 +172,40 @@ impl Mapping {
     /// # Examples
     ///
     /// ```no_run
+    /// use std::ffi::{c_int, c_void};
     /// use std::os::fd::AsRawFd;
     /// use std::ptr::NonNull;
     ///
     /// use carveout::{Access, Mapping, MemoryType};
     ///
     /// extern "C" {
-    ///     fn mmap(a: *mut u8, l: usize, p: i32, f: i32, fd: i32, o: i64) -> *mut u8;
+    ///     // glibc's `mmap` with a 64-bit offset on every target (plain `mmap` takes `off_t`,
+    ///     // 32 bits on 32-bit targets).
+    ///     fn mmap64(
+    ///         addr: *mut c_void,
+    ///         len: usize,
+    ///         prot: c_int,
+    ///         flags: c_int,
+    ///         fd: c_int,
+    ///         offset: i64,
+    ///     ) -> *mut c_void;
     /// }
     /// let devmem = std::fs::OpenOptions::new().read(true).write(true).open("/dev/mem")?;
-    /// let len = carveout::page_size();
-    /// // PROT_READ | PROT_WRITE, MAP_SHARED, at physical address 0x58000000.
+    /// let (len, fd) = (carveout::page_size(), devmem.as_raw_fd());
+    /// // PROT_READ | PROT_WRITE, MAP_SHARED (the same on every Linux target), at physical
+    /// // address 0x58000000.
     /// // SAFETY: A NULL hint picks a free range; nothing existing is replaced.
-    /// let ptr = unsafe { mmap(std::ptr::null_mut(), len, 3, 1, devmem.as_raw_fd(), 0x5800_0000) };
-    /// let ptr = NonNull::new(ptr).filter(|p| p.as_ptr() as isize != -1).ok_or("mmap failed")?;
-    /// // SAFETY: `mmap` made this shared, read-write mapping for us alone; /dev/mem maps RAM
-    /// // outside the kernel's with the memory type of `O_SYNC`-less opens (cached).
-    /// let map = unsafe { Mapping::from_raw_parts(ptr, len, MemoryType::Cached, Access::ReadWrite, "/dev/mem") };
+    /// let ptr = unsafe { mmap64(std::ptr::null_mut(), len, 3, 1, fd, 0x5800_0000) };
+    /// let ptr = NonNull::new(ptr.cast::<u8>())
+    ///     .filter(|p| p.as_ptr() as isize != -1)
+    ///     .ok_or("mmap failed")?;
+    /// // SAFETY: `mmap64` made this shared, read-write mapping for us alone. `Device` allows the
+    /// // fewest accesses (naturally aligned ones), which every memory type allows: right
+    /// // whatever /dev/mem picks (on 32-bit Arm: RAM, no-map carveouts included, cached, or
+    /// // write-combine with `O_SYNC`; anything else strongly ordered, where `memcpy` faults).
+    /// let map = unsafe {
+    ///     Mapping::from_raw_parts(ptr, len, MemoryType::Device, Access::ReadWrite, "/dev/mem")
+    /// };
     /// println!("{:#x}", map.read_u32(0)?);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -336,8 +387,8 @@ impl Mapping {
                 operation(),
                 io::ErrorKind::InvalidInput,
                 format!(
-                    "not {size}-byte aligned, and {} memory allows only aligned accesses \
-                     (an unaligned one raises SIGBUS)",
+                    "not {size}-byte aligned, and {} memory allows only naturally aligned \
+                     accesses (an unaligned one raises SIGBUS)",
                     self.memory_type
                 ),
             ));
@@ -545,9 +596,15 @@ impl Mapping {
 
     /// Copies `buf.len()` bytes at byte `offset` out of the mapping.
     ///
-    /// On [`MemoryType::Device`] memory the copy is made of aligned volatile loads (32-bit
-    /// words, bytes at unaligned ends); on the others it is a `memcpy`. Either way it is not
-    /// atomic: bytes another agent writes meanwhile may be seen half-way.
+    /// On [`MemoryType::Device`] memory the copy is made of naturally aligned volatile loads
+    /// (32-bit words where the address is a multiple of 4, bytes elsewhere), as device memory
+    /// requires. On write-combine and cached memory it is a `memcpy`: much faster, but not
+    /// volatile, so a write to the range by anything else while it runs (the device, another
+    /// process, another mapping, another thread) is a data race, undefined behaviour in Rust's
+    /// memory model; in practice `buf` gets a mix of old and new bytes, as a C program's
+    /// `memcpy` or the kernel's `memcpy_fromio` would (see "Concurrent access" on [`Mapping`]).
+    /// Copy a range that nothing writes meanwhile, or read it with the scalar accessors. On no
+    /// memory type is the copy atomic.
     ///
     /// # Errors
     ///
@@ -569,9 +626,11 @@ impl Mapping {
         // SAFETY: The range is inside the mapping (checked).
         let src = unsafe { self.ptr.as_ptr().add(offset) };
         if self.memory_type.allows_unaligned() {
-            // SAFETY: `src..src + len` is inside the readable mapping (checked, invariants);
-            // `buf` is ordinary memory, so the two do not overlap. No reference into the
-            // mapping exists for the copy to invalidate.
+            // SAFETY: `src..src + len` is inside the readable mapping (checked, invariants) and
+            // the memory type allows any access (checked), `memcpy`'s included; `buf` is
+            // ordinary memory, so the two do not overlap. No reference into the mapping exists
+            // for the copy to invalidate. A write to the range by another agent during the copy
+            // would race with it: the trade-off the method documents, taken for speed.
             unsafe { std::ptr::copy_nonoverlapping(src, buf.as_mut_ptr(), buf.len()) };
             return Ok(());
         }
@@ -585,7 +644,13 @@ impl Mapping {
         Ok(())
     }
 
-    /// Copies `buf` into the mapping at byte `offset`; see [`Mapping::read_into`].
+    /// Copies `buf` into the mapping at byte `offset`.
+    ///
+    /// As in [`Mapping::read_into`]: naturally aligned volatile stores on
+    /// [`MemoryType::Device`] memory; a `memcpy` on write-combine and cached memory, where a
+    /// read or write of the range by anything else while it runs is a data race (in practice
+    /// the other agent sees a mix of old and new bytes, as with the kernel's `memcpy_toio`).
+    /// Hand the range over only after the copy, or write it with the scalar accessors.
     ///
     /// # Errors
     ///
@@ -607,7 +672,9 @@ impl Mapping {
         // SAFETY: The range is inside the mapping (checked).
         let dst = unsafe { self.ptr.as_ptr().add(offset) };
         if self.memory_type.allows_unaligned() {
-            // SAFETY: As in `read_into`, and the mapping is writable (checked).
+            // SAFETY: As in `read_into` (a read or write of the range by another agent during
+            // the copy would race with it, as documented), and the mapping is writable
+            // (checked).
             unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), dst, buf.len()) };
             return Ok(());
         }
@@ -691,8 +758,9 @@ impl Mapping {
             operation.into(),
             io::ErrorKind::InvalidInput,
             format!(
-                "{} memory allows only aligned accesses, and a slice allows any (memcpy raises \
-                 SIGBUS): use read_u32/write_u32 or read_into/write_from",
+                "{} memory allows only naturally aligned accesses, and a slice allows any \
+                 (memcpy raises SIGBUS): use read_u8..read_u64/write_u8..write_u64 at aligned \
+                 offsets, or read_into/write_from",
                 self.memory_type
             ),
         ))
@@ -786,8 +854,9 @@ impl Mapping {
     }
 }
 
-/// Splits `len` bytes at byte `offset` into accesses that device memory allows: (index in the
-/// buffer, 1 or 4 bytes), with 32-bit words wherever the address is 4-byte aligned.
+/// Splits `len` bytes at byte `offset` into naturally aligned accesses, which device memory
+/// allows: (index in the buffer, 1 or 4 bytes), with 32-bit words wherever the address is
+/// 4-byte aligned.
 fn aligned_chunks(offset: usize, len: usize) -> impl Iterator<Item = (usize, usize)> {
     let mut i = 0;
     std::iter::from_fn(move || {
@@ -872,14 +941,22 @@ mod tests {
         let mut map = anonymous(page_size(), MemoryType::Device, Access::ReadWrite);
         assert!(map.write_u32(4, 7).is_ok());
         let e = map.read_u32(6).unwrap_err();
-        assert!(e.to_string().contains("only aligned accesses"), "{e}");
+        assert!(
+            e.to_string().contains("only naturally aligned accesses"),
+            "{e}"
+        );
         assert!(map.write_u16(3, 1).is_err());
         assert!(map.read_u64(4).is_err());
+        // Naturally aligned accesses of every width are allowed.
         assert!(map.read_u8(3).is_ok());
+        assert!(map.write_u16(2, 1).is_ok());
+        assert!(map.write_u64(8, u64::MAX).is_ok());
+        assert_eq!(map.read_u64(8).unwrap(), u64::MAX);
         // SAFETY: Refused before any slice exists.
         let e = unsafe { map.as_slice() }.unwrap_err();
         assert!(
-            e.to_string().contains("device memory allows only aligned"),
+            e.to_string()
+                .contains("device memory allows only naturally aligned"),
             "{e}"
         );
         // SAFETY: As above.
@@ -921,6 +998,26 @@ mod tests {
         assert_eq!(&bytes[..3], b"abc");
         bytes[3] = b'd';
         assert_eq!(map.read_u8(3).unwrap(), b'd');
+    }
+
+    #[test]
+    fn threads_share_one_mapping() {
+        let map = anonymous(page_size(), MemoryType::Cached, Access::ReadWrite);
+        let words_per_thread = page_size() / 4 / 4;
+        std::thread::scope(|s| {
+            for t in 0..4 {
+                let map = &map;
+                s.spawn(move || {
+                    for i in 0..words_per_thread {
+                        let at = (t * words_per_thread + i) * 4;
+                        map.write_u32(at, u32::try_from(at).unwrap()).unwrap();
+                    }
+                });
+            }
+        });
+        for at in (0..page_size()).step_by(4) {
+            assert_eq!(map.read_u32(at).unwrap(), u32::try_from(at).unwrap());
+        }
     }
 
     #[test]

@@ -68,8 +68,9 @@ impl MemoryType {
         }
     }
 
-    /// Whether unaligned and odd-sized accesses (and so `memcpy` and byte slices) are allowed:
-    /// on every type but [`MemoryType::Device`].
+    /// Whether unaligned accesses (and so `memcpy` and byte slices) are allowed: on every type
+    /// but [`MemoryType::Device`], which takes only naturally aligned accesses (of any width:
+    /// `u8`, `u16` at even addresses, `u32` at multiples of 4, `u64` at multiples of 8).
     ///
     /// # Examples
     ///

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! `carveout race`: every way a process can use a device, at once, against the device going
 //! away and coming back.
 //!

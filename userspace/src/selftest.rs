@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! The on-board self-test of one carveout device: one line per case, then a summary.
 
 use std::fmt::Display;

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: GPL-2.0
+
 //! `carveout stress SECONDS DEV...`: several processes, each with several threads, map windows
 //! of every device, write their own words and verify them through the mapping and through
 //! pread, for a bounded time. Windows overlap between workers (shared pages) or not (each

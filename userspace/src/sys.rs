@@ -28,6 +28,12 @@ use consts::{MAP_SHARED, MREMAP_MAYMOVE, SC_PAGESIZE};
 /// as an integer constant).
 const MAP_FAILED: *mut c_void = std::ptr::without_provenance_mut(usize::MAX);
 
+// glibc only (so is `raw.rs`, and build.rs refuses other C libraries): `mmap64` (and
+// `raw.rs`'s `pread64`, `pwrite64`, `lseek64`) is glibc's 64-bit-offset call on every target,
+// where plain `mmap`'s `off_t` is 32 bits on 32-bit ones. musl 1.2.4 and later no longer
+// provide the `*64` symbols to link against, and on 32-bit musl the plain `getrusage` symbol
+// (`raw.rs`) fills in the old 32-bit-time `struct rusage`, not the layout its headers (and so
+// `consts.c`) describe. The Buildroot package depends on `BR2_TOOLCHAIN_USES_GLIBC`.
 extern "C" {
     fn mmap64(
         addr: *mut c_void,

@@ -105,7 +105,8 @@ fn attribute<T>(
 }
 
 /// The names of the carveout devices: the misc devices whose device the `carveout` driver
-/// serves, sorted. Nothing is opened.
+/// serves, sorted, from sysfs alone. No device file is opened, so a device the caller may not
+/// open (the files are root-only) is listed too, and one that goes away meanwhile is left out.
 ///
 /// # Errors
 ///
@@ -114,9 +115,10 @@ fn attribute<T>(
 /// # Examples
 ///
 /// ```no_run
+/// // As any user: the attributes are world-readable.
 /// for name in carveout::list()? {
-///     let dev = carveout::Carveout::open(&name)?;
-///     println!("{name}: {:#x} bytes", dev.size());
+///     let attrs = carveout::SysfsAttributes::read(&name)?;
+///     println!("{name}: {:#x} bytes, {}", attrs.size, attrs.memory_type);
 /// }
 /// # Ok::<(), carveout::Error>(())
 /// ```

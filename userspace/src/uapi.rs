@@ -60,7 +60,8 @@ pub(crate) const CARVEOUT_NAME_LEN: usize = 32;
 pub(crate) const CARVEOUT_MEM_WRITE_COMBINE: u32 = 0;
 /// `CARVEOUT_MEM_CACHED`: Normal write-back.
 pub(crate) const CARVEOUT_MEM_CACHED: u32 = 1;
-/// `CARVEOUT_MEM_DEVICE`: Device, aligned accesses only.
+/// `CARVEOUT_MEM_DEVICE`: Device, naturally aligned accesses only (no unaligned access; `memcpy`
+/// may fault).
 pub(crate) const CARVEOUT_MEM_DEVICE: u32 = 2;
 
 /// `CARVEOUT_SYNC_FOR_DEVICE`: clean, CPU writes reach memory.
