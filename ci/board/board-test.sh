@@ -239,8 +239,8 @@ sums() { for dev in $devices; do carveout checksum "$dev" || echo "no-$dev"; don
 before=$(sums)
 echo "contents before the cycles: $before"
 
-# Meanwhile, a process reads every sysfs attribute and seeks (dd skip=) on every device, so
-# that attribute calls and lseek race the removal and re-creation of the device.
+# Meanwhile, a process reads every sysfs attribute, seeks (dd skip=) and syncs on every device,
+# so that attribute calls, lseek and the sync ioctl race the removal and re-creation of the device.
 rm -f /tmp/stop-readers
 (
 	n=0
@@ -249,6 +249,7 @@ rm -f /tmp/stop-readers
 			sys=/sys/class/misc/$dev
 			cat "$sys/phys_addr" "$sys/size" "$sys/memory_type" >/dev/null 2>&1
 			dd if="/dev/$dev" of=/dev/null bs=1 skip=4095 count=1 2>/dev/null
+			carveout sync "$dev" >/dev/null 2>&1
 		done
 		n=$((n + 1))
 	done
@@ -269,7 +270,7 @@ done
 touch /tmp/stop-readers
 wait $readers
 check "$ok of $cycles unbind/bind cycles of every device" [ $ok -eq "$cycles" ]
-check "sysfs and lseek readers ran against the cycles ($(cat /tmp/readers.count) rounds)" [ "$(cat /tmp/readers.count)" -gt 0 ]
+check "sysfs, lseek and sync readers ran against the cycles ($(cat /tmp/readers.count) rounds)" [ "$(cat /tmp/readers.count)" -gt 0 ]
 check "contents survived $cycles unbind/bind cycles" [ "$(sums)" = "$before" ]
 
 ok=0
