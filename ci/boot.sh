@@ -3,7 +3,8 @@
 # (Ctrl-a x quits). With --test: runs ci/board/board-test.sh (mode $BOARD_TEST: full, or matrix),
 # powers off, keeps the serial log in LOG. $BOARD_CYCLES sets its unbind/bind and load/unload
 # cycles (100). $BOARD_MEM replaces the board's RAM size (-m); $BOARD_CMDLINE adds kernel
-# command-line words.
+# command-line words. KERNEL_FLAVOUR=bench boots the production kernel (ci/build-kernel.sh), and
+# $INITRAMFS replaces $BOARD/initramfs.cpio.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,7 +16,8 @@ if [ "${1:-}" = --test ]; then
 fi
 dtb=${1:-$BOARD/qemu-virt-carveout.dtb}
 kernel=$LINUX_BUILD/arch/arm/boot/zImage
-for f in "$kernel" "$dtb" "$BOARD/initramfs.cpio"; do
+initramfs=${INITRAMFS:-$BOARD/initramfs.cpio}
+for f in "$kernel" "$dtb" "$initramfs"; do
 	[ -f "$f" ] || die "$f is missing: run 'make board'"
 done
 
@@ -25,7 +27,7 @@ if [ -n "${BOARD_MEM:-}" ]; then
 		[ "${board_args[$i]}" = -m ] && board_args[i + 1]=$BOARD_MEM
 	done
 fi
-args=("${board_args[@]}" -kernel "$kernel" -dtb "$dtb" -initrd "$BOARD/initramfs.cpio" -no-reboot)
+args=("${board_args[@]}" -kernel "$kernel" -dtb "$dtb" -initrd "$initramfs" -no-reboot)
 if [ -z "$test_log" ]; then
 	exec qemu-system-arm "${args[@]}" -nographic -append "console=ttyAMA0 panic=-1"
 fi

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Configures (allnoconfig + ci/kernel.config) and builds the board's kernel in $OUT/linux.
+# Configures (allnoconfig + ci/kernel.config) and builds the board's kernel in $OUT/linux; with
+# KERNEL_FLAVOUR=bench, the production kernel make bench measures (the fragment without its
+# debug section) in $OUT/linux-bench.
 # Reconfigures only when the fragment, the source tree or the toolchain changed; make does the rest.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
@@ -8,6 +10,14 @@ load_env
 src=$(linux_src)
 fragment=$ROOT/ci/kernel.config
 mkdir -p "$LINUX_BUILD"
+if [ "${KERNEL_FLAVOUR:-test}" = bench ]; then
+	# The production configuration: the fragment up to its "make test only" line.
+	sed '/^# --- make test only/,$d' "$ROOT/ci/kernel.config" >"$LINUX_BUILD/kernel.config.new"
+	cmp -s "$LINUX_BUILD/kernel.config.new" "$LINUX_BUILD/kernel.config" ||
+		mv "$LINUX_BUILD/kernel.config.new" "$LINUX_BUILD/kernel.config"
+	rm -f "$LINUX_BUILD/kernel.config.new"
+	fragment=$LINUX_BUILD/kernel.config
+fi
 
 kmake() { kernel_make "$LINUX_BUILD" "$@"; }
 

@@ -24,7 +24,16 @@ OUT=${OUT:-$ROOT/build}
 export ARCH=arm
 export CROSS_COMPILE=${CROSS_COMPILE:-arm-linux-gnueabihf-}
 TOOLS=$OUT/toolchain
-LINUX_BUILD=$OUT/linux
+# The kernel build: make test's debug kernel, or with KERNEL_FLAVOUR=bench the production
+# configuration make bench measures (ci/kernel.config without its debug section).
+case ${KERNEL_FLAVOUR:-test} in
+test) LINUX_BUILD=$OUT/linux ;;
+bench) LINUX_BUILD=$OUT/linux-bench ;;
+*)
+	printf '[%s] error: KERNEL_FLAVOUR=%s: test or bench\n' "$(basename "$0")" "$KERNEL_FLAVOUR" >&2
+	exit 1
+	;;
+esac
 JOBS=${JOBS:-$(nproc)}
 
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
