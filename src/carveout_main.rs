@@ -35,9 +35,10 @@
 //! `"device"`) is one per region and used for the kernel mapping and every user mapping: two
 //! ARMv7 mappings of one page with different types are unpredictable (see `phys.rs`).
 //!
-//! The userspace ABI (the device file, `mmap`, `pread`/`pwrite`, the info ioctl, the memory-type
-//! values, what unbind and unload do to open files and mappings) is written down once, in
-//! `docs/abi.md`; `uapi.rs` holds the ioctl's numbers and layout. How probe, revocation and the
+//! The userspace ABI (the device file, `mmap`, `pread`/`pwrite`, `lseek`, the sysfs attributes,
+//! the info and sync ioctls, the memory-type values, what unbind and unload do to open files and
+//! mappings) is written down once, in `docs/abi.md`; the ioctls are defined by
+//! `include/uapi/linux/carveout.h`, which `uapi.rs` mirrors and is checked against at build time. How probe, revocation and the
 //! races are made safe: `driver.rs` (publication and teardown order) and `device.rs` (the lock
 //! order), summarised in `docs/design.md`.
 //!
