@@ -4,6 +4,7 @@
 
 use std::fmt::Display;
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 
@@ -61,7 +62,12 @@ pub fn pattern(seed: u32, word: usize) -> u32 {
 
 /// Writes the pattern of `seed` to every word of `map`, numbered from 0.
 pub fn fill_mapping(map: &Mapping, seed: u32) -> Result<(), String> {
-    for w in 0..map.len() / 4 {
+    fill_words(map, seed, 0..map.len() / 4)
+}
+
+/// Fills words `words` of `map` with the pattern of `seed` for those words.
+fn fill_words(map: &Mapping, seed: u32, words: Range<usize>) -> Result<(), String> {
+    for w in words {
         map.write_u32(w * 4, pattern(seed, w))
             .map_err(|e| e.to_string())?;
     }
@@ -70,7 +76,17 @@ pub fn fill_mapping(map: &Mapping, seed: u32) -> Result<(), String> {
 
 /// Checks that word `w` of `map` holds the pattern of `seed` for word `first_word + w`.
 pub fn check_mapping(map: &Mapping, seed: u32, first_word: usize) -> Result<(), String> {
-    for w in 0..map.len() / 4 {
+    check_words(map, seed, first_word, 0..map.len() / 4)
+}
+
+/// As [`check_mapping`], for words `words` of `map` only.
+fn check_words(
+    map: &Mapping,
+    seed: u32,
+    first_word: usize,
+    words: Range<usize>,
+) -> Result<(), String> {
+    for w in words {
         let got = map.read_u32(w * 4).map_err(|e| e.to_string())?;
         let want = pattern(seed, first_word + w);
         if got != want {
@@ -345,25 +361,12 @@ fn check_sync(
 ) -> Result<(), String> {
     let spans = sync_spans(whole.len());
     for &(at, n) in &spans {
-        for w in at / 4..(at + n) / 4 {
-            whole
-                .write_u32(w * 4, pattern(seed, w))
-                .map_err(|e| e.to_string())?;
-        }
+        fill_words(whole, seed, at / 4..(at + n) / 4)?;
     }
     dev.sync(offset, len, direction)
         .map_err(|e| e.to_string())?;
     for &(at, n) in &spans {
-        for w in at / 4..(at + n) / 4 {
-            let got = whole.read_u32(w * 4).map_err(|e| e.to_string())?;
-            if got != pattern(seed, w) {
-                return Err(format!(
-                    "word at {:#x} through the mapping: got {got:#010x}, want {:#010x}",
-                    w * 4,
-                    pattern(seed, w)
-                ));
-            }
-        }
+        check_words(whole, seed, 0, at / 4..(at + n) / 4)?;
         check_pread(dev, at, n, seed)?;
     }
     Ok(())
