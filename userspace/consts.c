@@ -96,7 +96,6 @@ void carveout_consts(void)
 	DEFINE(EINVAL, c_int, EINVAL);
 	DEFINE(ENOTTY, c_int, ENOTTY);
 	DEFINE(ENOSPC, c_int, ENOSPC);
-	DEFINE(ESPIPE, c_int, ESPIPE);
 	DEFINE(EOVERFLOW, c_int, EOVERFLOW);
 
 	/* getrusage(2): where the minor fault count is (with the C library's default time_t). */
