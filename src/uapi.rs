@@ -119,20 +119,19 @@ pub(crate) struct SyncRequest {
 impl SyncRequest {
     /// Decodes the bytes userspace passed, in the CPU's byte order.
     pub(crate) fn from_bytes(raw: &[u8; SYNC_SIZE]) -> Self {
-        let mut u64_at = [0u8; 8];
-        let mut u32_at = [0u8; 4];
-        let mut field64 = |at: usize| {
-            u64_at.copy_from_slice(&raw[at..][..8]);
-            u64::from_ne_bytes(u64_at)
+        let field64 = |at: usize| {
+            let mut bytes = [0u8; 8];
+            bytes.copy_from_slice(&raw[at..][..8]);
+            u64::from_ne_bytes(bytes)
         };
-        let (offset, length) = (field64(SYNC_OFFSET), field64(SYNC_LENGTH));
-        let mut field32 = |at: usize| {
-            u32_at.copy_from_slice(&raw[at..][..4]);
-            u32::from_ne_bytes(u32_at)
+        let field32 = |at: usize| {
+            let mut bytes = [0u8; 4];
+            bytes.copy_from_slice(&raw[at..][..4]);
+            u32::from_ne_bytes(bytes)
         };
         Self {
-            offset,
-            length,
+            offset: field64(SYNC_OFFSET),
+            length: field64(SYNC_LENGTH),
             flags: field32(SYNC_FLAGS),
             reserved: field32(SYNC_RESERVED),
         }
