@@ -20,13 +20,7 @@ case $reps in '' | *[!0-9]*) die "BENCH_REPS='$reps' is not a number" ;; esac
 load_env
 module_dir=$OUT/bench-module
 log "building the module against the production kernel in $module_dir"
-# The sources only, not the objects of the test kernel's build (rsync takes the first match;
-# --delete drops sources that are gone; this build's own objects, excluded, stay).
-rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
-	--exclude='.*.cmd' --exclude='*.order' --exclude='Module.symvers' --exclude='/src/uapi_header.s' \
-	--exclude='/src/uapi_header_generated.rs' --include=/Kbuild --include=/Makefile \
-	--include=/LICENSE --include='/src/***' --include='/include/***' --exclude='*' \
-	"$ROOT/" "$module_dir/"
+module_sources "$module_dir"
 kernel_make "$LINUX_BUILD" -s M="$module_dir" modules
 rootfs=$OUT/bench/rootfs
 rm -rf "$rootfs"

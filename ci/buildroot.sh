@@ -170,8 +170,7 @@ userland() {
 	kernel_make "$kdir" -s zImage modules
 	log "building the module against it"
 	rm -rf "$dir/module"
-	mkdir -p "$dir/module"
-	git -C "$ROOT" archive HEAD Kbuild Makefile src include | tar -x -C "$dir/module"
+	module_sources "$dir/module"
 	make -s -C "$kdir" M="$dir/module" ARCH=arm CROSS_COMPILE="$CROSS_COMPILE" BINDGEN="$BINDGEN" modules
 	release=$(cat "$kdir/include/config/kernel.release")
 

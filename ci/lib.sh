@@ -145,6 +145,18 @@ make_cpio() {
 	mv "$2.new" "$2"
 }
 
+# module_sources DEST: the module's sources in this tree (Kbuild, Makefile, LICENSE, src/ and
+# include/, which its build reads), without the objects of the build here, copied into DEST to
+# build it against another kernel. Files gone from the tree go; DEST's own build products stay.
+module_sources() {
+	mkdir -p "$1"
+	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
+		--exclude='.*.cmd' --exclude='*.order' --exclude='Module.symvers' \
+		--exclude='/src/uapi_header.s' --exclude='/src/uapi_header_generated.rs' \
+		--include=/Kbuild --include=/Makefile --include=/LICENSE --include='/src/***' \
+		--include='/include/***' --exclude='*' "$ROOT/" "$1/"
+}
+
 # A file's content hash, to tell when an input changed.
 stamp_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
