@@ -20,8 +20,8 @@ use kernel::{
         MmWithUser, //
     },
     new_mutex,
-    page::PAGE_SIZE,
     prelude::*,
+    revocable::Revocable,
     str::CString,
     sync::{
         aref::ARef,
@@ -50,17 +50,24 @@ use crate::{
     uapi,
 };
 
-/// Bytes of a cache sync done under one hold of `state`, between chances to reschedule.
+/// Bytes of a cache sync done under one hold of the kernel mapping's guard, between chances to
+/// reschedule.
 const SYNC_CHUNK: usize = 1 << 20;
 
-/// What unbinding takes away from a carveout: its kernel mapping and its claim on the range.
+/// Bytes of a `read` or `write` copied under one hold of the kernel mapping's guard (an RCU
+/// read-side critical section), between chances to reschedule.
+const COPY_CHUNK: usize = 64 << 10;
+
+/// Bytes of a `read` or `write` copied through a buffer on the stack, with page faults allowed,
+/// where a copy under the guard stopped short (see [`Carveout::read`]).
+const PIECE: usize = 256;
+
+/// What unbinding takes away from a carveout besides its kernel mapping: its claim on the range.
 struct Live {
-    // Fields drop in order: the kernel mapping goes before the claim on the range is released.
-    mapping: KernelMapping,
     claimed: ClaimedRegion,
 }
 
-/// The part of a carveout that `mmap`, `read`, `write` and unbinding change.
+/// The part of a carveout that `mmap` and unbinding change.
 struct State {
     /// `None` once the device is unbound: every later call on its files fails with `ENODEV`.
     live: Option<Live>,
@@ -77,9 +84,14 @@ struct State {
 /// and then other processes' `mmap_lock`, never both.
 ///
 /// What runs against [`Carveout::revoke`], and why it is safe:
-/// - `read`, `write` and `ioctl` use the kernel mapping and the claim only inside `state`, and
-///   find `live` gone once revoke has taken it: `ENODEV`. The copy to or from user space, which
-///   may fault and take `mmap_lock`, runs outside `state`.
+/// - `read`, `write` and the sync `ioctl` use the kernel mapping only through its [`Revocable`]
+///   guard, an RCU read-side critical section: no lock, and nothing there sleeps. The copies to
+///   and from user space in it take no page fault (a fault may sleep, and a user buffer backed by
+///   a slow file would then hold off unbind); a page not present ends the copy short, and a small
+///   piece is copied through a buffer with faults allowed outside the guard, which faults the
+///   page in for the next copy under the guard. Revoke first revokes the mapping, which
+///   waits for an RCU grace period, so no copy is running when the mapping is unmapped; later
+///   ones find it gone: `ENODEV`.
 /// - `mmap` maps pages under `state` while `live` is there, and records its address space in
 ///   `mmaps` first; revoke waits for each recorded `mmap` to link its VMA (by taking that
 ///   process's `mmap_lock`) before it zaps the mapping space, so no VMA escapes the zap.
@@ -90,6 +102,9 @@ struct State {
 pub(crate) struct Carveout {
     region: Region,
     memory_type: MemoryType,
+    // Fields drop in order: the kernel mapping goes before `state`'s claim on the range.
+    #[pin]
+    mapping: Revocable<KernelMapping>,
     #[pin]
     state: Mutex<State>,
     space: MappingSpace,
@@ -119,8 +134,9 @@ impl Carveout {
         Ok(try_pin_init!(Self {
             region: *claimed.region(),
             memory_type: claimed.memory_type(),
+            mapping <- Revocable::new(mapping),
             state <- new_mutex!(State {
-                live: Some(Live { mapping, claimed }),
+                live: Some(Live { claimed }),
                 mmaps: KVec::new(),
             }),
             space,
@@ -171,6 +187,12 @@ impl Carveout {
     fn with_live<R>(&self, f: impl FnOnce(&Live) -> Result<R>) -> Result<R> {
         let state = self.state.lock();
         f(state.live.as_ref().ok_or(ENODEV)?)
+    }
+
+    /// Runs `f` on the kernel mapping inside its guard, where `f` must not sleep; `ENODEV` once
+    /// unbound.
+    fn with_mapping<R>(&self, f: impl FnOnce(&KernelMapping) -> Result<R>) -> Result<R> {
+        self.mapping.try_access_with(f).ok_or(ENODEV)?
     }
 
     /// Makes `file`'s mappings revocable by [`Carveout::revoke`].
@@ -244,13 +266,13 @@ impl Carveout {
             );
             return Err(EOPNOTSUPP);
         }
-        // In chunks, each under `state` (so that revoke cannot unmap the kernel mapping during
-        // it), rescheduling between them and stopping for a signal: a sync of a large region
-        // neither hogs the CPU nor holds off unbind. Restarting it is harmless.
+        // In chunks, each inside the kernel mapping's guard (so that revoke cannot unmap it
+        // during one), rescheduling between them and stopping for a signal: a sync of a large
+        // region neither hogs the CPU nor holds off unbind. Restarting it is harmless.
         let mut done = 0;
         loop {
             let chunk = (len - done).min(SYNC_CHUNK);
-            self.with_live(|live| live.mapping.sync(offset + done, chunk, direction))?;
+            self.with_mapping(|mapping| mapping.sync(offset + done, chunk, direction))?;
             done += chunk;
             if done == len {
                 return Ok(());
@@ -312,10 +334,13 @@ impl Carveout {
     }
 
     /// Revokes the carveout when its device is unbound: later calls on its open files fail with
-    /// `ENODEV`, every user mapping is zapped (touching it raises `SIGBUS`), then the kernel
-    /// mapping and the claim on the range go, so that a rebind can claim the range again.
+    /// `ENODEV`, the kernel mapping goes, every user mapping is zapped (touching it raises
+    /// `SIGBUS`), then the claim on the range goes, so that a rebind can claim the range again.
     /// The region's contents are left as they are.
     pub(crate) fn revoke(&self) {
+        // No copy or sync is running on the kernel mapping once this returns (it waits for an
+        // RCU grace period), and none starts: unmap it.
+        self.mapping.revoke();
         let (live, mmaps) = {
             let mut state = self.state.lock();
             (
@@ -338,31 +363,47 @@ impl Carveout {
 
     /// Copies from the region at `*pos` into `dest` through the kernel mapping and advances
     /// `*pos`. Returns 0 at or past the end of the region.
+    ///
+    /// One copy, under the kernel mapping's guard and without page faults; where a page of
+    /// `dest` is not present (or not writable), one piece through a buffer with faults allowed,
+    /// outside the guard: that faults the page in for the next copy under the guard, or finds
+    /// `dest` bad there (a short count, or `EFAULT` for none).
     pub(crate) fn read(&self, pos: &mut i64, dest: &mut IovIterDest<'_>) -> Result<usize> {
         let (offset, len) = match self.region.io_span(*pos, dest.len()).ok_or(EINVAL)? {
             IoSpan::End => return Ok(0),
             IoSpan::At { offset, len } => (offset, len),
         };
-        let mut bounce = KVec::from_elem(0u8, len.min(PAGE_SIZE), GFP_KERNEL)?;
         let mut done = 0;
         while done < len {
-            let chunk = &mut bounce[..(len - done).min(PAGE_SIZE)];
-            // The lock is not held across the copy to user space, which may fault and take
-            // `mmap_lock` (see the lock order on `Carveout`).
-            if let Err(e) = self.with_live(|live| live.mapping.read(offset + done, chunk)) {
-                return Self::partial(pos, done, e);
-            }
-            let copied = dest.copy_to_iter(chunk);
+            let want = (len - done).min(COPY_CHUNK);
+            let copied = match self
+                .with_mapping(|mapping| mapping.copy_to_iter_nofault(offset + done, want, dest))
+            {
+                Ok(copied) => copied,
+                Err(e) => return Self::partial(pos, done, e),
+            };
             done += copied;
-            if copied < chunk.len() {
-                break;
+            if copied < want {
+                let piece = &mut [0u8; PIECE][..(len - done).min(PIECE)];
+                if let Err(e) = self.with_mapping(|mapping| mapping.read(offset + done, piece)) {
+                    return Self::partial(pos, done, e);
+                }
+                let copied = dest.copy_to_iter(piece);
+                done += copied;
+                if copied < piece.len() {
+                    break;
+                }
             }
+            cond_resched();
         }
         Self::advance(pos, done, len)
     }
 
     /// Copies `src` into the region at `*pos` through the kernel mapping and advances `*pos`.
     /// Fails with `ENOSPC` at or past the end of the region.
+    ///
+    /// Copies as [`Carveout::read`] does, the other way. Only the bytes copied from `src` are
+    /// written to the region.
     pub(crate) fn write(&self, pos: &mut i64, src: &mut IovIterSource<'_>) -> Result<usize> {
         if src.is_empty() {
             return Ok(0);
@@ -371,19 +412,30 @@ impl Carveout {
             IoSpan::End => return Err(ENOSPC),
             IoSpan::At { offset, len } => (offset, len),
         };
-        let mut bounce = KVec::from_elem(0u8, len.min(PAGE_SIZE), GFP_KERNEL)?;
         let mut done = 0;
         while done < len {
-            let want = (len - done).min(PAGE_SIZE);
-            let copied = src.copy_from_iter(&mut bounce[..want]);
-            let chunk = &bounce[..copied];
-            if let Err(e) = self.with_live(|live| live.mapping.write(offset + done, chunk)) {
-                return Self::partial(pos, done, e);
-            }
+            let want = (len - done).min(COPY_CHUNK);
+            let copied = match self
+                .with_mapping(|mapping| mapping.copy_from_iter_nofault(offset + done, want, src))
+            {
+                Ok(copied) => copied,
+                Err(e) => return Self::partial(pos, done, e),
+            };
             done += copied;
             if copied < want {
-                break;
+                let mut piece = [0u8; PIECE];
+                let wanted = (len - done).min(PIECE);
+                let copied = src.copy_from_iter(&mut piece[..wanted]);
+                let piece = &piece[..copied];
+                if let Err(e) = self.with_mapping(|mapping| mapping.write(offset + done, piece)) {
+                    return Self::partial(pos, done, e);
+                }
+                done += copied;
+                if copied < wanted {
+                    break;
+                }
             }
+            cond_resched();
         }
         Self::advance(pos, done, len)
     }

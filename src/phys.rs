@@ -12,7 +12,8 @@
 //!   `memory-region` names, read as facts that Rust judges.
 //! - [`ClaimedRegion`] (`claim.rs`, `claim.c`): a validated region in RAM, claimed in
 //!   `iomem_resource` (so it shows in `/proc/iomem`) and bound to one [`MemoryType`].
-//! - [`KernelMapping`] (`kernel_mapping.rs`): the region mapped into the kernel with that type,
+//! - [`KernelMapping`] (`kernel_mapping.rs`, `kernel_mapping.c`): the region mapped into the
+//!   kernel with that type, the copies between it and user buffers that `read` and `write` make,
 //!   and the cache maintenance of a cached region through it (`cache.rs`, `cache.c`).
 //! - `user_mapping.rs`: a window of the region mapped into a user VMA with `remap_pfn_range`,
 //!   with the same type ([`ClaimedRegion::map_user`]).

@@ -8,6 +8,10 @@ use core::{
 };
 use kernel::{
     bindings,
+    iov::{
+        IovIterDest,
+        IovIterSource, //
+    },
     prelude::*, //
 };
 
@@ -17,6 +21,23 @@ use super::{
     SyncDirection, //
 };
 use crate::region::Region;
+
+extern "C" {
+    fn carveout_copy_to_iter_nofault(
+        from: *const c_void,
+        bytes: usize,
+        to: *mut bindings::iov_iter,
+    ) -> usize;
+    fn carveout_copy_from_iter_nofault(
+        to: *mut c_void,
+        bytes: usize,
+        from: *mut bindings::iov_iter,
+    ) -> usize;
+}
+
+/// The stack buffer a device region's copies go through (see
+/// [`KernelMapping::copy_to_iter_nofault`]).
+const DEVICE_BOUNCE: usize = 256;
 
 /// A carveout mapped into the kernel's address space.
 ///
@@ -34,8 +55,9 @@ pub(crate) struct KernelMapping {
 
 // SAFETY: The mapping is plain memory that any CPU may access; it holds no thread-bound state.
 unsafe impl Send for KernelMapping {}
-// SAFETY: `read` and `write` only copy bytes; concurrent copies are as racy as user mappings of the
-// same memory and cannot break the kernel's memory safety, since the memory holds no Rust values.
+// SAFETY: Its methods only copy bytes and maintain caches; concurrent copies are as racy as user
+// mappings of the same memory and cannot break the kernel's memory safety, since the memory holds
+// no Rust values.
 unsafe impl Sync for KernelMapping {}
 
 impl KernelMapping {
@@ -71,7 +93,93 @@ impl KernelMapping {
         })
     }
 
-    /// Copies `buf.len()` bytes at `offset` into `buf`.
+    /// Copies up to `len` bytes at `offset` to `dest` without taking a page fault, so that it may
+    /// run under the RCU read lock of the guard around this mapping (a fault may sleep). It stops
+    /// short where a page of `dest` is not present or not writable, and returns the bytes
+    /// copied: the caller goes on with [`KernelMapping::read`] and a copy that may fault, outside
+    /// the guard.
+    ///
+    /// One copy, from this mapping, on the write-combine and cached types (Normal memory on ARM,
+    /// where any access size and alignment is allowed). A device region is Device memory, where
+    /// an unaligned access faults (arm64's user copy makes unaligned loads): it goes through a
+    /// small buffer on the stack, filled with the aligned accesses of `memcpy_fromio`.
+    pub(crate) fn copy_to_iter_nofault(
+        &self,
+        offset: usize,
+        len: usize,
+        dest: &mut IovIterDest<'_>,
+    ) -> Result<usize> {
+        self.check(offset, len)?;
+        // SAFETY: `offset + len <= size` (checked above), so the pointer stays inside the
+        // mapping (invariant).
+        let from = unsafe { self.addr.as_ptr().byte_add(offset) };
+        if !matches!(self.memory_type, MemoryType::Device) {
+            // SAFETY: `[from, from + len)` lies inside the live mapping (invariant), which is
+            // Normal memory (write-combine or cached, so any access is allowed) and holds no Rust
+            // values; `dest.as_raw()` is a valid iterator for the duration of the call.
+            return Ok(unsafe { carveout_copy_to_iter_nofault(from, len, dest.as_raw()) });
+        }
+        let mut bounce = [0u8; DEVICE_BOUNCE];
+        let mut done = 0;
+        while done < len {
+            let chunk = (len - done).min(DEVICE_BOUNCE);
+            // SAFETY: `[from + done, from + done + chunk)` lies inside the mapping, as above;
+            // `bounce` is valid for `chunk <= DEVICE_BOUNCE` bytes of writes.
+            unsafe {
+                bindings::memcpy_fromio(bounce.as_mut_ptr().cast(), from.byte_add(done), chunk)
+            };
+            // SAFETY: `bounce` is valid for `chunk` bytes of reads; `dest.as_raw()` is a valid
+            // iterator for the duration of the call.
+            let copied = unsafe {
+                carveout_copy_to_iter_nofault(bounce.as_ptr().cast(), chunk, dest.as_raw())
+            };
+            done += copied;
+            if copied < chunk {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Copies up to `len` bytes from `src` to `offset`, without taking a page fault, as
+    /// [`KernelMapping::copy_to_iter_nofault`] does the other way; the caller goes on with a
+    /// copy that may fault and [`KernelMapping::write`]. Returns the bytes copied. Only those
+    /// bytes are written: the rest of the region is left as it is.
+    pub(crate) fn copy_from_iter_nofault(
+        &self,
+        offset: usize,
+        len: usize,
+        src: &mut IovIterSource<'_>,
+    ) -> Result<usize> {
+        self.check(offset, len)?;
+        // SAFETY: As in `copy_to_iter_nofault`.
+        let to = unsafe { self.addr.as_ptr().byte_add(offset) };
+        if !matches!(self.memory_type, MemoryType::Device) {
+            // SAFETY: As in `copy_to_iter_nofault`, with `[to, to + len)` written.
+            return Ok(unsafe { carveout_copy_from_iter_nofault(to, len, src.as_raw()) });
+        }
+        let mut bounce = [0u8; DEVICE_BOUNCE];
+        let mut done = 0;
+        while done < len {
+            let chunk = (len - done).min(DEVICE_BOUNCE);
+            // SAFETY: `bounce` is valid for `chunk <= DEVICE_BOUNCE` bytes of writes;
+            // `src.as_raw()` is a valid iterator for the duration of the call.
+            let copied = unsafe {
+                carveout_copy_from_iter_nofault(bounce.as_mut_ptr().cast(), chunk, src.as_raw())
+            };
+            // SAFETY: `[to + done, to + done + copied)` lies inside the mapping, as in
+            // `copy_to_iter_nofault`; `bounce` is valid for `copied <= chunk` bytes of reads.
+            unsafe { bindings::memcpy_toio(to.byte_add(done), bounce.as_ptr().cast(), copied) };
+            done += copied;
+            if copied < chunk {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Copies `buf.len()` bytes at `offset` into `buf` (with the aligned accesses of
+    /// `memcpy_fromio`, which every memory type allows).
     pub(crate) fn read(&self, offset: usize, buf: &mut [u8]) -> Result {
         self.check(offset, buf.len())?;
         // SAFETY: `[offset, offset + len)` lies inside the mapping (checked above, invariant);
@@ -86,7 +194,7 @@ impl KernelMapping {
         Ok(())
     }
 
-    /// Copies `buf` to `offset`.
+    /// Copies `buf` to `offset` (with the aligned accesses of `memcpy_toio`).
     pub(crate) fn write(&self, offset: usize, buf: &[u8]) -> Result {
         self.check(offset, buf.len())?;
         // SAFETY: As in `read`, with `buf` valid for `len` bytes of reads.

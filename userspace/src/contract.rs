@@ -7,7 +7,7 @@
 use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 
-use carveout::{Access, Carveout, SyncDirection};
+use carveout::{Access, Carveout, MemoryType, SyncDirection};
 
 use crate::raw::consts::{
     CARVEOUT_IOC_SYNC, CARVEOUT_SYNC_BIDIRECTIONAL, CARVEOUT_SYNC_FOR_CPU,
@@ -15,7 +15,7 @@ use crate::raw::consts::{
     PROT_READ, PROT_WRITE, SIGSEGV,
 };
 use crate::raw::{self, Exit};
-use crate::selftest::{check_mapping, expect_errno, fill_mapping, Report};
+use crate::selftest::{check_mapping, check_words, expect_errno, fill_mapping, pattern, Report};
 
 /// Seconds a test child may run before SIGALRM ends it.
 const CHILD_TIMEOUT: u32 = 10;
@@ -38,6 +38,108 @@ fn expect_sync_einval(dev: &Carveout, ranges: &[(u64, u64)]) -> Result<(), Strin
             "EINVAL",
         )
         .map_err(|e| format!("offset {offset:#x}, length {length:#x}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// `pread`/`pwrite` with user buffers whose pages are not present, or end early, or are a
+/// mapping of the device itself. The driver copies with page faults disabled under its
+/// revocable guard, and must fault such pages in outside it and go on.
+fn user_pages(dev: &Carveout, name: &str, report: &mut Report) {
+    let page = carveout::page_size();
+    let size = crate::region_len(dev);
+    let fd = dev.file().as_fd();
+    // More than one 64 KiB copy chunk where the region allows it.
+    let len = size.min(4 * 64 * 1024);
+    let fill = |seed: u32| -> Result<(), String> {
+        let map = dev
+            .map(0, len, Access::ReadWrite)
+            .map_err(|e| e.to_string())?;
+        fill_mapping(&map, seed)
+    };
+
+    // Private anonymous memory never touched: no page is present until the driver faults it in.
+    let fresh = || raw::map_anonymous(len, false, false, MemoryType::Cached);
+    let into_fresh = fill(0x7171_7171).and_then(|()| {
+        let buf = fresh().map_err(|e| format!("mmap: {e}"))?;
+        match raw::pread_into(fd, &buf, 0, len, 0) {
+            Ok(n) if n == len => check_mapping(&buf, 0x7171_7171, 0),
+            other => Err(format!("gave {other:?}, want {len} bytes")),
+        }
+    });
+    report.case(
+        name,
+        "pread into untouched memory: faulted in, every byte copied",
+        into_fresh,
+    );
+    let from_fresh = fill(0x7272_7272).and_then(|()| {
+        let buf = fresh().map_err(|e| format!("mmap: {e}"))?;
+        match raw::pwrite_from(fd, &buf, 0, len, 0) {
+            // Untouched anonymous memory reads as zeros.
+            Ok(n) if n == len => check_zero(dev, len),
+            other => Err(format!("gave {other:?}, want {len} bytes")),
+        }
+    });
+    report.case(
+        name,
+        "pwrite from untouched memory: faulted in, every byte copied",
+        from_fresh,
+    );
+
+    // A buffer whose second page may not be written: the copy stops there, with a short count.
+    if size >= 2 * page {
+        let short = fill(0x7373_7373).and_then(|()| {
+            let buf = raw::map_anonymous(2 * page, false, false, MemoryType::Cached)
+                .map_err(|e| format!("mmap: {e}"))?;
+            raw::protect_part(&buf, page, page, PROT_READ).map_err(|e| format!("mprotect: {e}"))?;
+            match raw::pread_into(fd, &buf, 0, 2 * page, 0) {
+                Ok(n) if n == page => check_words(&buf, 0x7373_7373, 0, 0..page / 4),
+                other => Err(format!(
+                    "gave {other:?}, want {page} bytes (up to the read-only page)"
+                )),
+            }
+        });
+        report.case(
+            name,
+            "pread into a buffer whose second page is read-only: one page, short",
+            short,
+        );
+    }
+
+    // The buffer is a mapping of the same region: the copy needs no fault and takes no lock.
+    if size >= 2 * page {
+        let own = fill(0x7474_7474).and_then(|()| {
+            let map = dev
+                .map(0, 2 * page, Access::ReadWrite)
+                .map_err(|e| e.to_string())?;
+            match raw::pread_into(fd, &map, page, page, 0) {
+                // The second page now holds the first page's words.
+                Ok(n) if n == page => (0..page / 4).try_for_each(|w| {
+                    let got = map.read_u32(page + w * 4).map_err(|e| e.to_string())?;
+                    match pattern(0x7474_7474, w) {
+                        want if got == want => Ok(()),
+                        want => Err(format!(
+                            "word {w} of the copy: {got:#010x}, want {want:#010x}"
+                        )),
+                    }
+                }),
+                other => Err(format!("gave {other:?}, want {page} bytes")),
+            }
+        });
+        report.case(name, "pread into a mapping of the device itself", own);
+    }
+}
+
+/// Checks that the first `len` bytes of the region read as zeros through a mapping.
+fn check_zero(dev: &Carveout, len: usize) -> Result<(), String> {
+    let map = dev
+        .map(0, len, Access::ReadWrite)
+        .map_err(|e| e.to_string())?;
+    for at in (0..len).step_by(4) {
+        match map.read_u32(at).map_err(|e| e.to_string())? {
+            0 => {}
+            word => return Err(format!("word at {at:#x} is {word:#x}, want 0")),
+        }
     }
     Ok(())
 }
@@ -249,6 +351,8 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         "pwrite from a bad buffer: EFAULT",
         expect_errno(raw::pwrite_unmapped(fd, 4), EFAULT, "EFAULT"),
     );
+    user_pages(dev, name, report);
+
     let read_only = Carveout::open_with(dev.path(), Access::ReadOnly)
         .map_err(|e| e.to_string())
         .and_then(|ro| expect_errno(ro.file().write_at(&four, 0), EBADF, "EBADF"));

@@ -182,6 +182,13 @@ pub(crate) fn protect(map: &Mapping, prot: c_int) -> io::Result<()> {
     check(unsafe { mprotect(map.as_ptr().cast(), map.len(), prot) })
 }
 
+/// `mprotect(2)` of `len` bytes at byte `at` of `map` (page multiples).
+pub(crate) fn protect_part(map: &Mapping, at: usize, len: usize, prot: c_int) -> io::Result<()> {
+    let start = window(map, at, len)?;
+    // SAFETY: As in `protect`, for a part of the mapping.
+    check(unsafe { mprotect(start.cast(), len, prot) })
+}
+
 /// `madvise(2)` of the whole of `map`.
 pub(crate) fn advise(map: &Mapping, advice: c_int) -> io::Result<()> {
     // SAFETY: As in `protect`: advice may at most change what later loads of the mapping read.
@@ -298,6 +305,51 @@ pub(crate) fn pwrite_unmapped(fd: BorrowedFd<'_>, len: usize) -> io::Result<usiz
     // SAFETY: The kernel cannot read at `UNMAPPED`; it reads, so nothing here changes anyway.
     let n = unsafe { pwrite64(fd.as_raw_fd(), UNMAPPED as *const c_void, len, 0) };
     usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// `pread(2)` of `len` bytes at `offset` into `map` at byte `at`: memory the kernel may have to
+/// fault in, or that may end early (`at + len` is checked against the mapping's length).
+pub(crate) fn pread_into(
+    fd: BorrowedFd<'_>,
+    map: &Mapping,
+    at: usize,
+    len: usize,
+    offset: i64,
+) -> io::Result<usize> {
+    let buf = window(map, at, len)?;
+    // SAFETY: `[buf, buf + len)` lies inside `map`, which hands out values, never references:
+    // the kernel's writes there invalidate no Rust reference.
+    let n = unsafe { pread64(fd.as_raw_fd(), buf.cast(), len, offset) };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// `pwrite(2)` of `len` bytes at `offset` from `map` at byte `at`, as [`pread_into`] reads.
+pub(crate) fn pwrite_from(
+    fd: BorrowedFd<'_>,
+    map: &Mapping,
+    at: usize,
+    len: usize,
+    offset: i64,
+) -> io::Result<usize> {
+    let buf = window(map, at, len)?;
+    // SAFETY: `[buf, buf + len)` lies inside `map`; the kernel only reads it.
+    let n = unsafe { pwrite64(fd.as_raw_fd(), buf.cast(), len, offset) };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// The address of `len` bytes at byte `at` of `map`, if they lie inside it.
+fn window(map: &Mapping, at: usize, len: usize) -> io::Result<*mut u8> {
+    match at.checked_add(len) {
+        // SAFETY: `at <= map.len()`, so the pointer stays inside the mapping or one past it.
+        Some(end) if end <= map.len() => Ok(unsafe { map.as_ptr().add(at) }),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{len:#x} bytes at {at:#x} leave the {:#x}-byte mapping",
+                map.len()
+            ),
+        )),
+    }
 }
 
 /// The minor page faults this process has taken so far (getrusage's `ru_minflt`).

@@ -80,7 +80,7 @@ pub fn check_mapping(map: &Mapping, seed: u32, first_word: usize) -> Result<(), 
 }
 
 /// As [`check_mapping`], for words `words` of `map` only.
-fn check_words(
+pub fn check_words(
     map: &Mapping,
     seed: u32,
     first_word: usize,
