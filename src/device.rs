@@ -39,6 +39,7 @@ use crate::{
         MapError,
         MappingSpace,
         MemoryType,
+        StackBuffer,
         SyncDirection,
         CACHED_SYNC_AVAILABLE, //
     },
@@ -50,9 +51,9 @@ use crate::{
     uapi,
 };
 
-/// Bytes of a cache sync done under one hold of the kernel mapping's guard, between chances to
-/// reschedule.
-const SYNC_CHUNK: usize = 1 << 20;
+/// Bytes of a cache sync done under one hold of the kernel mapping's guard (an RCU read-side
+/// critical section, where preemption may be off), between chances to reschedule.
+const SYNC_CHUNK: usize = 64 << 10;
 
 /// Bytes of a `read` or `write` copied under one hold of the kernel mapping's guard (an RCU
 /// read-side critical section), between chances to reschedule.
@@ -384,7 +385,8 @@ impl Carveout {
             };
             done += copied;
             if copied < want {
-                let piece = &mut [0u8; PIECE][..(len - done).min(PIECE)];
+                let mut piece = StackBuffer::<PIECE>::new();
+                let piece = &mut piece.0[..(len - done).min(PIECE)];
                 if let Err(e) = self.with_mapping(|mapping| mapping.read(offset + done, piece)) {
                     return Self::partial(pos, done, e);
                 }
@@ -423,11 +425,14 @@ impl Carveout {
             };
             done += copied;
             if copied < want {
-                let mut piece = [0u8; PIECE];
+                let mut piece = StackBuffer::<PIECE>::new();
                 let wanted = (len - done).min(PIECE);
-                let copied = src.copy_from_iter(&mut piece[..wanted]);
-                let piece = &piece[..copied];
+                let copied = src.copy_from_iter(&mut piece.0[..wanted]);
+                let piece = &piece.0[..copied];
                 if let Err(e) = self.with_mapping(|mapping| mapping.write(offset + done, piece)) {
+                    // Unbound meanwhile: these bytes were taken from `src` but not written.
+                    // SAFETY: `src` was just advanced by `copied` bytes.
+                    unsafe { src.revert(copied) };
                     return Self::partial(pos, done, e);
                 }
                 done += copied;

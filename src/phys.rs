@@ -47,7 +47,10 @@ pub(crate) use claim::{
     ClaimedRegion,
     PHYS_MAX, //
 };
-pub(crate) use kernel_mapping::KernelMapping;
+pub(crate) use kernel_mapping::{
+    KernelMapping,
+    StackBuffer, //
+};
 pub(crate) use mapping_space::MappingSpace;
 pub(crate) use memory_type::MemoryType;
 pub(crate) use reserved::{

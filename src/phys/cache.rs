@@ -112,8 +112,11 @@ pub(super) fn write_barrier() {
     unsafe { carveout_cache_wmb() };
 }
 
-/// Lets another task run if one should: long maintenance runs in chunks with this between.
+/// Lets another task run if one should: long maintenance and copies run in chunks with this
+/// between. Only from process context, holding no spinlock and no RCU read lock.
 pub(crate) fn cond_resched() {
-    // SAFETY: Called from process context (an ioctl), holding no spinlock.
+    // SAFETY: `cond_resched` has no memory-safety preconditions; the context it needs (which
+    // the callers, `read`, `write` and the sync ioctl between their guarded chunks, give) is a
+    // correctness matter that `might_sleep` checks on debug kernels.
     unsafe { carveout_cache_cond_resched() };
 }

@@ -3,9 +3,9 @@
  * Copies between a kernel buffer and an iov_iter with page faults disabled, for
  * src/phys/kernel_mapping.rs, which makes them inside an RCU read-side critical section (the
  * revocable guard around its kernel mapping), where a fault, which may sleep, must not be taken.
- * pagefault_disable() is an inline, and copy_to_iter() an inline around _copy_to_iter(): both
- * have no binding. A page of the iterator that is not present ends the copy short; Rust faults
- * it in outside the critical section and copies again (the way generic_perform_write() does).
+ * pagefault_disable() and pagefault_enable() are inlines without a binding. A page of the
+ * iterator that is not present (or not writable) ends the copy short; Rust then copies a small
+ * piece with faults allowed, outside the critical section, and goes on.
  */
 
 #include <linux/uaccess.h>

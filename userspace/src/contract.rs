@@ -87,6 +87,8 @@ fn user_pages(dev: &Carveout, name: &str, report: &mut Report) {
     );
 
     // A buffer whose second page may not be written: the copy stops there, with a short count.
+    // Exactly one page, since the buffer is page-aligned and the driver's pieces divide a page
+    // (the kernel's user copies may in principle stop earlier; on ARM they do not).
     if size >= 2 * page {
         let short = fill(0x7373_7373).and_then(|()| {
             let buf = raw::map_anonymous(2 * page, false, false, MemoryType::Cached)
@@ -106,7 +108,9 @@ fn user_pages(dev: &Carveout, name: &str, report: &mut Report) {
         );
     }
 
-    // The buffer is a mapping of the same region: the copy needs no fault and takes no lock.
+    // The buffer is a mapping of the same region, with its memory type (a device region's is
+    // Device memory, which refuses unaligned accesses): the copy under the guard goes straight
+    // into its pages, mapped at mmap time, and must land whole and aligned.
     if size >= 2 * page {
         let own = fill(0x7474_7474).and_then(|()| {
             let map = dev
