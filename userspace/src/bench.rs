@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `carveout bench [REPS] DEV...`: the same carveout through this driver, through /dev/mem and
-//! through UIO (a `generic-uio` node over the same range), with plain RAM as the limit.
+//! `carveout bench [--ramfs DIR] REPS DEV...`: the same carveout through this driver, through
+//! /dev/mem and through UIO (a `generic-uio` node over the same range), with plain RAM as the
+//! limit, and a file of the same size in a ramfs as the anchor for `pread`/`pwrite` and for a
+//! lazily mapped file (each page looked up in the page cache, and faulted in on first touch).
 //!
 //! Every figure is measured `REPS` times, the ways of access taking turns within each round so
 //! that drift in the emulator hits them alike, and printed as one tab-separated line:
@@ -14,7 +16,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use carveout::{Access, Carveout, Error, Mapping, MemoryType};
@@ -32,6 +34,8 @@ enum Via<'a> {
     Uio(File, PathBuf),
     /// Anonymous RAM of the same size.
     Ram,
+    /// A file of the same size in a ramfs, and its path.
+    Ramfs(File, PathBuf),
 }
 
 struct Target<'a> {
@@ -52,7 +56,34 @@ impl Target<'_> {
             Via::DevMem(f, base) => raw::map_file(f, "/dev/mem".as_ref(), len, *base, t).ok(),
             Via::Uio(f, path) => raw::map_file(f, path, len, 0, t).ok(),
             Via::Ram => raw::map_anonymous(len, false, populate, t).ok(),
+            Via::Ramfs(f, path) => raw::map_file(f, path, len, 0, t).ok(),
         }
+    }
+
+    /// The file `pread`/`pwrite` go to, for the ways that have one.
+    fn file(&self) -> Option<&File> {
+        match &self.via {
+            Via::Carveout(dev) => Some(dev.file()),
+            Via::Ramfs(f, _) => Some(f),
+            Via::DevMem(..) | Via::Uio(..) | Via::Ram => None,
+        }
+    }
+}
+
+/// `DIR`, if a ramfs is mounted there (from `/proc/self/mounts`).
+pub fn ramfs_dir(dir: &str) -> Result<PathBuf, String> {
+    let mounts = std::fs::read_to_string("/proc/self/mounts")
+        .map_err(|e| format!("/proc/self/mounts: read: {e}"))?;
+    let dir = dir.trim_end_matches('/');
+    let fstype = mounts.lines().rev().find_map(|line| {
+        let mut fields = line.split(' ');
+        let (_, point, fstype) = (fields.next()?, fields.next()?, fields.next()?);
+        (point == dir).then_some(fstype)
+    });
+    match fstype {
+        Some("ramfs") => Ok(PathBuf::from(dir)),
+        Some(other) => Err(format!("bench: {dir} is a {other}, not a ramfs")),
+        None => Err(format!("bench: nothing is mounted at {dir} (want a ramfs)")),
     }
 }
 
@@ -89,19 +120,31 @@ impl Bench {
     where
         F: FnMut(&Target<'_>) -> Option<f64>,
     {
+        self.rounds_of(&[metric], unit, targets, |t| measure(t).map(|s| vec![s]));
+    }
+
+    /// As [`Bench::rounds`], for a `measure` that returns one sample of each of `metrics`.
+    fn rounds_of<F>(&self, metrics: &[&str], unit: &str, targets: &[&Target<'_>], mut measure: F)
+    where
+        F: FnMut(&Target<'_>) -> Option<Vec<f64>>,
+    {
         let n = targets.len();
-        let mut samples: Vec<Vec<f64>> = vec![Vec::new(); n];
+        let mut samples: Vec<Vec<Vec<f64>>> = vec![vec![Vec::new(); metrics.len()]; n];
         for round in 0..self.reps {
             // Each round starts with the next target, so no target always goes first.
             for t in (0..n).map(|i| (i + round) % n) {
                 if let Some(sample) = measure(targets[t]) {
-                    samples[t].push(sample);
+                    for (m, value) in sample.into_iter().enumerate() {
+                        samples[t][m].push(value);
+                    }
                 }
             }
         }
-        for (target, s) in targets.iter().zip(&mut samples) {
-            if !s.is_empty() {
-                self.emit(metric, target.name, s, unit);
+        for (m, metric) in metrics.iter().enumerate() {
+            for (target, s) in targets.iter().zip(&mut samples) {
+                if !s[m].is_empty() {
+                    self.emit(metric, target.name, &mut s[m], unit);
+                }
             }
         }
     }
@@ -139,8 +182,8 @@ fn uio_for(base: u64, size: u64) -> Option<PathBuf> {
     })
 }
 
-/// Benchmarks one carveout device.
-fn run_device(dev: &Carveout, reps: usize) -> Result<(), Error> {
+/// Benchmarks one carveout device; against a file in the ramfs at `ramfs` too, if given.
+fn run_device(dev: &Carveout, reps: usize, ramfs: Option<&Path>) -> Result<(), Error> {
     let size = crate::region_len(dev);
     let page = carveout::page_size();
     let memory_type = dev.memory_type();
@@ -183,13 +226,31 @@ fn run_device(dev: &Carveout, reps: usize) -> Result<(), Error> {
         via: Via::Ram,
         memory_type,
     });
+    let ramfs_file = ramfs.map(|dir| dir.join(format!("carveout-bench-{memory_type}")));
+    if let Some(path) = &ramfs_file {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .map_err(|e| Error::new(path, "create", e))?;
+        // Every page written, so that the page cache holds them all, as a used file's would.
+        file.write_all_at(&vec![0x5a; size], 0)
+            .map_err(|e| Error::new(path, "write", e))?;
+        targets.push(Target {
+            name: "ramfs",
+            via: Via::Ramfs(file, path.clone()),
+            memory_type,
+        });
+    }
     let all: Vec<&Target<'_>> = targets.iter().collect();
     let bench = Bench {
         kind: memory_type.to_string(),
         reps,
     };
     println!(
-        "BENCH-INFO\t{}\t{} bytes at {:#x}\t/dev/mem {}\tuio {}",
+        "BENCH-INFO\t{}\t{} bytes at {:#x}\t/dev/mem {}\tuio {}\tramfs {}",
         bench.kind,
         size,
         info.phys_base,
@@ -202,7 +263,10 @@ fn run_device(dev: &Carveout, reps: usize) -> Result<(), Error> {
             "pgprot_noncached (strongly ordered)"
         } else {
             "absent"
-        }
+        },
+        ramfs_file
+            .as_ref()
+            .map_or("absent".into(), |p| p.display().to_string())
     );
 
     let saved = dev.contents()?;
@@ -259,67 +323,102 @@ fn run_device(dev: &Carveout, reps: usize) -> Result<(), Error> {
         Some(mib_per_s(bytes, start))
     });
 
-    // Random 4 KiB pages: through a mapping, and through pread/pwrite of this driver.
-    let pages = random_pages(size / page, 512);
-    let mut block = vec![0u8; page];
-    let driver = &targets[0];
-    let mapped_ops = |map: &Mapping, write: bool, block: &mut [u8]| {
-        let start = Instant::now();
-        for &p in &pages {
-            if write {
-                map.write_from(p * page, block).ok()?;
-            } else {
-                map.read_into(p * page, block).ok()?;
-            }
-        }
-        Some(pages.len() as f64 / start.elapsed().as_secs_f64())
-    };
-    for (metric, write) in [("random-4k-read", false), ("random-4k-write", true)] {
-        let mut via_mmap = Vec::new();
-        let mut via_syscall = Vec::new();
-        let mut via_devmem = Vec::new();
-        for _ in 0..reps {
-            for (t, out) in [(0, &mut via_mmap), (1, &mut via_devmem)] {
-                if let Some(ops) = targets[t]
-                    .map(size, true)
-                    .and_then(|map| mapped_ops(&map, write, &mut block))
-                {
-                    out.push(ops);
+    // pread/pwrite, sequential in 64 KiB calls over the whole region, and random 4 KiB pages:
+    // this driver against the ramfs file (the ways that have a file).
+    let files: Vec<&Target<'_>> = all.iter().copied().filter(|t| t.file().is_some()).collect();
+    let chunk = size.min(64 * 1024);
+    for (metric, write) in [("pread-64k", false), ("pwrite-64k", true)] {
+        bench.rounds(metric, "MiB/s", &files, |t| {
+            let file = t.file()?;
+            let mut block = vec![0x5au8; chunk];
+            let start = Instant::now();
+            for _ in 0..passes {
+                for offset in (0..size).step_by(chunk) {
+                    let offset = offset as u64;
+                    if write {
+                        file.write_all_at(&block, offset).ok()?;
+                    } else {
+                        file.read_exact_at(&mut block, offset).ok()?;
+                    }
                 }
             }
+            Some(mib_per_s(bytes, start))
+        });
+    }
+    let pages = random_pages(size / page, 512);
+    let mut block = vec![0u8; page];
+    for (metric, write) in [("pread-random-4k", false), ("pwrite-random-4k", true)] {
+        bench.rounds(metric, "ops/s", &files, |t| {
+            let file = t.file()?;
             let start = Instant::now();
             for &p in &pages {
                 let offset = (p * page) as u64;
-                let done = if write {
-                    dev.file().write_all_at(&block, offset)
+                if write {
+                    file.write_all_at(&block, offset).ok()?;
                 } else {
-                    dev.file().read_exact_at(&mut block, offset)
-                };
-                done.map_err(|e| Error::new(dev.path(), format!("{metric} at {offset:#x}"), e))?;
+                    file.read_exact_at(&mut block, offset).ok()?;
+                }
             }
-            via_syscall.push(pages.len() as f64 / start.elapsed().as_secs_f64());
-        }
-        bench.emit(metric, driver.name, &mut via_mmap, "ops/s");
-        bench.emit(
-            metric,
-            if write { "pwrite" } else { "pread" },
-            &mut via_syscall,
-            "ops/s",
-        );
-        bench.emit(metric, "devmem", &mut via_devmem, "ops/s");
+            Some(pages.len() as f64 / start.elapsed().as_secs_f64())
+        });
+    }
+    // Random 4 KiB pages through an established mapping, for every way.
+    for (metric, write) in [("random-4k-read", false), ("random-4k-write", true)] {
+        bench.rounds(metric, "ops/s", &all, |t| {
+            let map = t.map(size, true)?;
+            let start = Instant::now();
+            for &p in &pages {
+                if write {
+                    map.write_from(p * page, &block).ok()?;
+                } else {
+                    map.read_into(p * page, &mut block).ok()?;
+                }
+            }
+            Some(pages.len() as f64 / start.elapsed().as_secs_f64())
+        });
     }
 
-    // mmap + munmap, from one page to the whole region; the mapping is never touched.
+    // mmap and munmap, from one page to the whole region, timed apart: the mapping is never
+    // touched. Then the first use of a fresh mapping, where the lazily mapped ways take their
+    // faults: mmap, read one word of every page, munmap.
     let mut len = page;
     while len <= size {
         let iterations = (256 * 1024 * 1024 / len).clamp(16, 1000);
-        bench.rounds(&format!("mmap-munmap-{}k", len / 1024), "us", &all, |t| {
-            let start = Instant::now();
+        let k = len / 1024;
+        let metrics = [
+            format!("mmap-munmap-{k}k"),
+            format!("mmap-{k}k"),
+            format!("munmap-{k}k"),
+        ];
+        let names: Vec<&str> = metrics.iter().map(String::as_str).collect();
+        bench.rounds_of(&names, "us", &all, |t| {
+            let (mut mapping, mut unmapping) = (0.0, 0.0);
             for _ in 0..iterations {
-                drop(t.map(len, false)?);
+                let start = Instant::now();
+                let map = t.map(len, false)?;
+                let mapped = Instant::now();
+                drop(map);
+                mapping += (mapped - start).as_secs_f64();
+                unmapping += mapped.elapsed().as_secs_f64();
             }
-            Some(start.elapsed().as_secs_f64() * 1e6 / iterations as f64)
+            let per = |s: f64| s * 1e6 / iterations as f64;
+            Some(vec![per(mapping + unmapping), per(mapping), per(unmapping)])
         });
+        if len >= 1024 * 1024 || len == size {
+            bench.rounds(&format!("first-touch-{k}k"), "us", &all, |t| {
+                let iterations = (64 * 1024 * 1024 / len).clamp(4, 64);
+                let start = Instant::now();
+                let mut sum = 0u32;
+                for _ in 0..iterations {
+                    let map = t.map(len, false)?;
+                    for p in 0..len / page {
+                        sum = sum.wrapping_add(map.read_u32(p * page).ok()?);
+                    }
+                }
+                std::hint::black_box(sum);
+                Some(start.elapsed().as_secs_f64() * 1e6 / iterations as f64)
+            });
+        }
         len *= 16;
     }
 
@@ -344,13 +443,16 @@ fn run_device(dev: &Carveout, reps: usize) -> Result<(), Error> {
     }
 
     drop(targets);
+    if let Some(path) = &ramfs_file {
+        std::fs::remove_file(path).map_err(|e| Error::new(path, "unlink", e))?;
+    }
     dev.write_all_at(&saved, 0)
 }
 
-/// Benchmarks every device in `devices`.
-pub fn run(devices: &[Carveout], reps: usize) -> Result<(), Error> {
+/// Benchmarks every device in `devices`, against files in the ramfs at `ramfs` if given.
+pub fn run(devices: &[Carveout], reps: usize, ramfs: Option<&Path>) -> Result<(), Error> {
     for dev in devices {
-        run_device(dev, reps)?;
+        run_device(dev, reps, ramfs)?;
     }
     Ok(())
 }

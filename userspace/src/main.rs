@@ -45,8 +45,11 @@ usage: carveout <command> [args]
                                  processes opening, mapping, forking, remapping, reading and
                                  writing every DEV while its NODE is unbound and rebound (or
                                  MODULE unloaded and reloaded) CYCLES times, within SECONDS
-  bench    REPS DEV...           DEV against /dev/mem, UIO and RAM: bandwidth, random 4 KiB,
-                                 mmap+munmap, minor faults; tab-separated BENCH lines
+  bench    [--ramfs DIR] REPS DEV...
+                                 DEV against /dev/mem, UIO, RAM and a file of the same size in
+                                 the ramfs mounted at DIR: bandwidth, pread/pwrite, random
+                                 4 KiB, mmap and munmap, first touch, minor faults;
+                                 tab-separated BENCH lines
 
 DEV is a path or a name under /dev. Numbers may be decimal or 0x-prefixed hex.
 The self-test saves the region's contents first and restores them at the end.";
@@ -323,13 +326,26 @@ fn run(args: &[String]) -> Result<(), Failure> {
             lifecycle::revoke(&dev_arg()?, &rest[1], &mut report)?;
             report.finish()?;
         }
-        ("bench", 2..) => {
-            let reps = number(&rest[0], "REPS")?.max(1);
-            let devices = rest[1..]
+        ("bench", _) => {
+            let (ramfs, rest) = match rest {
+                [flag, dir, rest @ ..] if flag == "--ramfs" => (
+                    Some(bench::ramfs_dir(dir).map_err(Failure::Environment)?),
+                    rest,
+                ),
+                _ => (None, rest),
+            };
+            let [reps, devices @ ..] = rest else {
+                return Err(Failure::Usage("bench: REPS and a DEV are needed".into()));
+            };
+            if devices.is_empty() {
+                return Err(Failure::Usage("bench: no DEV given".into()));
+            }
+            let reps = number(reps, "REPS")?.max(1);
+            let devices = devices
                 .iter()
                 .map(|d| Carveout::open(dev_path(d)))
                 .collect::<Result<Vec<_>, _>>()?;
-            bench::run(&devices, reps)?;
+            bench::run(&devices, reps, ramfs.as_deref())?;
         }
         ("stress", 2..) => {
             let seconds = number(&rest[0], "SECONDS")? as u64;
