@@ -15,6 +15,8 @@
 //! - [`KernelMapping`] (`kernel_mapping.rs`, `kernel_mapping.c`): the region mapped into the
 //!   kernel with that type, the copies between it and user buffers that `read` and `write` make,
 //!   and the cache maintenance of a cached region through it (`cache.rs`, `cache.c`).
+//! - `cpu_buffer.rs`, `cpu_buffer.c`: a page-sized buffer per CPU, through which a device
+//!   region's copies go without allocating or locking.
 //! - `user_mapping.rs`: a window of the region mapped into a user VMA with `remap_pfn_range`,
 //!   with the same type ([`ClaimedRegion::map_user`]).
 //! - [`MappingSpace`] (`mapping_space.rs`, `mapping_space.c`): the address space every open
@@ -31,6 +33,7 @@ use kernel::{
 
 mod cache;
 mod claim;
+mod cpu_buffer;
 mod kernel_mapping;
 mod mapping_space;
 mod memory_type;

@@ -17,6 +17,10 @@ use kernel::{
 
 use super::{
     cache,
+    cpu_buffer::{
+        CpuBuffers,
+        CPU_BUFFER, //
+    },
     MemoryType,
     SyncDirection, //
 };
@@ -49,23 +53,22 @@ impl<const N: usize> StackBuffer<N> {
     }
 }
 
-/// The stack buffer a device region's copies go through (see
-/// [`KernelMapping::copy_to_iter_nofault`]): half of 32-bit ARM's frame-size warning. `make bench`
-/// measured 424 MiB/s for 64 KiB `pread`s with 256 bytes and 642 MiB/s with 512.
-const DEVICE_BOUNCE: usize = 512;
-
 /// A carveout mapped into the kernel's address space.
 ///
 /// # Invariants
 ///
 /// `addr` is the start of a mapping of `size` bytes of one claimed carveout at physical address
 /// `base` with `memory_type`, made by `ioremap_wc`, `ioremap` or `memremap(MEMREMAP_WB)` as
-/// `memory_type` says, and unmapped only in [`Drop`].
+/// `memory_type` says, and unmapped only in [`Drop`]. `bounce` is there exactly when
+/// `memory_type` is [`MemoryType::Device`].
 pub(crate) struct KernelMapping {
     addr: NonNull<c_void>,
     base: bindings::phys_addr_t,
     size: usize,
     memory_type: MemoryType,
+    /// The buffers a device region's copies go through: Device memory allows only aligned
+    /// accesses, which `memcpy_fromio` and `memcpy_toio` make and user copies may not.
+    bounce: Option<CpuBuffers>,
 }
 
 // SAFETY: The mapping is plain memory that any CPU may access; it holds no thread-bound state.
@@ -99,13 +102,21 @@ impl KernelMapping {
                 bindings::memremap(base, size, bindings::MEMREMAP_WB as usize)
             },
         };
-        // INVARIANT: A non-null `addr` maps `size` bytes of the region with `memory_type`.
-        Ok(Self {
-            addr: NonNull::new(addr).ok_or(ENOMEM)?,
+        let addr = NonNull::new(addr).ok_or(ENOMEM)?;
+        // INVARIANT: A non-null `addr` maps `size` bytes of the region with `memory_type`, and
+        // `bounce` is there for a device region only. Built after the mapping, this would leak
+        // it on an allocation failure: `Self` owns it from here.
+        let mut mapping = Self {
+            addr,
             base,
             size,
             memory_type,
-        })
+            bounce: None,
+        };
+        if matches!(memory_type, MemoryType::Device) {
+            mapping.bounce = Some(CpuBuffers::new()?);
+        }
+        Ok(mapping)
     }
 
     /// Copies up to `len` bytes at `offset` to `dest` without taking a page fault, so that it may
@@ -116,8 +127,8 @@ impl KernelMapping {
     ///
     /// One copy, from this mapping, on the write-combine and cached types (Normal memory on ARM,
     /// where any access size and alignment is allowed). A device region is Device memory, where
-    /// an unaligned access faults (arm64's user copy makes unaligned loads): it goes through a
-    /// small buffer on the stack, filled with the aligned accesses of `memcpy_fromio`.
+    /// an unaligned access faults (arm64's user copy makes unaligned loads): it goes a page at a
+    /// time through this CPU's buffer, filled with the aligned accesses of `memcpy_fromio`.
     pub(crate) fn copy_to_iter_nofault(
         &self,
         offset: usize,
@@ -128,27 +139,31 @@ impl KernelMapping {
         // SAFETY: `offset + len <= size` (checked above), so the pointer stays inside the
         // mapping (invariant).
         let from = unsafe { self.addr.as_ptr().byte_add(offset) };
-        if !matches!(self.memory_type, MemoryType::Device) {
+        let Some(bounce) = &self.bounce else {
             // SAFETY: `[from, from + len)` lies inside the live mapping (invariant), which is
-            // Normal memory (write-combine or cached, so any access is allowed) and holds no Rust
-            // values; `dest.as_raw()` is a valid iterator for the duration of the call.
+            // Normal memory (write-combine or cached: `bounce` is there for a device region
+            // only, so any access is allowed) and holds no Rust values; `dest.as_raw()` is a
+            // valid iterator for the duration of the call.
             return Ok(unsafe { carveout_copy_to_iter_nofault(from, len, dest.as_raw()) });
-        }
-        let mut bounce = StackBuffer::<DEVICE_BOUNCE>::new();
-        let bounce = &mut bounce.0;
+        };
         let mut done = 0;
         while done < len {
-            let chunk = (len - done).min(DEVICE_BOUNCE);
+            let chunk = (len - done).min(CPU_BUFFER);
             // SAFETY: `done < len`, so the pointer stays inside `[from, from + len)`.
             let at = unsafe { from.byte_add(done) };
-            // SAFETY: `[at, at + chunk)` lies inside the mapping, as above; `bounce` is valid
-            // for `chunk <= DEVICE_BOUNCE` bytes of writes.
-            unsafe { bindings::memcpy_fromio(bounce.as_mut_ptr().cast(), at, chunk) };
-            // SAFETY: `bounce` is valid for `chunk` bytes of reads; `dest.as_raw()` is a valid
-            // iterator for the duration of the call.
-            let copied = unsafe {
-                carveout_copy_to_iter_nofault(bounce.as_ptr().cast(), chunk, dest.as_raw())
+            let copy = |buffer: &mut [u8; CPU_BUFFER]| {
+                // SAFETY: `[at, at + chunk)` lies inside the mapping, as above; `buffer` is valid
+                // for `chunk <= CPU_BUFFER` bytes of writes.
+                unsafe { bindings::memcpy_fromio(buffer.as_mut_ptr().cast(), at, chunk) };
+                // SAFETY: `buffer` is valid for `chunk` bytes of reads; `dest.as_raw()` is a
+                // valid iterator for the duration of the call, which does not sleep.
+                unsafe {
+                    carveout_copy_to_iter_nofault(buffer.as_ptr().cast(), chunk, dest.as_raw())
+                }
             };
+            // SAFETY: `copy` does not call `with`. `None` is interrupt context, where no file
+            // operation runs.
+            let copied = unsafe { bounce.with(copy) }.ok_or(EINVAL)?;
             done += copied;
             if copied < chunk {
                 break;
@@ -170,25 +185,29 @@ impl KernelMapping {
         self.check(offset, len)?;
         // SAFETY: As in `copy_to_iter_nofault`.
         let to = unsafe { self.addr.as_ptr().byte_add(offset) };
-        if !matches!(self.memory_type, MemoryType::Device) {
+        let Some(bounce) = &self.bounce else {
             // SAFETY: As in `copy_to_iter_nofault`, with `[to, to + len)` written.
             return Ok(unsafe { carveout_copy_from_iter_nofault(to, len, src.as_raw()) });
-        }
-        let mut bounce = StackBuffer::<DEVICE_BOUNCE>::new();
-        let bounce = &mut bounce.0;
+        };
         let mut done = 0;
         while done < len {
-            let chunk = (len - done).min(DEVICE_BOUNCE);
-            // SAFETY: `bounce` is valid for `chunk <= DEVICE_BOUNCE` bytes of writes;
-            // `src.as_raw()` is a valid iterator for the duration of the call.
-            let copied = unsafe {
-                carveout_copy_from_iter_nofault(bounce.as_mut_ptr().cast(), chunk, src.as_raw())
-            };
+            let chunk = (len - done).min(CPU_BUFFER);
             // SAFETY: `done < len`, so the pointer stays inside `[to, to + len)`.
             let at = unsafe { to.byte_add(done) };
-            // SAFETY: `[at, at + copied)` lies inside the mapping, as in `copy_to_iter_nofault`;
-            // `bounce` is valid for `copied <= chunk` bytes of reads.
-            unsafe { bindings::memcpy_toio(at, bounce.as_ptr().cast(), copied) };
+            let copy = |buffer: &mut [u8; CPU_BUFFER]| {
+                // SAFETY: `buffer` is valid for `chunk <= CPU_BUFFER` bytes of writes;
+                // `src.as_raw()` is a valid iterator for the duration of the call, which does
+                // not sleep.
+                let copied = unsafe {
+                    carveout_copy_from_iter_nofault(buffer.as_mut_ptr().cast(), chunk, src.as_raw())
+                };
+                // SAFETY: `[at, at + copied)` lies inside the mapping, as in
+                // `copy_to_iter_nofault`; `buffer` is valid for `copied <= chunk` bytes of reads.
+                unsafe { bindings::memcpy_toio(at, buffer.as_ptr().cast(), copied) };
+                copied
+            };
+            // SAFETY: As in `copy_to_iter_nofault`.
+            let copied = unsafe { bounce.with(copy) }.ok_or(EINVAL)?;
             done += copied;
             if copied < chunk {
                 break;
