@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Builds what the board boots, in $OUT/board: device trees (QEMU's own tree, dts/*.dts and the
-# malformed dts/bad/*.dts) and the initramfs (busybox, the module, the userspace program, the
-# kernel's mm/pfnmap selftest, the C test of the UAPI header, examples/mdev.conf, the test runner).
+# Builds what the board boots, in $OUT/board ($OUT/board-lpae for BOARD=lpae): device trees
+# (QEMU's own tree, the board's trees: dts/*.dts and the malformed dts/bad/*.dts, or
+# dts/lpae/*.dts) and the initramfs (busybox, the module, the userspace program, the kernel's
+# mm/pfnmap selftest, the C test of the UAPI header, examples/mdev.conf, the test runner). The
+# module of a board other than armv7 is built here, beside its kernel.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 load_env
 mkdir -p "$BOARD"
 
-module=$ROOT/src/carveout.ko
+if [ "$BOARD_NAME" != armv7 ]; then
+	log "building the module against $LINUX_BUILD in $MODULE_DIR"
+	module_sources "$MODULE_DIR"
+	kernel_make "$LINUX_BUILD" -s M="$MODULE_DIR" modules
+fi
+module=$MODULE_DIR/src/carveout.ko
 tool=$OUT/userspace/armv7-unknown-linux-gnueabihf/release/carveout
 [ -f "$module" ] || die "$module is missing: run 'make module'"
 [ -x "$tool" ] || die "$tool is missing: run 'make userspace'"
@@ -25,7 +32,8 @@ if [ ! -f "$base" ] || [ "$(cat "$base.stamp" 2>/dev/null)" != "$want" ]; then
 fi
 # The board's trees, and the malformed ones of the probe-error matrix in $BOARD/bad.
 mkdir -p "$BOARD/bad"
-for dts in "$ROOT"/dts/*.dts "$ROOT"/dts/bad/*.dts; do
+shopt -s nullglob
+for dts in "$DTS_DIR"/*.dts "$DTS_DIR"/bad/*.dts; do
 	dir=$BOARD
 	[ "$(basename "$(dirname "$dts")")" = bad ] && dir=$BOARD/bad
 	dtb=$dir/$(basename "${dts%.dts}").dtb

@@ -1,23 +1,23 @@
 #!/usr/bin/env bash
-# Configures (allnoconfig + ci/kernel.config) and builds the board's kernel in $OUT/linux; with
-# KERNEL_FLAVOUR=bench, the production kernel make bench measures (the fragment without its
-# debug section) in $OUT/linux-bench.
+# Configures (allnoconfig + the board's fragments: ci/kernel.config, and ci/kernel-lpae.config
+# for BOARD=lpae) and builds the board's kernel in $OUT/linux (lpae: $OUT/linux-lpae); with
+# KERNEL_FLAVOUR=bench, the production kernel make bench measures (the fragments without
+# ci/kernel.config's debug section) in $OUT/linux-bench.
 # Reconfigures only when the fragment, the source tree or the toolchain changed; make does the rest.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 load_env
 src=$(linux_src)
-fragment=$ROOT/ci/kernel.config
 mkdir -p "$LINUX_BUILD"
-if [ "${KERNEL_FLAVOUR:-test}" = bench ]; then
-	# The production configuration: the fragment up to its "make test only" line.
-	sed '/^# --- make test only/,$d' "$ROOT/ci/kernel.config" >"$LINUX_BUILD/kernel.config.new"
-	cmp -s "$LINUX_BUILD/kernel.config.new" "$LINUX_BUILD/kernel.config" ||
-		mv "$LINUX_BUILD/kernel.config.new" "$LINUX_BUILD/kernel.config"
-	rm -f "$LINUX_BUILD/kernel.config.new"
-	fragment=$LINUX_BUILD/kernel.config
-fi
+# The board's fragments one after the other; for the production kernel, each up to its
+# "make test only" line.
+fragment=$LINUX_BUILD/kernel.config
+for f in "${KERNEL_FRAGMENTS[@]}"; do
+	if [ "${KERNEL_FLAVOUR:-test}" = bench ]; then sed '/^# --- make test only/,$d' "$f"; else cat "$f"; fi
+done >"$fragment.new"
+cmp -s "$fragment.new" "$fragment" || mv "$fragment.new" "$fragment"
+rm -f "$fragment.new"
 
 kmake() { kernel_make "$LINUX_BUILD" "$@"; }
 
@@ -31,7 +31,7 @@ want=$(echo "$want" | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$LINUX_BUILD/.fragment-stamp" 2>/dev/null)" != "$want" ]; then
 	log "checking the Rust toolchain against $(basename "$src")"
 	kmake -s rustavailable >&2 || die "the kernel does not accept this Rust toolchain (see above)"
-	log "configuring: allnoconfig + $(basename "$fragment")"
+	log "configuring: allnoconfig + ${KERNEL_FRAGMENTS[*]#"$ROOT"/}"
 	kmake -s KCONFIG_ALLCONFIG="$fragment" allnoconfig
 	kconfig_kept "$fragment" "$LINUX_BUILD/.config" ||
 		die "kconfig dropped options from $fragment (a dependency is missing)"

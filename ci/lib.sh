@@ -24,16 +24,37 @@ OUT=${OUT:-$ROOT/build}
 export ARCH=arm
 export CROSS_COMPILE=${CROSS_COMPILE:-arm-linux-gnueabihf-}
 TOOLS=$OUT/toolchain
+
+# The board: armv7 (the default: 32-bit ARM without LPAE, 512 MiB) or lpae (32-bit ARM with
+# LPAE, 4.5 GiB of RAM and the carveouts above 4 GiB), as in `make test BOARD=lpae`. Below,
+# BOARD becomes the board's build directory; BOARD_NAME, exported, carries the choice to the
+# scripts these scripts run.
+BOARD_NAME=${BOARD_NAME:-${BOARD:-armv7}}
+export BOARD_NAME
+case $BOARD_NAME in
+armv7) board_suffix= ;;
+lpae) board_suffix=-lpae ;;
+*)
+	printf '[%s] error: BOARD=%s: armv7 or lpae\n' "$(basename "$0")" "$BOARD_NAME" >&2
+	exit 1
+	;;
+esac
 # The kernel build: make test's debug kernel, or with KERNEL_FLAVOUR=bench the production
-# configuration make bench measures (ci/kernel.config without its debug section).
+# configuration make bench measures (ci/kernel.config without its debug section; armv7 only).
 case ${KERNEL_FLAVOUR:-test} in
-test) LINUX_BUILD=$OUT/linux ;;
-bench) LINUX_BUILD=$OUT/linux-bench ;;
+test) LINUX_BUILD=$OUT/linux$board_suffix ;;
+bench) LINUX_BUILD=$OUT/linux-bench$board_suffix ;;
 *)
 	printf '[%s] error: KERNEL_FLAVOUR=%s: test or bench\n' "$(basename "$0")" "$KERNEL_FLAVOUR" >&2
 	exit 1
 	;;
 esac
+# The configuration fragments of the board's kernel, applied in order to allnoconfig.
+KERNEL_FRAGMENTS=("$ROOT/ci/kernel.config")
+[ "$BOARD_NAME" = lpae ] && KERNEL_FRAGMENTS+=("$ROOT/ci/kernel-lpae.config")
+# Where the board's module is built: in the tree for armv7 (`make modules`), beside the board's
+# kernel for the others (from a copy of the sources, see module_sources).
+if [ "$BOARD_NAME" = armv7 ]; then MODULE_DIR=$ROOT; else MODULE_DIR=$OUT/module$board_suffix; fi
 JOBS=${JOBS:-$(nproc)}
 
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
@@ -160,6 +181,18 @@ module_sources() {
 # A file's content hash, to tell when an input changed.
 stamp_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
-# The emulated board. The device tree is dumped from QEMU for exactly these options.
-BOARD=$OUT/board
-QEMU_BOARD_ARGS=(-M virt -cpu cortex-a15 -smp 2 -m 512M -nic none)
+# The emulated board, and its device trees: QEMU's own tree is dumped for exactly these
+# options, and the board's trees (DTS_DIR/*.dts) extend it.
+BOARD=$OUT/board$board_suffix
+case $BOARD_NAME in
+armv7)
+	QEMU_BOARD_ARGS=(-M virt -cpu cortex-a15 -smp 2 -m 512M -nic none)
+	DTS_DIR=$ROOT/dts
+	;;
+lpae)
+	# RAM from 1 GiB to 5.5 GiB: QEMU's virt puts RAM at 0x40000000, and above 3 GiB of it
+	# (highmem, the default) needs an LPAE CPU, which the Cortex-A15 is.
+	QEMU_BOARD_ARGS=(-M virt -cpu cortex-a15 -smp 2 -m 4608M -nic none)
+	DTS_DIR=$ROOT/dts/lpae
+	;;
+esac

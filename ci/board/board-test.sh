@@ -45,6 +45,21 @@ node_of() {
 	esac
 }
 bound_count() { find $driver/ -mindepth 1 -maxdepth 1 -type l -name '*-*' | wc -l; }
+# Each device's physical base on this board (carveout_board from the kernel command line, set
+# by ci/boot.sh): dts/qemu-virt-carveout.dts, or dts/lpae/qemu-virt-carveout.dts above 4 GiB.
+base_of() {
+	case ${carveout_board:-armv7}:$1 in
+	armv7:carveout-fb) echo 0x58000000 ;;
+	armv7:carveout-dsp) echo 0x59000000 ;;
+	armv7:carveout-mbox) echo 0x59100000 ;;
+	armv7:carveout-doorbell) echo 0x59110000 ;;
+	lpae:carveout-fb) echo 0x120000000 ;;
+	lpae:carveout-dsp) echo 0x121000000 ;;
+	lpae:carveout-mbox) echo 0x121100000 ;;
+	lpae:carveout-doorbell) echo 0x121110000 ;;
+	*) echo "unknown board or device: ${carveout_board:-armv7}:$1" >&2 ;;
+	esac
+}
 
 # Every way a process uses a device (open, mmap, fork, mremap, pread/pwrite, a held mapping,
 # SIGKILL mid-use), against unbind/bind of every device, then against unload/load of the module.
@@ -106,10 +121,22 @@ device_interface() {
 		sys=/sys/class/misc/$1
 		echo "$(cat "$sys/phys_addr") $(cat "$sys/size") $(cat "$sys/memory_type")"
 	}
-	check "sysfs of carveout-fb: $(attrs carveout-fb)" [ "$(attrs carveout-fb)" = "0x58000000 16777216 write-combine" ]
-	check "sysfs of carveout-dsp: $(attrs carveout-dsp)" [ "$(attrs carveout-dsp)" = "0x59000000 1048576 cached" ]
-	check "sysfs of carveout-mbox: $(attrs carveout-mbox)" [ "$(attrs carveout-mbox)" = "0x59100000 65536 device" ]
-	check "sysfs of carveout-doorbell: $(attrs carveout-doorbell)" [ "$(attrs carveout-doorbell)" = "0x59110000 4096 device" ]
+	check "sysfs of carveout-fb: $(attrs carveout-fb)" [ "$(attrs carveout-fb)" = "$(base_of carveout-fb) 16777216 write-combine" ]
+	check "sysfs of carveout-dsp: $(attrs carveout-dsp)" [ "$(attrs carveout-dsp)" = "$(base_of carveout-dsp) 1048576 cached" ]
+	check "sysfs of carveout-mbox: $(attrs carveout-mbox)" [ "$(attrs carveout-mbox)" = "$(base_of carveout-mbox) 65536 device" ]
+	check "sysfs of carveout-doorbell: $(attrs carveout-doorbell)" [ "$(attrs carveout-doorbell)" = "$(base_of carveout-doorbell) 4096 device" ]
+	# The full addresses in /proc/iomem and in `carveout info` too (above 4 GiB on the LPAE
+	# board: no bit of them may be lost on the way).
+	for dev in $devices; do
+		base=$(base_of "$dev")
+		size=$(cat "/sys/class/misc/$dev/size")
+		range=$(printf '%08x-%08x' "$base" $((base + size - 1)))
+		line=$(grep -F " : $dev" /proc/iomem | sed 's/^ *//')
+		check "/proc/iomem: $line" [ "$line" = "$range : $dev" ]
+		info=$(carveout info "$dev" | tr '\n' ' ')
+		check "carveout info $dev names $base: $info" \
+			sh -c "echo '$info' | grep -q 'phys $base-.* phys_addr $base,'"
+	done
 
 	# shellcheck disable=SC2086
 	carveout-ctest $devices
@@ -197,11 +224,11 @@ if [ "$mode" = matrix ]; then
 fi
 
 nodes=$(grep -l '^linux,carveout' /proc/device-tree/*/compatible 2>/dev/null | wc -l)
-fb_base=0x58000000
+fb_base=$(base_of carveout-fb)
 marker_before=0x5aa5c33c
 
 # Whatever a bootloader left in a carveout must survive probe: write it through /dev/mem first.
-check "write a bootloader marker through /dev/mem" devmem $fb_base 32 $marker_before
+check "write a bootloader marker through /dev/mem" devmem "$fb_base" 32 $marker_before
 check "insmod carveout.ko" insmod /lib/modules/carveout.ko
 bound=$(bound_count)
 check "all $nodes carveout nodes bound (got $bound)" [ "$nodes" -ge 2 -a "$bound" -eq "$nodes" ]

@@ -31,7 +31,12 @@ extern "C" {
 }
 
 /// The largest physical address this kernel can hold (`phys_addr_t` is 32 bits on 32-bit ARM
-/// without LPAE). Widening to `u64` is lossless.
+/// without LPAE, 64 with it). Widening to `u64` is lossless; `u64::from` is not `const`, and the
+/// cast is a no-op where `phys_addr_t` is `u64` already.
+#[allow(
+    clippy::unnecessary_cast,
+    reason = "phys_addr_t is u32 or u64 by configuration"
+)]
 pub(crate) const PHYS_MAX: u64 = bindings::phys_addr_t::MAX as u64;
 
 /// Why [`ClaimedRegion::claim`] failed.
