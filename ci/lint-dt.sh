@@ -2,7 +2,7 @@
 # Checks the device-tree binding and the boards against it with dtschema (PyPI's `dtschema`, at
 # $DTSCHEMA_VERSION of ci/versions.env, installed under $OUT/toolchain):
 #   - dt-doc-validate on dts/bindings/ (the binding is a valid schema, its example validates);
-#   - dt-validate of our nodes of every board of dts/ and dts/bad/: the good boards must be
+#   - dt-validate of our nodes of every board of dts/, dts/lpae/ and dts/bad/: the good boards must be
 #     clean, and a malformed board must fail with the error it announces in a ' * schema: '
 #     line, or be clean where the schema cannot see its fault (an unaligned base, say).
 # Our nodes are checked alone, on a root with QEMU virt's cell sizes: QEMU's own nodes have no
@@ -29,7 +29,7 @@ fi
 
 # Our nodes alone: the board's file without QEMU's tree, and a bad board on top of that.
 own_nodes() { sed '/^\/include\//d' dts/qemu-virt-carveout.dts; }
-for f in dts/*.dts dts/bad/*.dts; do
+for f in dts/*.dts dts/bad/*.dts dts/lpae/*.dts; do
 	name=$(basename "${f%.dts}")
 	want=$(sed -n 's/^ \* schema: //p' "$f")
 	{

@@ -46,7 +46,7 @@ run_check "cargo doc of the userspace library (warnings are errors)" \
 # Our nodes must pass dtc's checks: checked alone, on a root with QEMU virt's cell sizes.
 dtc_clean() {
 	local f out
-	for f in dts/*.dts; do
+	for f in dts/*.dts dts/lpae/*.dts; do
 		out=$({
 			echo "/dts-v1/; / { #address-cells = <2>; #size-cells = <2>; };"
 			sed '/^\/include\//d' "$f"
@@ -57,7 +57,7 @@ dtc_clean() {
 		}
 	done
 }
-run_check "dtc checks on dts/" dtc_clean
+run_check "dtc checks on dts/ and dts/lpae/" dtc_clean
 run_check "dtschema: the binding, and every board against it (ci/lint-dt.sh)" ci/lint-dt.sh
 run_check "GitHub workflows: actionlint and zizmor" ci/lint-workflows.sh
 summary lint

@@ -143,11 +143,17 @@ device_interface() {
 	check "carveout-ctest, the C program on <linux/carveout.h> (exit $?)" [ $? -eq 0 ]
 
 	# mdev as the kernel's hotplug helper, with examples/mdev.conf: a rebind sends real uevents.
+	# The kernel starts one mdev per uevent, concurrently; with /dev/mdev.seq present, each waits
+	# for its turn (SEQNUM), so the unbind's "remove" cannot run after the bind's "add" and
+	# delete the node it made (busybox's docs/mdev.txt).
+	: >/dev/mdev.seq
 	echo /bin/mdev >/proc/sys/kernel/hotplug
 	echo carveout-mailbox >$driver/unbind
 	echo carveout-mailbox >$driver/bind
+	# The kernel runs mdev asynchronously, once per uevent: give it up to 30 s (the LPAE board,
+	# with 4.5 GiB under kmemleak, once took more than 5).
 	i=0
-	while [ ! -c /dev/carveout/mailbox ] && [ $i -lt 50 ]; do
+	while [ ! -c /dev/carveout/mailbox ] && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
@@ -162,7 +168,7 @@ device_interface() {
 	check "the rule matched no other carveout (/dev/carveout: $made)" [ "$made" = "/dev/carveout/mailbox " ]
 	echo carveout-mailbox >$driver/unbind
 	i=0
-	while [ -e /dev/carveout/mailbox ] && [ $i -lt 50 ]; do
+	while [ -e /dev/carveout/mailbox ] && [ $i -lt 300 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done

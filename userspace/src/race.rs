@@ -223,6 +223,13 @@ impl Tallies {
     }
 
     /// The sum over all workers.
+    /// Whether every operation succeeded (or was killed, for the one that kills) at least once.
+    fn every_op_succeeded(&self) -> bool {
+        (0..OPS.len()).all(|op| {
+            self.total(op, Outcome::Ok.index()) + self.total(op, Outcome::Killed.index()) > 0
+        })
+    }
+
     fn total(&self, op: usize, outcome: usize) -> u64 {
         (0..self.workers)
             .map(|w| u64::from(self.word(Self::slot(w, op, outcome)).load(Ordering::SeqCst)))
@@ -587,8 +594,12 @@ pub fn run(
     let deadline = start + Duration::from_secs(seconds);
     let (mut done, mut refused) = (0usize, 0usize);
     let mut failure = None;
-    // At least `MIN_RUN`, so that a short run still gives every operation its chance.
-    while (done < cycles || start.elapsed() < MIN_RUN) && Instant::now() < deadline {
+    // At least `MIN_RUN`, so that a short run still gives every operation its chance, and on
+    // (within the deadline) until every operation has succeeded once: a short run on a slow board
+    // can end before one has, and would then test less than it claims.
+    while (done < cycles || start.elapsed() < MIN_RUN || !tallies.every_op_succeeded())
+        && Instant::now() < deadline
+    {
         match cycle_once(&how, &targets) {
             Ok(true) => done += 1,
             Ok(false) => {
@@ -651,7 +662,7 @@ pub fn run(
     );
     report.case(&name, "every device back after the loop", restored);
 
-    let (mut wrong, mut other, mut gone, mut all_ok) = (0, 0, 0, true);
+    let (mut wrong, mut other, mut gone) = (0, 0, 0);
     for (i, &(op, _)) in OPS.iter().enumerate() {
         let counts: Vec<String> = OUTCOMES
             .iter()
@@ -673,9 +684,8 @@ pub fn run(
         .iter()
         .map(|o| tallies.total(i, o.index()))
         .sum::<u64>();
-        all_ok &=
-            tallies.total(i, Outcome::Ok.index()) + tallies.total(i, Outcome::Killed.index()) > 0;
     }
+    let all_ok = tallies.every_op_succeeded();
     report.case(
         &name,
         "only right data, SIGBUS, ENODEV or ENOENT",
