@@ -4,6 +4,8 @@
 #
 #   make KDIR=<kernel build dir>   modules | modules_install | clean | rust-analyzer
 #   make setup | kernel | board | run | test [QUICK=1] | dt-matrix | bench | host-test | lint
+#   BOARD=lpae (kernel, board, run, test): the LPAE board, carveouts above 4 GiB (default armv7)
+#   BENCH_KERNEL=debug (bench): measure on make test's debug kernel instead of a production one
 #   make buildroot-check BUILDROOT=<Buildroot checkout>   (the br2-external tree in buildroot/)
 #
 # Without KDIR, the module builds against the board kernel in build/linux (see `make kernel`).
@@ -33,8 +35,10 @@ setup:
 kernel: setup
 	ci/build-kernel.sh
 
+# The armv7 board's module is built here, in the tree; another board's by ci/build-board.sh,
+# beside that board's kernel.
 module: kernel
-	$(MAKE) modules
+	$(if $(filter-out armv7,$(BOARD)),@echo "module: board $(BOARD): built by ci/build-board.sh",$(MAKE) modules)
 
 userspace: setup
 	ci/build-userspace.sh

@@ -25,6 +25,7 @@ debug)
 esac
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
+armv7_only "the bench board (dts/qemu-virt-bench.dts)"
 mkdir -p "$OUT/logs"
 reps=${BENCH_REPS:-9}
 case $reps in '' | *[!0-9]*) die "BENCH_REPS='$reps' is not a number" ;; esac

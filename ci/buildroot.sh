@@ -20,6 +20,7 @@
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
+armv7_only "the Buildroot image (buildroot/, a 32-bit ARM board without LPAE)"
 
 what=${1:-}
 br=${2:-}

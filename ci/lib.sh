@@ -27,15 +27,20 @@ TOOLS=$OUT/toolchain
 
 # The board: armv7 (the default: 32-bit ARM without LPAE, 512 MiB) or lpae (32-bit ARM with
 # LPAE, 4.5 GiB of RAM and the carveouts above 4 GiB), as in `make test BOARD=lpae`. Below,
-# BOARD becomes the board's build directory; BOARD_NAME, exported, carries the choice to the
-# scripts these scripts run.
-BOARD_NAME=${BOARD_NAME:-${BOARD:-armv7}}
+# BOARD becomes the board's build directory (an absolute path, which bash passes on to the
+# scripts these scripts run, since BOARD came from the environment); BOARD_NAME, exported,
+# carries the choice to them. A board name in BOARD wins over an inherited BOARD_NAME.
+case ${BOARD:-} in
+'' | /*) BOARD_NAME=${BOARD_NAME:-armv7} ;;
+*) BOARD_NAME=$BOARD ;;
+esac
 export BOARD_NAME
 case $BOARD_NAME in
 armv7) board_suffix= ;;
 lpae) board_suffix=-lpae ;;
 *)
-	printf '[%s] error: BOARD=%s: armv7 or lpae\n' "$(basename "$0")" "$BOARD_NAME" >&2
+	printf '[%s] error: BOARD=%s: armv7 or lpae (unset BOARD for the default, armv7)\n' \
+		"$(basename "$0")" "$BOARD_NAME" >&2
 	exit 1
 	;;
 esac
@@ -176,6 +181,11 @@ module_sources() {
 		--exclude='/src/uapi_header.s' --exclude='/src/uapi_header_generated.rs' \
 		--include=/Kbuild --include=/Makefile --include=/LICENSE --include='/src/***' \
 		--include='/include/***' --exclude='*' "$ROOT/" "$1/"
+}
+
+# armv7_only WHAT: stops a script that only the armv7 board has (WHAT names it) on another board.
+armv7_only() {
+	[ "$BOARD_NAME" = armv7 ] || die "$1 is the armv7 board's only; BOARD=$BOARD_NAME has none"
 }
 
 # A file's content hash, to tell when an input changed.

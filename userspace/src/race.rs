@@ -55,6 +55,8 @@ const MAX_IO: usize = 1 << 20;
 const KILL_MS: usize = 30;
 /// The shortest run, whatever the number of cycles asked.
 const MIN_RUN: Duration = Duration::from_secs(10);
+/// How much longer than `MIN_RUN` a race may go on for every operation to succeed once.
+const COVER_MORE: Duration = Duration::from_secs(60);
 /// Seconds a forked child may run before SIGALRM ends it (and the run fails).
 const CHILD_TIMEOUT: u32 = 30;
 
@@ -222,7 +224,6 @@ impl Tallies {
         self.word(slot).fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The sum over all workers.
     /// Whether every operation succeeded (or was killed, for the one that kills) at least once.
     fn every_op_succeeded(&self) -> bool {
         (0..OPS.len()).all(|op| {
@@ -230,6 +231,7 @@ impl Tallies {
         })
     }
 
+    /// The sum over all workers.
     fn total(&self, op: usize, outcome: usize) -> u64 {
         (0..self.workers)
             .map(|w| u64::from(self.word(Self::slot(w, op, outcome)).load(Ordering::SeqCst)))
@@ -595,9 +597,12 @@ pub fn run(
     let (mut done, mut refused) = (0usize, 0usize);
     let mut failure = None;
     // At least `MIN_RUN`, so that a short run still gives every operation its chance, and on
-    // (within the deadline) until every operation has succeeded once: a short run on a slow board
-    // can end before one has, and would then test less than it claims.
-    while (done < cycles || start.elapsed() < MIN_RUN || !tallies.every_op_succeeded())
+    // for up to `COVER_MORE` until every operation has succeeded once: a short run on a slow
+    // board can end before one has, and would then test less than it claims. (Not to the
+    // deadline: an operation that never succeeds fails the run below, early.)
+    while (done < cycles
+        || start.elapsed() < MIN_RUN
+        || (!tallies.every_op_succeeded() && start.elapsed() < MIN_RUN + COVER_MORE))
         && Instant::now() < deadline
     {
         match cycle_once(&how, &targets) {
