@@ -63,15 +63,11 @@ const COPY_CHUNK: usize = 64 << 10;
 /// where a copy under the guard stopped short (see [`Carveout::read`]).
 const PIECE: usize = 256;
 
-/// What unbinding takes away from a carveout besides its kernel mapping: its claim on the range.
-struct Live {
-    claimed: ClaimedRegion,
-}
-
 /// The part of a carveout that `mmap` and unbinding change.
 struct State {
-    /// `None` once the device is unbound: every later call on its files fails with `ENODEV`.
-    live: Option<Live>,
+    /// The claim on the range, which unbinding takes away besides the kernel mapping: `None`
+    /// once the device is unbound, and every later call on its files fails with `ENODEV`.
+    live: Option<ClaimedRegion>,
     /// The address spaces of `mmap` calls that mapped pages but may not have linked their VMA
     /// into the [`MappingSpace`] yet (the legacy `f_op->mmap` hook runs before the link).
     /// [`Carveout::revoke`] waits for them before it zaps.
@@ -137,7 +133,7 @@ impl Carveout {
             memory_type: claimed.memory_type(),
             mapping <- Revocable::new(mapping),
             state <- new_mutex!(State {
-                live: Some(Live { claimed }),
+                live: Some(claimed),
                 mmaps: KVec::new(),
             }),
             space,
@@ -184,8 +180,8 @@ impl Carveout {
         );
     }
 
-    /// Runs `f` on the live parts of the carveout, with `state` locked; `ENODEV` once unbound.
-    fn with_live<R>(&self, f: impl FnOnce(&Live) -> Result<R>) -> Result<R> {
+    /// Runs `f` on the claim on the range, with `state` locked; `ENODEV` once unbound.
+    fn with_live<R>(&self, f: impl FnOnce(&ClaimedRegion) -> Result<R>) -> Result<R> {
         let state = self.state.lock();
         f(state.live.as_ref().ok_or(ENODEV)?)
     }
@@ -318,7 +314,7 @@ impl Carveout {
         });
         mmaps.push(ARef::from(mm), GFP_KERNEL)?;
 
-        live.claimed.map_user(vma).map_err(|err| match err {
+        live.map_user(vma).map_err(|err| match err {
             MapError::Window(why) => {
                 dev_dbg!(
                     self.dev,

@@ -146,30 +146,17 @@ impl KernelMapping {
             // valid iterator for the duration of the call.
             return Ok(unsafe { carveout_copy_to_iter_nofault(from, len, dest.as_raw()) });
         };
-        let mut done = 0;
-        while done < len {
-            let chunk = (len - done).min(CPU_BUFFER);
-            // SAFETY: `done < len`, so the pointer stays inside `[from, from + len)`.
-            let at = unsafe { from.byte_add(done) };
-            let copy = |buffer: &mut [u8; CPU_BUFFER]| {
-                // SAFETY: `[at, at + chunk)` lies inside the mapping, as above; `buffer` is valid
-                // for `chunk <= CPU_BUFFER` bytes of writes.
-                unsafe { bindings::memcpy_fromio(buffer.as_mut_ptr().cast(), at, chunk) };
-                // SAFETY: `buffer` is valid for `chunk` bytes of reads; `dest.as_raw()` is a
-                // valid iterator for the duration of the call, which does not sleep.
-                unsafe {
-                    carveout_copy_to_iter_nofault(buffer.as_ptr().cast(), chunk, dest.as_raw())
-                }
-            };
-            // SAFETY: `copy` does not call `with`. `None` is interrupt context, where no file
-            // operation runs.
-            let copied = unsafe { bounce.with(copy) }.ok_or(EINVAL)?;
-            done += copied;
-            if copied < chunk {
-                break;
-            }
-        }
-        Ok(done)
+        let copy = |buffer: &mut [u8; CPU_BUFFER], at: *mut c_void, chunk: usize| {
+            // SAFETY: `[at, at + chunk)` lies inside the mapping (`bounced`'s contract); `buffer`
+            // is valid for `chunk <= CPU_BUFFER` bytes of writes.
+            unsafe { bindings::memcpy_fromio(buffer.as_mut_ptr().cast(), at, chunk) };
+            // SAFETY: `buffer` is valid for `chunk` bytes of reads; `dest.as_raw()` is a valid
+            // iterator for the duration of the call, which does not sleep.
+            unsafe { carveout_copy_to_iter_nofault(buffer.as_ptr().cast(), chunk, dest.as_raw()) }
+        };
+        // SAFETY: `[from, from + len)` lies inside the mapping (above); `copy` does not call
+        // `CpuBuffers::with`.
+        unsafe { bounced(bounce, from, len, copy) }
     }
 
     /// Copies up to `len` bytes from `src` to `offset`, without taking a page fault, as
@@ -189,31 +176,20 @@ impl KernelMapping {
             // SAFETY: As in `copy_to_iter_nofault`, with `[to, to + len)` written.
             return Ok(unsafe { carveout_copy_from_iter_nofault(to, len, src.as_raw()) });
         };
-        let mut done = 0;
-        while done < len {
-            let chunk = (len - done).min(CPU_BUFFER);
-            // SAFETY: `done < len`, so the pointer stays inside `[to, to + len)`.
-            let at = unsafe { to.byte_add(done) };
-            let copy = |buffer: &mut [u8; CPU_BUFFER]| {
-                // SAFETY: `buffer` is valid for `chunk <= CPU_BUFFER` bytes of writes;
-                // `src.as_raw()` is a valid iterator for the duration of the call, which does
-                // not sleep.
-                let copied = unsafe {
-                    carveout_copy_from_iter_nofault(buffer.as_mut_ptr().cast(), chunk, src.as_raw())
-                };
-                // SAFETY: `[at, at + copied)` lies inside the mapping, as in
-                // `copy_to_iter_nofault`; `buffer` is valid for `copied <= chunk` bytes of reads.
-                unsafe { bindings::memcpy_toio(at, buffer.as_ptr().cast(), copied) };
-                copied
+        let copy = |buffer: &mut [u8; CPU_BUFFER], at: *mut c_void, chunk: usize| {
+            // SAFETY: `buffer` is valid for `chunk <= CPU_BUFFER` bytes of writes; `src.as_raw()`
+            // is a valid iterator for the duration of the call, which does not sleep.
+            let copied = unsafe {
+                carveout_copy_from_iter_nofault(buffer.as_mut_ptr().cast(), chunk, src.as_raw())
             };
-            // SAFETY: As in `copy_to_iter_nofault`.
-            let copied = unsafe { bounce.with(copy) }.ok_or(EINVAL)?;
-            done += copied;
-            if copied < chunk {
-                break;
-            }
-        }
-        Ok(done)
+            // SAFETY: `[at, at + copied)` lies inside the mapping (`bounced`'s contract, and
+            // `copied <= chunk`); `buffer` is valid for `copied` bytes of reads.
+            unsafe { bindings::memcpy_toio(at, buffer.as_ptr().cast(), copied) };
+            copied
+        };
+        // SAFETY: `[to, to + len)` lies inside the mapping (above); `copy` does not call
+        // `CpuBuffers::with`.
+        unsafe { bounced(bounce, to, len, copy) }
     }
 
     /// Copies `buf.len()` bytes at `offset` into `buf` (with the aligned accesses of
@@ -295,4 +271,35 @@ impl Drop for KernelMapping {
             },
         }
     }
+}
+
+/// A device region's copy of `len` bytes at `start`, a page at a time through this CPU's
+/// buffer: `copy(buffer, at, chunk)` moves one piece between the mapping at `at` and the user's
+/// iterator, and returns the bytes it moved; a piece moved short ends the copy. Returns the
+/// bytes moved; `EINVAL` in interrupt context, where no file operation runs.
+///
+/// # Safety
+///
+/// `[start, start + len)` must lie inside a live mapping, and `copy` must not call
+/// [`CpuBuffers::with`] on `bounce`.
+unsafe fn bounced(
+    bounce: &CpuBuffers,
+    start: *mut c_void,
+    len: usize,
+    mut copy: impl FnMut(&mut [u8; CPU_BUFFER], *mut c_void, usize) -> usize,
+) -> Result<usize> {
+    let mut done = 0;
+    while done < len {
+        let chunk = (len - done).min(CPU_BUFFER);
+        // SAFETY: `done < len`, so the pointer stays inside `[start, start + len)`, which is
+        // inside the mapping (the caller's contract), and so is `[at, at + chunk)`.
+        let at = unsafe { start.byte_add(done) };
+        // SAFETY: `copy` does not call `with` on `bounce` (the caller's contract).
+        let copied = unsafe { bounce.with(|buffer| copy(buffer, at, chunk)) }.ok_or(EINVAL)?;
+        done += copied;
+        if copied < chunk {
+            break;
+        }
+    }
+    Ok(done)
 }
