@@ -27,6 +27,7 @@ use super::{
 use crate::region::Region;
 
 extern "C" {
+    fn carveout_ioremap_wc(base: bindings::phys_addr_t, size: usize) -> *mut c_void;
     fn carveout_copy_to_iter_nofault(
         from: *const c_void,
         bytes: usize,
@@ -93,7 +94,7 @@ impl KernelMapping {
         let addr = match memory_type {
             // SAFETY: `[base, base + size)` is a carveout mapped elsewhere only write-combine
             // (the caller's contract), so this mapping aliases no other type.
-            MemoryType::WriteCombine => unsafe { bindings::ioremap_wc(base, size) },
+            MemoryType::WriteCombine => unsafe { carveout_ioremap_wc(base, size) },
             // SAFETY: As above, for a device mapping.
             MemoryType::Device => unsafe { bindings::ioremap(base, size) },
             // SAFETY: As above, for a cached mapping; `memremap` refuses System RAM, which a

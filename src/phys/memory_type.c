@@ -19,14 +19,22 @@ pgprot_t carveout_pgprot_device(pgprot_t prot)
 }
 
 /*
- * @prot with the page already dirty, on architectures whose page tables carry a software
- * dirty bit that the first write to each page otherwise faults to set (32-bit ARM's
- * L_PTE_DIRTY); @prot unchanged elsewhere. A read-only protection stays read-only.
+ * @prot with the page already dirty, on architectures where the first write to each page
+ * otherwise faults to mark it dirty; @prot unchanged elsewhere. A read-only protection stays
+ * read-only.
+ * - 32-bit ARM: a software bit, L_PTE_DIRTY, which set_pte_ext() needs to make the hardware
+ *   entry writable.
+ * - arm64: a writable page starts as PTE_WRITE | PTE_RDONLY, and without the ARMv8.1 hardware
+ *   dirty-bit management (which the Cortex-A57 has not) the first write faults to clear
+ *   PTE_RDONLY. pte_mkdirty() does what that fault does: PTE_DIRTY, and PTE_RDONLY cleared
+ *   only if PTE_WRITE is set.
  */
 pgprot_t carveout_pgprot_dirty(pgprot_t prot)
 {
-#ifdef CONFIG_ARM
+#if defined(CONFIG_ARM)
 	prot = __pgprot(pgprot_val(prot) | L_PTE_DIRTY);
+#elif defined(CONFIG_ARM64)
+	prot = pte_pgprot(pte_mkdirty(pfn_pte(0, prot)));
 #endif
 	return prot;
 }

@@ -3,9 +3,18 @@
 //! The memory type of a carveout: one per region, for its kernel mapping and every user mapping.
 //!
 //! On ARMv7 two mappings of the same physical page with different memory types are
-//! architecturally unpredictable, so the type is chosen once, at probe, and every mapping takes
-//! it from there: the kernel mapping in [`KernelMapping`](super::KernelMapping), user mappings
-//! through [`MemoryType::user_prot`].
+//! architecturally unpredictable (on ARMv8, arm64, "mismatched memory attributes", with a loss
+//! of coherency the architecture leaves to software), so the type is chosen once, at probe, and
+//! every mapping takes it from there: the kernel mapping in
+//! [`KernelMapping`](super::KernelMapping), user mappings through [`MemoryType::user_prot`].
+//!
+//! The kernel and the user half of each type are the same attributes on both architectures:
+//!
+//! | type | 32-bit ARM: kernel / user | arm64: kernel / user |
+//! |---|---|---|
+//! | write-combine | `ioremap_wc` (`L_PTE_MT_DEV_WC`) / `pgprot_writecombine` (`L_PTE_MT_BUFFERABLE`): both Normal non-cacheable | `ioremap_wc` / `pgprot_writecombine`: `MT_NORMAL_NC` |
+//! | cached | `memremap(MEMREMAP_WB)` (`arch_memremap_wb`, `MT_MEMORY_RW`) / `PAGE_SHARED`: `L_PTE_MT_WRITEALLOC` | `memremap(MEMREMAP_WB)` (`ioremap_cache`) / `PAGE_SHARED`: `MT_NORMAL` |
+//! | device | `ioremap` (`MT_DEVICE`) / `pgprot_device`: `L_PTE_MT_DEV_SHARED` | `ioremap` / `pgprot_device`: `MT_DEVICE_nGnRE` |
 
 use core::ffi::CStr;
 use kernel::bindings;
@@ -78,9 +87,12 @@ impl MemoryType {
     ///
     /// Pages are mapped dirty from the start: on 32-bit ARM the kernel emulates the dirty bit,
     /// mapping a clean writable page read-only in hardware so that the first write to each page
-    /// faults just to set it. PFN pages are never written back, so the bit carries nothing for
-    /// them; without this, writing a fresh 16 MiB mapping took 4096 minor faults (`make bench`,
-    /// `minor-faults-write`). `pgprot_device` already sets it.
+    /// faults just to set it, and arm64 does the same on CPUs without hardware dirty-bit
+    /// management (before ARMv8.1, such as the arm64 board's Cortex-A57). PFN pages are never
+    /// written back, so the bit carries nothing for them; without this, writing a fresh 16 MiB
+    /// mapping took 4096 minor faults (`make bench`, `minor-faults-write`; the self-test's
+    /// fresh-mapping case counts them on every board). 32-bit ARM's `pgprot_device` already
+    /// sets it; arm64's does not.
     pub(crate) fn user_prot(self, prot: bindings::pgprot_t) -> bindings::pgprot_t {
         let prot = match self {
             // SAFETY: The helper only computes a value from its argument.
