@@ -229,6 +229,7 @@ fn generate() -> Result<(), String> {
     let cc = Compiler::pick(&target, &host)?;
     let example = match target.as_str() {
         "armv7-unknown-linux-gnueabihf" => " such as arm-linux-gnueabihf-gcc",
+        "aarch64-unknown-linux-gnu" => " such as aarch64-linux-gnu-gcc",
         _ => "",
     };
     let hint = format!(

@@ -12,7 +12,7 @@ use carveout::{Access, Carveout, MemoryType, SyncDirection};
 use crate::raw::consts::{
     CARVEOUT_IOC_SYNC, CARVEOUT_SYNC_BIDIRECTIONAL, CARVEOUT_SYNC_FOR_CPU,
     CARVEOUT_SYNC_FOR_DEVICE, EACCES, EBADF, EFAULT, EINVAL, ENOSPC, EOVERFLOW, MADV_DONTNEED,
-    PROT_READ, PROT_WRITE, SIGSEGV,
+    MAP_SHARED, PROT_READ, PROT_WRITE, SIGSEGV,
 };
 use crate::raw::{self, Exit};
 use crate::selftest::{check_mapping, check_words, expect_errno, fill_mapping, pattern, Report};
@@ -166,12 +166,16 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         "mmap offset not page-aligned: EINVAL",
         expect_errno(dev.map(100, page, Access::ReadWrite), EINVAL, "EINVAL"),
     );
-    // The largest page offset a 32-bit mmap2 can carry: page offset + length wraps around.
+    // A page offset of all ones, so that page offset + length wraps around: on a 32-bit kernel
+    // the largest mmap2 can carry (0xffffffff pages), on a 64-bit one an off_t of minus one
+    // page, which the kernel shifts right keeping the sign (the library refuses a negative
+    // offset: raw mmap). Both are `usize::MAX` pages, modulo 2^64.
+    let all_ones_pages = (usize::MAX as u64).wrapping_mul(page as u64) as i64;
     report.case(
         name,
         "mmap where page offset + length wraps: EOVERFLOW",
         expect_errno(
-            dev.map(0xffff_ffff * page as u64, page, Access::ReadWrite),
+            raw::map_carveout(dev, all_ones_pages, page, rw, MAP_SHARED),
             EOVERFLOW,
             "EOVERFLOW",
         ),
