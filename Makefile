@@ -4,7 +4,8 @@
 #
 #   make KDIR=<kernel build dir>   modules | modules_install | clean | rust-analyzer
 #   make setup | kernel | board | run | test [QUICK=1] | dt-matrix | bench | host-test | lint
-#   BOARD=lpae (kernel, board, run, test): the LPAE board, carveouts above 4 GiB (default armv7)
+#   BOARD=lpae|arm64 (kernel, userspace, board, run, test): the LPAE board, carveouts above
+#     4 GiB, or the 64-bit ARM board (default: armv7)
 #   BENCH_KERNEL=debug (bench): measure on make test's debug kernel instead of a production one
 #   make buildroot-check BUILDROOT=<Buildroot checkout>   (the br2-external tree in buildroot/)
 #

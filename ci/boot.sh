@@ -15,7 +15,7 @@ if [ "${1:-}" = --test ]; then
 	shift 2
 fi
 dtb=${1:-$BOARD/qemu-virt-carveout.dtb}
-kernel=$LINUX_BUILD/arch/arm/boot/zImage
+kernel=$KERNEL_IMAGE_PATH
 initramfs=${INITRAMFS:-$BOARD/initramfs.cpio}
 for f in "$kernel" "$dtb" "$initramfs"; do
 	[ -f "$f" ] || die "$f is missing: run 'make board'"
@@ -29,9 +29,9 @@ if [ -n "${BOARD_MEM:-}" ]; then
 fi
 args=("${board_args[@]}" -kernel "$kernel" -dtb "$dtb" -initrd "$initramfs" -no-reboot)
 if [ -z "$test_log" ]; then
-	exec qemu-system-arm "${args[@]}" -nographic -append "console=ttyAMA0 panic=-1 carveout_board=$BOARD_NAME"
+	exec "$QEMU" "${args[@]}" -nographic -append "console=ttyAMA0 panic=-1 carveout_board=$BOARD_NAME"
 fi
 # A hung guest must not hang CI: the board test takes minutes (the races up to 700 s), allow 20.
-timeout "${BOOT_TIMEOUT:-1200}" qemu-system-arm "${args[@]}" -display none -monitor none \
+timeout "${BOOT_TIMEOUT:-1200}" "$QEMU" "${args[@]}" -display none -monitor none \
 	-serial "file:$test_log" -append "console=ttyAMA0 panic=-1 carveout_board=$BOARD_NAME carveout_test=${BOARD_TEST:-full} carveout_cycles=${BOARD_CYCLES:-100} ${BOARD_CMDLINE:-}" </dev/null ||
 	die "QEMU failed or timed out after ${BOOT_TIMEOUT:-1200} s (serial log: $test_log)"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds what the board boots, in $OUT/board ($OUT/board-lpae for BOARD=lpae): device trees
+# Builds what the board boots, in $OUT/board ($OUT/board-lpae, $OUT/board-arm64 for the other
+# boards): device trees
 # (QEMU's own tree, the board's trees: dts/*.dts and the malformed dts/bad/*.dts, or
 # dts/lpae/*.dts) and the initramfs (busybox, the module, the userspace program, the kernel's
 # mm/pfnmap selftest, the C test of the UAPI header, examples/mdev.conf, the test runner). The
@@ -17,17 +18,17 @@ if [ "$BOARD_NAME" != armv7 ]; then
 	kernel_make "$LINUX_BUILD" -s M="$MODULE_DIR" modules CLIPPY=1
 fi
 module=$MODULE_DIR/src/carveout.ko
-tool=$OUT/userspace/armv7-unknown-linux-gnueabihf/release/carveout
+tool=$USERSPACE_BIN
 [ -f "$module" ] || die "$module is missing: run 'make module'"
 [ -x "$tool" ] || die "$tool is missing: run 'make userspace'"
 
 # QEMU's tree for the board's options, regenerated when QEMU or the options change.
 base=$BOARD/qemu-virt-base.dts
-want="$(qemu-system-arm --version | head -n1) ${QEMU_BOARD_ARGS[*]}"
+want="$("$QEMU" --version | head -n1) ${QEMU_BOARD_ARGS[*]}"
 if [ ! -f "$base" ] || [ "$(cat "$base.stamp" 2>/dev/null)" != "$want" ]; then
 	log "dumping QEMU's device tree for: ${QEMU_BOARD_ARGS[*]}"
-	qemu-system-arm "${QEMU_BOARD_ARGS[@]}" -machine dumpdtb="$BOARD/qemu-virt-base.dtb" \
-		-display none >/dev/null 2>&1 || die "qemu-system-arm could not dump its device tree"
+	"$QEMU" "${QEMU_BOARD_ARGS[@]}" -machine dumpdtb="$BOARD/qemu-virt-base.dtb" \
+		-display none >/dev/null 2>&1 || die "$QEMU could not dump its device tree"
 	dtc -q -I dtb -O dts -o "$base" "$BOARD/qemu-virt-base.dtb"
 	echo "$want" >"$base.stamp"
 fi
@@ -47,7 +48,7 @@ done
 src=$(linux_src)
 selftests=$src/tools/testing/selftests
 pfnmap=$BOARD/pfnmap
-if [ ! -x "$pfnmap" ] || [ "$pfnmap" -ot "$LINUX_BUILD/arch/arm/boot/zImage" ]; then
+if [ ! -x "$pfnmap" ] || [ "$pfnmap" -ot "$KERNEL_IMAGE_PATH" ]; then
 	log "building the kernel's mm/pfnmap selftest"
 	make -s -C "$LINUX_BUILD" headers_install INSTALL_HDR_PATH="$BOARD/uapi"
 	# Upstream's code: its 32-bit pointer-cast warnings are not ours to fix.

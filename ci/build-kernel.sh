@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Configures (allnoconfig + the board's fragments: ci/kernel.config, and ci/kernel-lpae.config
-# for BOARD=lpae) and builds the board's kernel in $OUT/linux (lpae: $OUT/linux-lpae); with
+# Configures (allnoconfig + the board's fragments: ci/kernel.config, then its architecture's,
+# ci/kernel-arm.config or ci/kernel-arm64.config, then for BOARD=lpae ci/kernel-lpae.config) and
+# builds the board's kernel in $OUT/linux (lpae: $OUT/linux-lpae, arm64: $OUT/linux-arm64); with
 # KERNEL_FLAVOUR=bench, the production kernel make bench measures (the fragments without
 # ci/kernel.config's debug section) in $OUT/linux-bench.
 # Reconfigures only when the fragment, the source tree or the toolchain changed; make does the rest.
@@ -9,6 +10,13 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 load_env
 src=$(linux_src)
+# The cross compiler must be one for the board: CROSS_COMPILE may come from the environment.
+machine=$("${CROSS_COMPILE}gcc" -dumpmachine 2>/dev/null) ||
+	die "${CROSS_COMPILE}gcc not found: run ci/setup.sh, or set CROSS_COMPILE to a $GCC_MACHINE- compiler's prefix"
+case $machine in
+"${GCC_MACHINE%%-*}"*) ;;
+*) die "CROSS_COMPILE=$CROSS_COMPILE compiles for $machine; board $BOARD_NAME needs one for $GCC_MACHINE" ;;
+esac
 mkdir -p "$LINUX_BUILD"
 # The board's fragments one after the other; for the production kernel, each up to its
 # "make test only" line.
@@ -43,11 +51,10 @@ fi
 
 # The kernel sources under $OUT are not edited: once built for this stamp, skip make's long no-op walk.
 # FORCE_KERNEL=1 runs make anyway.
-zimage=$LINUX_BUILD/arch/arm/boot/zImage
 if [ "${FORCE_KERNEL:-0}" = 1 ] || [ "$(cat "$LINUX_BUILD/.build-stamp" 2>/dev/null)" != "$want" ] ||
-	[ ! -f "$zimage" ]; then
-	log "building zImage and modules in $LINUX_BUILD"
-	kmake -s zImage modules
+	[ ! -f "$KERNEL_IMAGE_PATH" ]; then
+	log "building $KERNEL_IMAGE and modules in $LINUX_BUILD"
+	kmake -s "$KERNEL_IMAGE" modules
 	echo "$want" >"$LINUX_BUILD/.build-stamp"
 fi
-log "kernel: $LINUX_BUILD/arch/arm/boot/zImage ($(cat "$LINUX_BUILD/include/config/kernel.release"))"
+log "kernel: $KERNEL_IMAGE_PATH ($(cat "$LINUX_BUILD/include/config/kernel.release"))"

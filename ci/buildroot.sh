@@ -172,7 +172,7 @@ userland() {
 	log "building the module against it"
 	rm -rf "$dir/module"
 	module_sources "$dir/module"
-	make -s -C "$kdir" M="$dir/module" ARCH=arm CROSS_COMPILE="$CROSS_COMPILE" BINDGEN="$BINDGEN" modules
+	make -s -C "$kdir" M="$dir/module" ARCH="$ARCH" CROSS_COMPILE="$CROSS_COMPILE" BINDGEN="$BINDGEN" modules
 	release=$(cat "$kdir/include/config/kernel.release")
 
 	log "assembling a root from Buildroot's own init files in $root"
@@ -204,7 +204,7 @@ userland() {
 	cp "$ROOT/buildroot/board/qemu-arm-virt/rootfs-overlay/etc/modules-load.d/carveout.conf" "$root/etc/modules-load.d/"
 	install -m 0644 "$dir/module/src/carveout.ko" "$root/lib/modules/$release/updates/"
 	echo 'updates/carveout.ko:' >"$root/lib/modules/$release/modules.dep"
-	install -m 0755 "$OUT/userspace/armv7-unknown-linux-gnueabihf/release/carveout" "$root/usr/bin/"
+	install -m 0755 "$USERSPACE_BIN" "$root/usr/bin/"
 	make_cpio "$root" "$dir/rootfs.cpio"
 
 	cat >"$dir/start-qemu.sh" <<-EOF

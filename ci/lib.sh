@@ -21,12 +21,11 @@ OUT=${OUT:-$ROOT/build}
 # shellcheck source=ci/versions.env
 . "$ROOT/ci/versions.env"
 
-export ARCH=arm
-export CROSS_COMPILE=${CROSS_COMPILE:-arm-linux-gnueabihf-}
 TOOLS=$OUT/toolchain
 
-# The board: armv7 (the default: 32-bit ARM without LPAE, 512 MiB) or lpae (32-bit ARM with
-# LPAE, 4.5 GiB of RAM and the carveouts above 4 GiB), as in `make test BOARD=lpae`. Below,
+# The board: armv7 (the default: 32-bit ARM without LPAE, 512 MiB), lpae (32-bit ARM with
+# LPAE, 4.5 GiB of RAM and the carveouts above 4 GiB) or arm64 (64-bit ARM, 512 MiB), as in
+# `make test BOARD=lpae`. Below,
 # BOARD becomes the board's build directory (an absolute path, which bash passes on to the
 # scripts these scripts run, since BOARD came from the environment); BOARD_NAME, exported,
 # carries the choice to them. A board name in BOARD wins over an inherited BOARD_NAME.
@@ -38,12 +37,38 @@ export BOARD_NAME
 case $BOARD_NAME in
 armv7) board_suffix= ;;
 lpae) board_suffix=-lpae ;;
+arm64) board_suffix=-arm64 ;;
 *)
-	printf '[%s] error: BOARD=%s: armv7 or lpae (unset BOARD for the default, armv7)\n' \
+	printf '[%s] error: BOARD=%s: armv7, lpae or arm64 (unset BOARD for the default, armv7)\n' \
 		"$(basename "$0")" "$BOARD_NAME" >&2
 	exit 1
 	;;
 esac
+# The board's architecture: the kernel's (ARCH), the cross compiler (CROSS_COMPILE, which the
+# environment may set; ci/build-kernel.sh checks what it compiles for), Debian's name for it
+# (busybox-static), the userspace program's Rust target, QEMU, and the kernel image QEMU boots.
+case $BOARD_NAME in
+armv7 | lpae)
+	export ARCH=arm
+	export CROSS_COMPILE=${CROSS_COMPILE:-arm-linux-gnueabihf-}
+	GCC_MACHINE=arm-linux-gnueabihf
+	DEB_ARCH=armhf
+	RUST_TARGET=armv7-unknown-linux-gnueabihf
+	QEMU=qemu-system-arm
+	KERNEL_IMAGE=zImage
+	;;
+arm64)
+	export ARCH=arm64
+	export CROSS_COMPILE=${CROSS_COMPILE:-aarch64-linux-gnu-}
+	GCC_MACHINE=aarch64-linux-gnu
+	DEB_ARCH=arm64
+	RUST_TARGET=aarch64-unknown-linux-gnu
+	QEMU=qemu-system-aarch64
+	KERNEL_IMAGE=Image
+	;;
+esac
+BUSYBOX=$TOOLS/busybox-$DEB_ARCH
+USERSPACE_BIN=$OUT/userspace/$RUST_TARGET/release/carveout
 # The kernel build: make test's debug kernel, or with KERNEL_FLAVOUR=bench the production
 # configuration make bench measures (ci/kernel.config without its debug section; armv7 only).
 case ${KERNEL_FLAVOUR:-test} in
@@ -55,8 +80,14 @@ bench) LINUX_BUILD=$OUT/linux-bench$board_suffix ;;
 	;;
 esac
 # The configuration fragments of the board's kernel, applied in order to allnoconfig.
+# ci/kernel.config holds what every board needs; the others, what one architecture or board adds.
 KERNEL_FRAGMENTS=("$ROOT/ci/kernel.config")
-[ "$BOARD_NAME" = lpae ] && KERNEL_FRAGMENTS+=("$ROOT/ci/kernel-lpae.config")
+case $BOARD_NAME in
+armv7) KERNEL_FRAGMENTS+=("$ROOT/ci/kernel-arm.config") ;;
+lpae) KERNEL_FRAGMENTS+=("$ROOT/ci/kernel-arm.config" "$ROOT/ci/kernel-lpae.config") ;;
+arm64) KERNEL_FRAGMENTS+=("$ROOT/ci/kernel-arm64.config") ;;
+esac
+KERNEL_IMAGE_PATH=$LINUX_BUILD/arch/$ARCH/boot/$KERNEL_IMAGE
 # Where the board's module is built: in the tree for armv7 (`make modules`), beside the board's
 # kernel for the others (from a copy of the sources, see module_sources).
 if [ "$BOARD_NAME" = armv7 ]; then MODULE_DIR=$ROOT; else MODULE_DIR=$OUT/module$board_suffix; fi
@@ -147,7 +178,7 @@ pip_tool() {
 kernel_make() {
 	local build=$1
 	shift
-	make -C "$LINUX_SRC" O="$build" ARCH=arm CROSS_COMPILE="$CROSS_COMPILE" BINDGEN="$BINDGEN" \
+	make -C "$LINUX_SRC" O="$build" ARCH="$ARCH" CROSS_COMPILE="$CROSS_COMPILE" BINDGEN="$BINDGEN" \
 		-j"$JOBS" "$@"
 }
 
@@ -204,5 +235,11 @@ lpae)
 	# (highmem, the default) needs an LPAE CPU, which the Cortex-A15 is.
 	QEMU_BOARD_ARGS=(-M virt -cpu cortex-a15 -smp 2 -m 4608M -nic none)
 	DTS_DIR=$ROOT/dts/lpae
+	;;
+arm64)
+	# The armv7 board's memory map (QEMU's virt puts RAM at 0x40000000 on both), so its trees
+	# serve: QEMU's own part of them is dumped for these options.
+	QEMU_BOARD_ARGS=(-M virt -cpu cortex-a57 -smp 2 -m 512M -nic none)
+	DTS_DIR=$ROOT/dts
 	;;
 esac

@@ -7,7 +7,7 @@
 #   rust-src         rustc's sysroot; `rustup component add rust-src`; Debian's rust-src of the same version
 #   bindgen          bindgen on PATH if >= $BINDGEN_MIN; else `cargo install bindgen-cli`
 #   libclang         $LIBCLANG_PATH if set; else PyPI's `libclang` wheel
-#   busybox (armhf)  Debian's busybox-static
+#   busybox          Debian's busybox-static for the board's architecture (armhf, arm64)
 # Debian suites other than the host's are used download-only, through a private apt state in $OUT/apt,
 # on the mirror the host's apt sources already name: the host system is never upgraded.
 set -euo pipefail
@@ -15,8 +15,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 HOST_PACKAGES=(
-	bc bison cpio device-tree-compiler file flex gcc-arm-linux-gnueabihf libc6-dev-armhf-cross libelf-dev
+	bc bison cpio device-tree-compiler file flex libelf-dev
 	libssl-dev make python3 python3-pip qemu-system-arm rsync shellcheck xz-utils gcc
+	# The board's cross compiler and C library (BOARD; qemu-system-arm has aarch64 too).
+	"gcc-$GCC_MACHINE" "libc6-dev-$DEB_ARCH-cross"
 	# The host's C headers: userspace/build.rs compiles consts.c for host builds (cargo test).
 	libc6-dev
 )
@@ -70,12 +72,12 @@ setup_side_apt() {
 		Dir::Etc::SourceParts "/dev/null";
 		APT::Sandbox::User "root";
 		APT::Architecture "$(dpkg --print-architecture)";
-		APT::Architectures { "$(dpkg --print-architecture)"; "armhf"; };
+		APT::Architectures { "$(dpkg --print-architecture)"; "armhf"; "arm64"; };
 	EOF
-	# armhf is needed only for busybox-static, from the first (stable) suite.
+	# armhf and arm64 are needed only for busybox-static, from the first (stable) suite.
 	local arch host_arch
 	host_arch=$(dpkg --print-architecture)
-	arch="$host_arch,armhf"
+	arch="$host_arch,armhf,arm64"
 	: >"$SIDE_APT/sources.list"
 	for suite in $DEBIAN_EXTRA_SUITES; do
 		echo "deb [arch=$arch signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" \
@@ -105,11 +107,14 @@ side_download() {
 			case $v in $glob) echo "$v" ;; esac
 		done | sort -V | tail -n1)
 	[ -n "$ver" ] || die "Debian has no $pkg matching '$glob' in $DEBIAN_EXTRA_SUITES"
-	deb=$(find "$SIDE_APT/debs" -name "${pkg%%:*}_${ver//:/%3a}_*.deb" -print -quit)
+	# PKG:ARCH names one architecture's package; the same version of another may be here too.
+	local name="${pkg%%:*}_${ver//:/%3a}_*.deb"
+	case $pkg in *:*) name="${pkg%%:*}_${ver//:/%3a}_${pkg#*:}.deb" ;; esac
+	deb=$(find "$SIDE_APT/debs" -name "$name" -print -quit)
 	if [ -z "$deb" ]; then
 		log "downloading $pkg $ver"
 		(cd "$SIDE_APT/debs" && side_apt apt-get download -q "$pkg=$ver" >/dev/null)
-		deb=$(find "$SIDE_APT/debs" -name "${pkg%%:*}_${ver//:/%3a}_*.deb" -print -quit)
+		deb=$(find "$SIDE_APT/debs" -name "$name" -print -quit)
 	fi
 	[ -n "$deb" ] || die "download of $pkg $ver produced no .deb"
 	printf '%s\n' "$deb"
@@ -227,14 +232,14 @@ setup_libclang() {
 }
 
 setup_busybox() {
-	BUSYBOX=$TOOLS/busybox-armhf
+	# BUSYBOX (ci/lib.sh) is the board's.
 	if [ -x "$BUSYBOX" ]; then
 		log "busybox: $BUSYBOX (cached)"
 		return
 	fi
-	setup_side_apt || die "busybox-static for armhf is missing and no Debian mirror is set up"
+	setup_side_apt || die "busybox-static for $DEB_ARCH is missing and no Debian mirror is set up"
 	local deb tmp=$OUT/apt/busybox-unpacked
-	deb=$(side_download busybox-static:armhf "*")
+	deb=$(side_download "busybox-static:$DEB_ARCH" "*")
 	rm -rf "$tmp"
 	dpkg-deb -x "$deb" "$tmp"
 	install -m 0755 "$(find "$tmp" -path '*bin/busybox' -type f -print -quit)" "$BUSYBOX"
@@ -255,7 +260,6 @@ cat >"$OUT/env.sh.new" <<EOF
 export LINUX_SRC='$LINUX_SRC'
 export LIBCLANG_PATH='$LIBCLANG_PATH'
 export BINDGEN='$BINDGEN'
-export BUSYBOX='$BUSYBOX'
 export PATH='$(dirname "$BINDGEN")':"\$PATH"
 EOF
 mv "$OUT/env.sh.new" "$OUT/env.sh"

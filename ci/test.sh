@@ -4,8 +4,9 @@
 # serial log (kept in $OUT/logs/serial.log); then boot every malformed board of dts/bad/
 # (ci/dt-matrix.sh). Prints one line per check and closes with "N passed, N failed".
 #
-# BOARD=lpae (make test BOARD=lpae) tests the LPAE board instead, carveouts above 4 GiB: the
-# same checks on its own kernel, module and trees (log: $OUT/logs/serial-lpae.log), without the
+# BOARD=lpae (make test BOARD=lpae) tests the LPAE board instead, carveouts above 4 GiB, and
+# BOARD=arm64 the 64-bit ARM board: the same checks on the board's own kernel, module,
+# userspace program and trees (log: $OUT/logs/serial-lpae.log, serial-arm64.log), without the
 # Buildroot kernel check and the malformed-board matrix, which are the armv7 board's.
 #
 # QUICK=1 is the edit loop: 10 unbind/bind and load/unload cycles instead of 100, and no

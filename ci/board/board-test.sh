@@ -46,13 +46,14 @@ node_of() {
 }
 bound_count() { find $driver/ -mindepth 1 -maxdepth 1 -type l -name '*-*' | wc -l; }
 # Each device's physical base on this board (carveout_board from the kernel command line, set
-# by ci/boot.sh): dts/qemu-virt-carveout.dts, or dts/lpae/qemu-virt-carveout.dts above 4 GiB.
+# by ci/boot.sh): dts/qemu-virt-carveout.dts (armv7 and arm64), or dts/lpae/qemu-virt-carveout.dts
+# above 4 GiB.
 base_of() {
 	case ${carveout_board:-armv7}:$1 in
-	armv7:carveout-fb) echo 0x58000000 ;;
-	armv7:carveout-dsp) echo 0x59000000 ;;
-	armv7:carveout-mbox) echo 0x59100000 ;;
-	armv7:carveout-doorbell) echo 0x59110000 ;;
+	armv7:carveout-fb | arm64:carveout-fb) echo 0x58000000 ;;
+	armv7:carveout-dsp | arm64:carveout-dsp) echo 0x59000000 ;;
+	armv7:carveout-mbox | arm64:carveout-mbox) echo 0x59100000 ;;
+	armv7:carveout-doorbell | arm64:carveout-doorbell) echo 0x59110000 ;;
 	lpae:carveout-fb) echo 0x120000000 ;;
 	lpae:carveout-dsp) echo 0x121000000 ;;
 	lpae:carveout-mbox) echo 0x121100000 ;;
