@@ -87,8 +87,8 @@ impl MemoryType {
     ///
     /// Pages are mapped dirty from the start: on 32-bit ARM the kernel emulates the dirty bit,
     /// mapping a clean writable page read-only in hardware so that the first write to each page
-    /// faults just to set it, and arm64 does the same on CPUs without hardware dirty-bit
-    /// management (before ARMv8.1, such as the arm64 board's Cortex-A57). PFN pages are never
+    /// faults just to set it, and arm64 does the same without hardware dirty-bit management
+    /// (ARMv8.1 and later, with `CONFIG_ARM64_HW_AFDBM`; the arm64 board's Cortex-A57 has none). PFN pages are never
     /// written back, so the bit carries nothing for them; without this, writing a fresh 16 MiB
     /// mapping took 4096 minor faults (`make bench`, `minor-faults-write`; the self-test's
     /// fresh-mapping case counts them on every board). 32-bit ARM's `pgprot_device` already
