@@ -10,21 +10,37 @@
 #   boot   boot the image with its start-qemu.sh, log in on the console, run
 #          'carveout selftest' and exit with its status (ci/console-test.py).
 #   userland  without building Buildroot: configure make test's kernel source the way the
-#          image does (board/qemu-arm-virt/linux.config + linux-image.config, merged as
+#          image does (board/qemu-arm-virt/linux.config, or linux-arm64.config, + linux-image.config, merged as
 #          Buildroot merges them), build it and the module in OUTPUT_DIR/image-kernel, and boot
 #          it with Buildroot's own init files (its initramfs /init, inittab, fstab and init
 #          scripts, from BUILDROOT_DIR) and Debian's busybox: log in on the console, check the
 #          mounts, syslogd and the module, run 'carveout selftest'. Needs `make board` first.
 # BUILDROOT_DIR is a Buildroot checkout (the CI clones $BUILDROOT_VERSION of ci/versions.env);
-# OUTPUT_DIR defaults to $OUT/buildroot.
+# OUTPUT_DIR defaults to $OUT/buildroot (arm64: $OUT/buildroot-arm64).
+# BOARD=arm64 takes the arm64 image (carveout_qemu_aarch64_virt_defconfig) instead of the
+# armv7 one (carveout_qemu_arm_virt_defconfig); the LPAE board has none.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
-armv7_only "the Buildroot image (buildroot/, a 32-bit ARM board without LPAE)"
+# The board's defconfig, its kernel configuration (make test's, see test.sh), and a defconfig of
+# Buildroot's own for the same architecture, to try the packages on (check_foreign_board).
+case $BOARD_NAME in
+armv7)
+	defconfig=carveout_qemu_arm_virt_defconfig
+	linux_config=linux.config
+	foreign=qemu_arm_vexpress_defconfig
+	;;
+arm64)
+	defconfig=carveout_qemu_aarch64_virt_defconfig
+	linux_config=linux-arm64.config
+	foreign=qemu_aarch64_virt_defconfig
+	;;
+*) die "the Buildroot image is the armv7 and the arm64 board's; BOARD=$BOARD_NAME has none" ;;
+esac
 
 what=${1:-}
 br=${2:-}
-out=${3:-$OUT/buildroot}
+out=${3:-$OUT/buildroot$board_suffix}
 if [ -z "$what" ] || [ -z "$br" ]; then
 	die "usage: ci/buildroot.sh check|build|boot|userland BUILDROOT_DIR [OUTPUT_DIR]"
 fi
@@ -36,7 +52,6 @@ fi
 br=$(cd "$br" && pwd)
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-defconfig=carveout_qemu_arm_virt_defconfig
 external=$ROOT/buildroot
 
 # Every file the build downloads, with its first URL and the hash its .hash file pins; fails
@@ -104,18 +119,18 @@ resolve() {
 }
 
 # The packages and the kernel extension on another board, without this tree's board files:
-# Buildroot's own qemu_arm_vexpress_defconfig plus the symbols the README names. This checks
-# kconfig and the packages' make code; that board's kernel is not 7.3, so nothing is built.
+# Buildroot's own $foreign plus the symbols the README names. This checks kconfig and the
+# packages' make code; that board's kernel is not 7.3, so nothing is built.
 check_foreign_board() {
-	local dir=$out/foreign-board base=$br/configs/qemu_arm_vexpress_defconfig
+	local dir=$out/foreign-board base=$br/configs/$foreign
 	[ -f "$base" ] || die "$base is missing: cannot try the packages on another board"
 	mkdir -p "$dir"
 	{
 		cat "$base"
 		printf '%s\n' BR2_LINUX_KERNEL_EXT_RUST=y BR2_PACKAGE_CARVEOUT_MODULE=y BR2_PACKAGE_CARVEOUT_TOOLS=y
 	} >"$dir/defconfig"
-	resolve "$dir" "$dir/defconfig" "qemu_arm_vexpress_defconfig with the carveout symbols"
-	log "BR2_LINUX_KERNEL_EXT_RUST, BR2_PACKAGE_CARVEOUT_MODULE and _TOOLS resolve on Buildroot's qemu_arm_vexpress_defconfig too"
+	resolve "$dir" "$dir/defconfig" "$foreign with the carveout symbols"
+	log "BR2_LINUX_KERNEL_EXT_RUST, BR2_PACKAGE_CARVEOUT_MODULE and _TOOLS resolve on Buildroot's $foreign too"
 }
 
 check_tree() {
@@ -159,16 +174,16 @@ userland() {
 	kdir=$dir/linux
 	root=$dir/rootfs
 	mkdir -p "$kdir"
-	cp "$board/linux.config" "$kdir/.config"
+	cp "$board/$linux_config" "$kdir/.config"
 	(cd "$kdir" && "$LINUX_SRC/scripts/kconfig/merge_config.sh" -m -O "$kdir" .config "$board/linux-image.config" >/dev/null) ||
 		die "merge_config.sh failed"
 	kernel_make "$kdir" -s olddefconfig
 	local fragment
-	for fragment in "$board/linux.config" "$board/linux-image.config"; do
+	for fragment in "$board/$linux_config" "$board/linux-image.config"; do
 		kconfig_kept "$fragment" "$kdir/.config" || die "kconfig dropped options of $fragment in $kdir/.config"
 	done
 	log "building the image's kernel in $kdir"
-	kernel_make "$kdir" -s zImage modules
+	kernel_make "$kdir" -s "$KERNEL_IMAGE" modules
 	log "building the module against it"
 	rm -rf "$dir/module"
 	module_sources "$dir/module"
@@ -209,7 +224,7 @@ userland() {
 
 	cat >"$dir/start-qemu.sh" <<-EOF
 		#!/bin/sh
-		exec qemu-system-arm ${QEMU_BOARD_ARGS[*]} -kernel $kdir/arch/arm/boot/zImage \\
+		exec $QEMU ${QEMU_BOARD_ARGS[*]} -kernel $kdir/arch/$ARCH/boot/$KERNEL_IMAGE \\
 			-initrd $dir/rootfs.cpio -dtb $BOARD/qemu-virt-carveout.dtb -nographic -append console=ttyAMA0
 	EOF
 	chmod +x "$dir/start-qemu.sh"

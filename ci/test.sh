@@ -7,7 +7,8 @@
 # BOARD=lpae (make test BOARD=lpae) tests the LPAE board instead, carveouts above 4 GiB, and
 # BOARD=arm64 the 64-bit ARM board: the same checks on the board's own kernel, module,
 # userspace program and trees (log: $OUT/logs/serial-lpae.log, serial-arm64.log), without the
-# Buildroot kernel check and the malformed-board matrix, which are the armv7 board's.
+# malformed-board matrix, which is the armv7 board's (and the LPAE board without the Buildroot
+# kernel check: it has no image).
 #
 # QUICK=1 is the edit loop: 10 unbind/bind and load/unload cycles instead of 100, and no
 # malformed-board matrix.
@@ -36,10 +37,15 @@ fi
 
 "$ROOT/ci/build-kernel.sh"
 load_env
-# One kernel: the Buildroot image's configuration is this kernel's savedefconfig.
-br_config=buildroot/board/qemu-arm-virt/linux.config
-if [ "$BOARD_NAME" != armv7 ]; then
-	log "board $BOARD_NAME: the Buildroot image's kernel is the armv7 board's; not compared"
+# One kernel: the Buildroot image's configuration is this kernel's savedefconfig (the armv7
+# and the arm64 image; the LPAE board has none).
+case $BOARD_NAME in
+armv7) br_config=buildroot/board/qemu-arm-virt/linux.config ;;
+arm64) br_config=buildroot/board/qemu-arm-virt/linux-arm64.config ;;
+*) br_config= ;;
+esac
+if [ -z "$br_config" ]; then
+	log "board $BOARD_NAME: no Buildroot image; its kernel configuration is not compared"
 elif diff -u <(grep -v '^# [^C]' "$ROOT/$br_config") "$LINUX_BUILD/defconfig" >"$logs/buildroot-kconfig.diff"; then
 	pass "Buildroot image kernel: $br_config is the savedefconfig of this kernel"
 else

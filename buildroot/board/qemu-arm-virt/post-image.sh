@@ -16,7 +16,13 @@ machine=$(sed -n 's/^BR2_LINUX_KERNEL_EXT_QEMU_DTS_ARGS="\(.*\)"$/\1/p' "$config
 	echo "post-image.sh: BR2_LINUX_KERNEL_EXT_QEMU_DTS_ARGS is not set in $config" >&2
 	exit 1
 }
-for f in zImage qemu-virt-carveout.dtb rootfs.cpio; do
+# The board's architecture: 32-bit ARM boots a zImage, arm64 an Image.
+if grep -qx 'BR2_aarch64=y' "$config"; then
+	qemu=qemu-system-aarch64 kernel=Image
+else
+	qemu=qemu-system-arm kernel=zImage
+fi
+for f in "$kernel" qemu-virt-carveout.dtb rootfs.cpio; do
 	[ -f "$images/$f" ] || {
 		echo "post-image.sh: $images/$f is missing" >&2
 		exit 1
@@ -29,8 +35,8 @@ cat >"$images/start-qemu.sh" <<START
 # 'carveout selftest'. Ctrl-a x leaves QEMU. Extra arguments go to QEMU.
 # Written by board/qemu-arm-virt/post-image.sh.
 IMAGE_DIR="\${0%/*}"
-exec "$HOST_DIR/bin/qemu-system-arm" $machine \\
-	-kernel "\$IMAGE_DIR/zImage" \\
+exec "$HOST_DIR/bin/$qemu" $machine \\
+	-kernel "\$IMAGE_DIR/$kernel" \\
 	-dtb "\$IMAGE_DIR/qemu-virt-carveout.dtb" \\
 	-initrd "\$IMAGE_DIR/rootfs.cpio" \\
 	-append "console=ttyAMA0" \\
