@@ -9,6 +9,7 @@ set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 load_env
+check_cross_compiler
 mkdir -p "$BOARD"
 
 if [ "$BOARD_NAME" != armv7 ]; then

@@ -10,13 +10,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 load_env
 src=$(linux_src)
-# The cross compiler must be one for the board: CROSS_COMPILE may come from the environment.
-machine=$("${CROSS_COMPILE}gcc" -dumpmachine 2>/dev/null) ||
-	die "${CROSS_COMPILE}gcc not found: run ci/setup.sh, or set CROSS_COMPILE to a $GCC_MACHINE- compiler's prefix"
-case $machine in
-"${GCC_MACHINE%%-*}"*) ;;
-*) die "CROSS_COMPILE=$CROSS_COMPILE compiles for $machine; board $BOARD_NAME needs one for $GCC_MACHINE" ;;
-esac
+check_cross_compiler
 mkdir -p "$LINUX_BUILD"
 # The board's fragments one after the other; for the production kernel, each up to its
 # "make test only" line.

@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 load_env
 target=$RUST_TARGET
-command -v "${CROSS_COMPILE}gcc" >/dev/null || die "${CROSS_COMPILE}gcc not found: run ci/setup.sh"
+check_cross_compiler
 [ -f "$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.lock" ] ||
 	die "rust-src is missing from $(rustc --print sysroot): run ci/setup.sh"
 

@@ -134,6 +134,22 @@ load_env() {
 	[ -f "$OUT/env.sh" ] || die "$OUT/env.sh is missing: run ci/setup.sh (or 'make setup') first"
 	# shellcheck source=/dev/null
 	. "$OUT/env.sh"
+	# The board's busybox, whatever an env.sh written by an older setup exported.
+	BUSYBOX=$TOOLS/busybox-$DEB_ARCH
+}
+
+# check_cross_compiler: stops unless ${CROSS_COMPILE}gcc exists and compiles for the board's
+# architecture (CROSS_COMPILE may come from the environment, set for another board).
+check_cross_compiler() {
+	local machine
+	machine=$("${CROSS_COMPILE}gcc" -dumpmachine 2>/dev/null) ||
+		die "${CROSS_COMPILE}gcc not found: run ci/setup.sh," \
+			"or set CROSS_COMPILE to the prefix of a compiler for $GCC_MACHINE"
+	case $machine in
+	"${GCC_MACHINE%%-*}"*) ;;
+	*) die "CROSS_COMPILE=$CROSS_COMPILE compiles for $machine;" \
+		"board $BOARD_NAME needs one for $GCC_MACHINE" ;;
+	esac
 }
 
 # The unpacked kernel source tree, found by ci/setup.sh.

@@ -84,6 +84,9 @@ fi
 serial=$logs/serial$board_suffix.log
 rm -f "$serial"
 boot_start=$SECONDS
+# What the board took to build (setup, host tests, kernel, module, userspace, initramfs), apart
+# from its boot: little once build/ holds a build, most of a first run.
+log "board $BOARD_NAME: built in $((boot_start - start)) s"
 cycles=100
 [ "${QUICK:-0}" = 0 ] || cycles=10
 if BOARD_CYCLES=$cycles "$ROOT/ci/boot.sh" --test "$serial"; then

@@ -25,9 +25,9 @@ pgprot_t carveout_pgprot_device(pgprot_t prot)
  * - 32-bit ARM: a software bit, L_PTE_DIRTY, which set_pte_ext() needs to make the hardware
  *   entry writable.
  * - arm64: a writable page starts as PTE_WRITE | PTE_RDONLY, and without hardware dirty-bit
- *   management (ARMv8.1 and later, with CONFIG_ARM64_HW_AFDBM; the Cortex-A57 has none) the
- *   first write faults to clear PTE_RDONLY. pte_mkdirty() does what that fault does: PTE_DIRTY, and PTE_RDONLY cleared
- *   only if PTE_WRITE is set.
+ *   management (ARMv8.1 and later, and only with CONFIG_ARM64_HW_AFDBM: the arm64 board has
+ *   neither) the first write faults to clear PTE_RDONLY. pte_mkdirty() does what that fault
+ *   does: PTE_DIRTY, and PTE_RDONLY cleared only if PTE_WRITE is set.
  */
 pgprot_t carveout_pgprot_dirty(pgprot_t prot)
 {

@@ -10,11 +10,14 @@
 //!
 //! The kernel and the user half of each type are the same attributes on both architectures:
 //!
-//! | type | 32-bit ARM: kernel / user | arm64: kernel / user |
-//! |---|---|---|
-//! | write-combine | `ioremap_wc` (`L_PTE_MT_DEV_WC`) / `pgprot_writecombine` (`L_PTE_MT_BUFFERABLE`): both Normal non-cacheable | `ioremap_wc` / `pgprot_writecombine`: `MT_NORMAL_NC` |
-//! | cached | `memremap(MEMREMAP_WB)` (`arch_memremap_wb`, `MT_MEMORY_RW`) / `PAGE_SHARED`: `L_PTE_MT_WRITEALLOC` | `memremap(MEMREMAP_WB)` (`ioremap_cache`) / `PAGE_SHARED`: `MT_NORMAL` |
-//! | device | `ioremap` (`MT_DEVICE`) / `pgprot_device`: `L_PTE_MT_DEV_SHARED` | `ioremap` / `pgprot_device`: `MT_DEVICE_nGnRE` |
+//! - write-combine, Normal non-cacheable: on 32-bit ARM `ioremap_wc` (`L_PTE_MT_DEV_WC`) and
+//!   `pgprot_writecombine` (`L_PTE_MT_BUFFERABLE`), the same memory type; on arm64 both
+//!   `MT_NORMAL_NC`.
+//! - cached, Normal write-back: on 32-bit ARM `memremap(MEMREMAP_WB)` (`arch_memremap_wb`,
+//!   `MT_MEMORY_RW`) and the default `PAGE_SHARED`, both `L_PTE_MT_WRITEALLOC`; on arm64
+//!   `memremap` (through `ioremap_cache`) and `PAGE_SHARED`, both `MT_NORMAL`.
+//! - device: on 32-bit ARM `ioremap` (`MT_DEVICE`) and `pgprot_device`, both
+//!   `L_PTE_MT_DEV_SHARED`; on arm64 both `MT_DEVICE_nGnRE`.
 
 use core::ffi::CStr;
 use kernel::bindings;
@@ -88,11 +91,11 @@ impl MemoryType {
     /// Pages are mapped dirty from the start: on 32-bit ARM the kernel emulates the dirty bit,
     /// mapping a clean writable page read-only in hardware so that the first write to each page
     /// faults just to set it, and arm64 does the same without hardware dirty-bit management
-    /// (ARMv8.1 and later, with `CONFIG_ARM64_HW_AFDBM`; the arm64 board's Cortex-A57 has none). PFN pages are never
-    /// written back, so the bit carries nothing for them; without this, writing a fresh 16 MiB
-    /// mapping took 4096 minor faults (`make bench`, `minor-faults-write`; the self-test's
-    /// fresh-mapping case counts them on every board). 32-bit ARM's `pgprot_device` already
-    /// sets it; arm64's does not.
+    /// (ARMv8.1 and later, and only with `CONFIG_ARM64_HW_AFDBM`: the arm64 board has
+    /// neither). PFN pages are never written back, so the bit carries nothing for them; without
+    /// this, writing a fresh 16 MiB mapping took 4096 minor faults (`make bench`,
+    /// `minor-faults-write`; the self-test's fresh-mapping case counts them on every board).
+    /// 32-bit ARM's `pgprot_device` already sets it; arm64's does not.
     pub(crate) fn user_prot(self, prot: bindings::pgprot_t) -> bindings::pgprot_t {
         let prot = match self {
             // SAFETY: The helper only computes a value from its argument.

@@ -166,14 +166,15 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         "mmap offset not page-aligned: EINVAL",
         expect_errno(dev.map(100, page, Access::ReadWrite), EINVAL, "EINVAL"),
     );
-    // A page offset of all ones, so that page offset + length wraps around: on a 32-bit kernel
-    // the largest mmap2 can carry (0xffffffff pages), on a 64-bit one an off_t of minus one
-    // page, which the kernel shifts right keeping the sign (the library refuses a negative
-    // offset: raw mmap). Both are `usize::MAX` pages, modulo 2^64.
+    // The largest page-aligned offset mmap can carry, so that the mapping would end past the
+    // last offset a file may have: on a 32-bit kernel 0xffffffff pages (mmap2's page offset),
+    // where page offset + length wraps (do_mmap); on a 64-bit one 2^64 minus a page, whose end
+    // is past ULONG_MAX, a device's limit (file_mmap_ok). Both are `usize::MAX` pages, modulo
+    // 2^64; the library refuses an offset above `i64::MAX`, so this is a raw mmap.
     let all_ones_pages = (usize::MAX as u64).wrapping_mul(page as u64) as i64;
     report.case(
         name,
-        "mmap where page offset + length wraps: EOVERFLOW",
+        "mmap ending past the largest file offset (32-bit: page offset + length wraps): EOVERFLOW",
         expect_errno(
             raw::map_carveout(dev, all_ones_pages, page, rw, MAP_SHARED),
             EOVERFLOW,
