@@ -392,7 +392,10 @@ impl Carveout {
                     break;
                 }
             }
-            cond_resched();
+            // Between chunks only: a call of one chunk (most calls) returns at once.
+            if done < len {
+                cond_resched();
+            }
         }
         Self::advance(pos, done, len)
     }
@@ -436,7 +439,10 @@ impl Carveout {
                     break;
                 }
             }
-            cond_resched();
+            // As in `read`.
+            if done < len {
+                cond_resched();
+            }
         }
         Self::advance(pos, done, len)
     }
