@@ -49,6 +49,8 @@
 //!   rather than trust the truncated address the kernel reserved.
 //! - A name clash with another driver's misc device is found by the misc core, not by this driver.
 //! - The kernel mapping uses vmalloc space: regions of hundreds of MiB may not fit on 32-bit ARM.
+//! - ARM only: 32-bit (with or without LPAE) and arm64 are built and tested (`make test
+//!   BOARD=...`); `phys/cache.c` stops the build on other architectures.
 
 mod config;
 mod device;
