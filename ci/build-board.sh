@@ -14,9 +14,8 @@ mkdir -p "$BOARD"
 
 if [ "$BOARD_NAME" != armv7 ]; then
 	log "building the module against $LINUX_BUILD in $MODULE_DIR"
-	module_sources "$MODULE_DIR"
-	# With clippy, as test.sh builds it: the same command, so the build after it has nothing to do.
-	kernel_make "$LINUX_BUILD" -s M="$MODULE_DIR" modules CLIPPY=1
+	# As test.sh builds it, so that one build serves both.
+	build_module -s
 fi
 module=$MODULE_DIR/src/carveout.ko
 tool=$USERSPACE_BIN

@@ -22,17 +22,15 @@
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
-# The board's defconfig, its kernel configuration (make test's, see test.sh), and a defconfig of
-# Buildroot's own for the same architecture, to try the packages on (check_foreign_board).
+# The board's defconfig, and a defconfig of Buildroot's own for the same architecture, to try
+# the packages on (check_foreign_board). Its kernel configuration is BR_LINUX_CONFIG (lib.sh).
 case $BOARD_NAME in
 armv7)
 	defconfig=carveout_qemu_arm_virt_defconfig
-	linux_config=linux.config
 	foreign=qemu_arm_vexpress_defconfig
 	;;
 arm64)
 	defconfig=carveout_qemu_aarch64_virt_defconfig
-	linux_config=linux-arm64.config
 	foreign=qemu_aarch64_virt_defconfig
 	;;
 *) die "the Buildroot image is the armv7 and the arm64 board's; BOARD=$BOARD_NAME has none" ;;
@@ -174,12 +172,12 @@ userland() {
 	kdir=$dir/linux
 	root=$dir/rootfs
 	mkdir -p "$kdir"
-	cp "$board/$linux_config" "$kdir/.config"
+	cp "$ROOT/$BR_LINUX_CONFIG" "$kdir/.config"
 	(cd "$kdir" && "$LINUX_SRC/scripts/kconfig/merge_config.sh" -m -O "$kdir" .config "$board/linux-image.config" >/dev/null) ||
 		die "merge_config.sh failed"
 	kernel_make "$kdir" -s olddefconfig
 	local fragment
-	for fragment in "$board/$linux_config" "$board/linux-image.config"; do
+	for fragment in "$ROOT/$BR_LINUX_CONFIG" "$board/linux-image.config"; do
 		kconfig_kept "$fragment" "$kdir/.config" || die "kconfig dropped options of $fragment in $kdir/.config"
 	done
 	log "building the image's kernel in $kdir"

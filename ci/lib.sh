@@ -25,30 +25,62 @@ TOOLS=$OUT/toolchain
 
 # The board: armv7 (the default: 32-bit ARM without LPAE, 512 MiB), lpae (32-bit ARM with
 # LPAE, 4.5 GiB of RAM and the carveouts above 4 GiB) or arm64 (64-bit ARM, 512 MiB), as in
-# `make test BOARD=lpae`. Below,
-# BOARD becomes the board's build directory (an absolute path, which bash passes on to the
-# scripts these scripts run, since BOARD came from the environment); BOARD_NAME, exported,
-# carries the choice to them. A board name in BOARD wins over an inherited BOARD_NAME.
+# `make test BOARD=lpae`. Below, BOARD becomes the board's build directory (an absolute path,
+# which bash passes on to the scripts these scripts run, since BOARD came from the
+# environment); BOARD_NAME, exported, carries the choice to them. A board name in BOARD wins
+# over an inherited BOARD_NAME.
 case ${BOARD:-} in
 '' | /*) BOARD_NAME=${BOARD_NAME:-armv7} ;;
 *) BOARD_NAME=$BOARD ;;
 esac
 export BOARD_NAME
+# Each board: the suffix of its build directories, its architecture, the kernel configuration
+# fragments it adds to ci/kernel.config (what every board needs), QEMU's options (QEMU's own
+# tree is dumped for exactly these, and the board's trees, DTS_DIR/*.dts, extend it), and the
+# Buildroot image's kernel configuration, which must be its kernel's savedefconfig (none for
+# the LPAE board, which has no image).
 case $BOARD_NAME in
-armv7) board_suffix= ;;
-lpae) board_suffix=-lpae ;;
-arm64) board_suffix=-arm64 ;;
+armv7)
+	board_suffix=
+	board_arch=arm
+	board_fragments=(kernel-arm.config)
+	QEMU_BOARD_ARGS=(-M virt -cpu cortex-a15 -smp 2 -m 512M -nic none)
+	DTS_DIR=$ROOT/dts
+	BR_LINUX_CONFIG=buildroot/board/qemu-arm-virt/linux.config
+	;;
+lpae)
+	board_suffix=-lpae
+	board_arch=arm
+	board_fragments=(kernel-arm.config kernel-lpae.config)
+	# RAM from 1 GiB to 5.5 GiB: QEMU's virt puts RAM at 0x40000000, and above 3 GiB of it
+	# (highmem, the default) needs an LPAE CPU, which the Cortex-A15 is.
+	QEMU_BOARD_ARGS=(-M virt -cpu cortex-a15 -smp 2 -m 4608M -nic none)
+	DTS_DIR=$ROOT/dts/lpae
+	BR_LINUX_CONFIG=
+	;;
+arm64)
+	board_suffix=-arm64
+	board_arch=arm64
+	board_fragments=(kernel-arm64.config)
+	# The armv7 board's memory map (QEMU's virt puts RAM at 0x40000000 on both), so its trees
+	# serve: QEMU's own part of them is dumped for these options.
+	QEMU_BOARD_ARGS=(-M virt -cpu cortex-a57 -smp 2 -m 512M -nic none)
+	DTS_DIR=$ROOT/dts
+	BR_LINUX_CONFIG=buildroot/board/qemu-arm-virt/linux-arm64.config
+	;;
 *)
 	printf '[%s] error: BOARD=%s: armv7, lpae or arm64 (unset BOARD for the default, armv7)\n' \
 		"$(basename "$0")" "$BOARD_NAME" >&2
 	exit 1
 	;;
 esac
+BOARD=$OUT/board$board_suffix
+KERNEL_FRAGMENTS=("$ROOT/ci/kernel.config" "${board_fragments[@]/#/$ROOT/ci/}")
 # The board's architecture: the kernel's (ARCH), the cross compiler (CROSS_COMPILE, which the
-# environment may set; ci/build-kernel.sh checks what it compiles for), Debian's name for it
+# environment may set; check_cross_compiler checks what it compiles for), Debian's name for it
 # (busybox-static), the userspace program's Rust target, QEMU, and the kernel image QEMU boots.
-case $BOARD_NAME in
-armv7 | lpae)
+case $board_arch in
+arm)
 	export ARCH=arm
 	export CROSS_COMPILE=${CROSS_COMPILE:-arm-linux-gnueabihf-}
 	GCC_MACHINE=arm-linux-gnueabihf
@@ -70,7 +102,8 @@ esac
 BUSYBOX=$TOOLS/busybox-$DEB_ARCH
 USERSPACE_BIN=$OUT/userspace/$RUST_TARGET/release/carveout
 # The kernel build: make test's debug kernel, or with KERNEL_FLAVOUR=bench the production
-# configuration make bench measures (ci/kernel.config without its debug section; armv7 only).
+# configuration make bench measures (the fragments without ci/kernel.config's debug section;
+# armv7 only).
 case ${KERNEL_FLAVOUR:-test} in
 test) LINUX_BUILD=$OUT/linux$board_suffix ;;
 bench) LINUX_BUILD=$OUT/linux-bench$board_suffix ;;
@@ -78,14 +111,6 @@ bench) LINUX_BUILD=$OUT/linux-bench$board_suffix ;;
 	printf '[%s] error: KERNEL_FLAVOUR=%s: test or bench\n' "$(basename "$0")" "$KERNEL_FLAVOUR" >&2
 	exit 1
 	;;
-esac
-# The configuration fragments of the board's kernel, applied in order to allnoconfig.
-# ci/kernel.config holds what every board needs; the others, what one architecture or board adds.
-KERNEL_FRAGMENTS=("$ROOT/ci/kernel.config")
-case $BOARD_NAME in
-armv7) KERNEL_FRAGMENTS+=("$ROOT/ci/kernel-arm.config") ;;
-lpae) KERNEL_FRAGMENTS+=("$ROOT/ci/kernel-arm.config" "$ROOT/ci/kernel-lpae.config") ;;
-arm64) KERNEL_FRAGMENTS+=("$ROOT/ci/kernel-arm64.config") ;;
 esac
 KERNEL_IMAGE_PATH=$LINUX_BUILD/arch/$ARCH/boot/$KERNEL_IMAGE
 # Where the board's module is built: in the tree for armv7 (`make modules`), beside the board's
@@ -230,6 +255,18 @@ module_sources() {
 		--include='/include/***' --exclude='*' "$ROOT/" "$1/"
 }
 
+# build_module [MAKE-ARGS...]: builds the board's module with clippy, in MODULE_DIR: in the tree
+# for armv7 (`make modules`), from a copy of the sources beside the board's kernel for the others.
+# Call load_env first.
+build_module() {
+	if [ "$BOARD_NAME" = armv7 ]; then
+		make -C "$ROOT" --no-print-directory "$@" modules CLIPPY=1
+	else
+		module_sources "$MODULE_DIR"
+		kernel_make "$LINUX_BUILD" "$@" M="$MODULE_DIR" modules CLIPPY=1
+	fi
+}
+
 # armv7_only WHAT: stops a script that only the armv7 board has (WHAT names it) on another board.
 armv7_only() {
 	[ "$BOARD_NAME" = armv7 ] || die "$1 is the armv7 board's only; BOARD=$BOARD_NAME has none"
@@ -237,25 +274,3 @@ armv7_only() {
 
 # A file's content hash, to tell when an input changed.
 stamp_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
-
-# The emulated board, and its device trees: QEMU's own tree is dumped for exactly these
-# options, and the board's trees (DTS_DIR/*.dts) extend it.
-BOARD=$OUT/board$board_suffix
-case $BOARD_NAME in
-armv7)
-	QEMU_BOARD_ARGS=(-M virt -cpu cortex-a15 -smp 2 -m 512M -nic none)
-	DTS_DIR=$ROOT/dts
-	;;
-lpae)
-	# RAM from 1 GiB to 5.5 GiB: QEMU's virt puts RAM at 0x40000000, and above 3 GiB of it
-	# (highmem, the default) needs an LPAE CPU, which the Cortex-A15 is.
-	QEMU_BOARD_ARGS=(-M virt -cpu cortex-a15 -smp 2 -m 4608M -nic none)
-	DTS_DIR=$ROOT/dts/lpae
-	;;
-arm64)
-	# The armv7 board's memory map (QEMU's virt puts RAM at 0x40000000 on both), so its trees
-	# serve: QEMU's own part of them is dumped for these options.
-	QEMU_BOARD_ARGS=(-M virt -cpu cortex-a57 -smp 2 -m 512M -nic none)
-	DTS_DIR=$ROOT/dts
-	;;
-esac

@@ -39,30 +39,18 @@ fi
 load_env
 # One kernel: the Buildroot image's configuration is this kernel's savedefconfig (the armv7
 # and the arm64 image; the LPAE board has none).
-case $BOARD_NAME in
-armv7) br_config=buildroot/board/qemu-arm-virt/linux.config ;;
-arm64) br_config=buildroot/board/qemu-arm-virt/linux-arm64.config ;;
-*) br_config= ;;
-esac
-if [ -z "$br_config" ]; then
+if [ -z "$BR_LINUX_CONFIG" ]; then
 	log "board $BOARD_NAME: no Buildroot image; its kernel configuration is not compared"
-elif diff -u <(grep -v '^# [^C]' "$ROOT/$br_config") "$LINUX_BUILD/defconfig" >"$logs/buildroot-kconfig.diff"; then
-	pass "Buildroot image kernel: $br_config is the savedefconfig of this kernel"
+elif diff -u <(grep -v '^# [^C]' "$ROOT/$BR_LINUX_CONFIG") "$LINUX_BUILD/defconfig" >"$logs/buildroot-kconfig.diff"; then
+	pass "Buildroot image kernel: $BR_LINUX_CONFIG is the savedefconfig of this kernel"
 else
 	cat "$logs/buildroot-kconfig.diff"
-	fail "Buildroot image kernel: $br_config differs from this kernel's savedefconfig (above); copy $LINUX_BUILD/defconfig below its header"
+	fail "Buildroot image kernel: $BR_LINUX_CONFIG differs from this kernel's savedefconfig (above); copy $LINUX_BUILD/defconfig below its header"
 fi
 # The module must build clean with clippy. A build that compiled nothing says nothing: judge
 # the output of the last build that compiled the module, kept in module-build-last.txt.
-build_module() {
-	if [ "$BOARD_NAME" = armv7 ]; then
-		make -C "$ROOT" --no-print-directory modules CLIPPY=1
-	else
-		module_sources "$MODULE_DIR"
-		kernel_make "$LINUX_BUILD" M="$MODULE_DIR" modules CLIPPY=1
-	fi
-}
 build_log=$logs/module-build$board_suffix.txt
+# shellcheck disable=SC2119 # no make arguments: its whole output is judged below
 if build_module >"$build_log" 2>&1; then
 	if grep -qE '^ +(CLIPPY|RUSTC|CC) \[M\]' "$build_log"; then
 		cp "$build_log" "${build_log%.txt}-last.txt"
