@@ -7,10 +7,6 @@ use core::ffi::CStr;
 use kernel::{
     device::Device,
     fs::File,
-    iov::{
-        IovIterDest,
-        IovIterSource, //
-    },
     mm::{
         virt::{
             flags as vm_flags,
@@ -41,6 +37,8 @@ use crate::{
         MemoryType,
         StackBuffer,
         SyncDirection,
+        UserDest,
+        UserSource,
         CACHED_SYNC_AVAILABLE, //
     },
     probe_error::ProbeError,
@@ -365,7 +363,7 @@ impl Carveout {
     /// `dest` is not present (or not writable), one piece through a buffer with faults allowed,
     /// outside the guard: that faults the page in for the next copy under the guard, or finds
     /// `dest` bad there (a short count, or `EFAULT` for none).
-    pub(crate) fn read(&self, pos: &mut i64, dest: &mut IovIterDest<'_>) -> Result<usize> {
+    pub(crate) fn read(&self, pos: &mut i64, dest: &mut impl UserDest) -> Result<usize> {
         let (offset, len) = match self.region.io_span(*pos, dest.len()).ok_or(EINVAL)? {
             IoSpan::End => return Ok(0),
             IoSpan::At { offset, len } => (offset, len),
@@ -374,7 +372,7 @@ impl Carveout {
         while done < len {
             let want = (len - done).min(COPY_CHUNK);
             let copied = match self
-                .with_mapping(|mapping| mapping.copy_to_iter_nofault(offset + done, want, dest))
+                .with_mapping(|mapping| mapping.copy_to_user_nofault(offset + done, want, dest))
             {
                 Ok(copied) => copied,
                 Err(e) => return Self::partial(pos, done, e),
@@ -386,7 +384,7 @@ impl Carveout {
                 if let Err(e) = self.with_mapping(|mapping| mapping.read(offset + done, piece)) {
                     return Self::partial(pos, done, e);
                 }
-                let copied = dest.copy_to_iter(piece);
+                let copied = dest.copy(piece);
                 done += copied;
                 if copied < piece.len() {
                     break;
@@ -405,8 +403,8 @@ impl Carveout {
     ///
     /// Copies as [`Carveout::read`] does, the other way. Only the bytes copied from `src` are
     /// written to the region.
-    pub(crate) fn write(&self, pos: &mut i64, src: &mut IovIterSource<'_>) -> Result<usize> {
-        if src.is_empty() {
+    pub(crate) fn write(&self, pos: &mut i64, src: &mut impl UserSource) -> Result<usize> {
+        if src.len() == 0 {
             return Ok(0);
         }
         let (offset, len) = match self.region.io_span(*pos, src.len()).ok_or(EINVAL)? {
@@ -417,7 +415,7 @@ impl Carveout {
         while done < len {
             let want = (len - done).min(COPY_CHUNK);
             let copied = match self
-                .with_mapping(|mapping| mapping.copy_from_iter_nofault(offset + done, want, src))
+                .with_mapping(|mapping| mapping.copy_from_user_nofault(offset + done, want, src))
             {
                 Ok(copied) => copied,
                 Err(e) => return Self::partial(pos, done, e),
@@ -426,11 +424,11 @@ impl Carveout {
             if copied < want {
                 let mut piece = StackBuffer::<PIECE>::new();
                 let wanted = (len - done).min(PIECE);
-                let copied = src.copy_from_iter(&mut piece.0[..wanted]);
+                let copied = src.copy(&mut piece.0[..wanted]);
                 let piece = &piece.0[..copied];
                 if let Err(e) = self.with_mapping(|mapping| mapping.write(offset + done, piece)) {
                     // Unbound meanwhile: these bytes were taken from `src` but not written.
-                    // SAFETY: `src` was just advanced by `copied` bytes.
+                    // SAFETY: `src` just moved past `copied` bytes.
                     unsafe { src.revert(copied) };
                     return Self::partial(pos, done, e);
                 }

@@ -33,12 +33,15 @@ use crate::{
     driver::CarveoutMisc,
     misc::{
         MiscFops,
+        MiscReadWrite,
         MiscSeek, //
     },
+    phys::UserBuffer,
     uapi, //
 };
 
-/// The file operations of every carveout device file: [`CarveoutFile`]'s, with `llseek`.
+/// The file operations of every carveout device file: [`CarveoutFile`]'s, with `llseek`,
+/// `read` and `write`.
 pub(crate) static FOPS: MiscFops<CarveoutFile> = MiscFops::new();
 
 /// An open carveout device file; its private data is the device's [`Carveout`].
@@ -103,5 +106,23 @@ impl MiscDevice for CarveoutFile {
 impl MiscSeek for CarveoutFile {
     fn seek_end(carveout: ArcBorrow<'_, Carveout>) -> Result<i64> {
         carveout.seek_end()
+    }
+}
+
+impl MiscReadWrite for CarveoutFile {
+    fn read(
+        carveout: ArcBorrow<'_, Carveout>,
+        buf: &mut UserBuffer,
+        pos: &mut i64,
+    ) -> Result<usize> {
+        carveout.read(pos, buf)
+    }
+
+    fn write(
+        carveout: ArcBorrow<'_, Carveout>,
+        buf: &mut UserBuffer,
+        pos: &mut i64,
+    ) -> Result<usize> {
+        carveout.write(pos, buf)
     }
 }

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A misc device registration that owns its device's data and name, with a parent device,
-//! sysfs attributes and `llseek`.
+//! sysfs attributes, `llseek`, and plain `read` and `write`.
 //!
 //! Linux 7.3's [`MiscDeviceRegistration`] takes a `&'static CStr` name, no parent, no attribute
-//! groups and file operations without `llseek`, and hands `open` only the registration.
-//! [`MiscWithData`] fills in the same `struct miscdevice` as [`MiscDeviceOptions::into_raw`]
-//! does, adds those, and keeps an [`Arc`] of the device's data beside it, so that the name can
+//! groups and file operations without `llseek`, `read` or `write` (only `read_iter` and
+//! `write_iter`), and hands `open` only the registration. [`MiscWithData`] fills in the same
+//! `struct miscdevice` as [`MiscDeviceOptions::into_raw`] does, adds those, and keeps an [`Arc`] of the device's data beside it, so that the name can
 //! live in that data and `open` ([`MiscWithData::data_of`]) and the sysfs attributes
 //! ([`MiscWithData::data_of_raw`]) can reach it.
 
 use core::{
     ffi::{
+        c_char,
         c_int,
         CStr, //
     },
@@ -32,10 +33,14 @@ use kernel::{
         ForeignOwnable,
         Opaque, //
     },
+    uaccess::UserPtr,
 };
 
 use crate::{
-    phys::raw_device,
+    phys::{
+        raw_device,
+        UserBuffer, //
+    },
     sysfs::AttributeGroups, //
 };
 
@@ -52,13 +57,35 @@ pub(crate) trait MiscSeek: MiscDevice {
     fn seek_end(data: <Self::Ptr as ForeignOwnable>::Borrowed<'_>) -> Result<i64>;
 }
 
-/// The file operations of the misc devices of `T`: the kernel's vtable for `T`, plus `llseek`.
+/// A misc device whose files have plain `read` and `write` besides `read_iter` and
+/// `write_iter`. The VFS calls them for `read(2)`, `pread(2)` and their `write` twins, without
+/// building a kiocb and an iterator per call; `readv(2)`, io_uring and the kernel's own reads
+/// keep the iterators.
+pub(crate) trait MiscReadWrite: MiscDevice {
+    /// `read()` at `*pos` into `buf`, of the open file whose private data is `data`: the bytes
+    /// read, with `*pos` moved past them.
+    fn read(
+        data: <Self::Ptr as ForeignOwnable>::Borrowed<'_>,
+        buf: &mut UserBuffer,
+        pos: &mut i64,
+    ) -> Result<usize>;
+
+    /// `write()` at `*pos` from `buf`, as [`MiscReadWrite::read`] reads.
+    fn write(
+        data: <Self::Ptr as ForeignOwnable>::Borrowed<'_>,
+        buf: &mut UserBuffer,
+        pos: &mut i64,
+    ) -> Result<usize>;
+}
+
+/// The file operations of the misc devices of `T`: the kernel's vtable for `T`, plus `llseek`,
+/// `read` and `write`.
 ///
 /// # Invariants
 ///
 /// The operations are those [`MiscDeviceOptions::into_raw`] gives `T`'s devices, with
-/// [`MiscFops::llseek`] added: every other operation casts `private_data` as the kernel's own
-/// vtable does.
+/// [`MiscFops::llseek`], [`MiscFops::read`] and [`MiscFops::write`] added: every other operation
+/// casts `private_data` as the kernel's own vtable does.
 #[repr(transparent)]
 pub(crate) struct MiscFops<T>(bindings::file_operations, PhantomData<T>);
 
@@ -66,15 +93,68 @@ pub(crate) struct MiscFops<T>(bindings::file_operations, PhantomData<T>);
 // between threads shares immutable function pointers and the owner module's address.
 unsafe impl<T> Sync for MiscFops<T> {}
 
-impl<T: MiscSeek> MiscFops<T> {
-    /// `T`'s file operations with `llseek`.
+impl<T: MiscSeek + MiscReadWrite> MiscFops<T> {
+    /// `T`'s file operations with `llseek`, `read` and `write`.
     pub(crate) const fn new() -> Self {
         let raw = MiscDeviceOptions { name: c"" }.into_raw::<T>();
         // SAFETY: `into_raw` points `fops` at `T`'s vtable, a constant with static storage.
         let mut fops = unsafe { *raw.fops };
         fops.llseek = Some(Self::llseek);
-        // INVARIANT: `T`'s operations with `llseek` added.
+        fops.read = Some(Self::read);
+        fops.write = Some(Self::write);
+        // INVARIANT: `T`'s operations with `llseek`, `read` and `write` added.
         Self(fops, PhantomData)
+    }
+
+    /// `read()`: [`MiscReadWrite::read`] of `count` bytes at user address `buf`, at `*ppos`.
+    ///
+    /// # Safety
+    ///
+    /// `file` must be an open file of a `T` device (its operations are these), and `ppos` valid
+    /// for reads and writes, during the call.
+    unsafe extern "C" fn read(
+        file: *mut bindings::file,
+        buf: *mut c_char,
+        count: usize,
+        ppos: *mut bindings::loff_t,
+    ) -> isize {
+        // SAFETY: As in `llseek`.
+        let data = unsafe { <T::Ptr as ForeignOwnable>::borrow((*file).private_data) };
+        // SAFETY: `ppos` is valid for the call (the caller's contract), and nothing else uses it
+        // meanwhile: `vfs_read`'s callers pass a position of their own (`read` a copy of the
+        // file's, `pread` its argument), io_uring its request's.
+        let pos = unsafe { &mut *ppos };
+        let mut buf = UserBuffer::new(UserPtr::from_ptr(buf.cast()), count);
+        Self::count_or_errno(T::read(data, &mut buf, pos))
+    }
+
+    /// `write()`: [`MiscReadWrite::write`] of `count` bytes at user address `buf`, at `*ppos`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`MiscFops::read`].
+    unsafe extern "C" fn write(
+        file: *mut bindings::file,
+        buf: *const c_char,
+        count: usize,
+        ppos: *mut bindings::loff_t,
+    ) -> isize {
+        // SAFETY: As in `llseek`.
+        let data = unsafe { <T::Ptr as ForeignOwnable>::borrow((*file).private_data) };
+        // SAFETY: As in `read`.
+        let pos = unsafe { &mut *ppos };
+        let mut buf = UserBuffer::new(UserPtr::from_ptr(buf.cast_mut().cast()), count);
+        Self::count_or_errno(T::write(data, &mut buf, pos))
+    }
+
+    /// What `read` and `write` return: the byte count, or a negative errno.
+    fn count_or_errno(result: Result<usize>) -> isize {
+        // The VFS caps a count at `MAX_RW_COUNT`, below `isize::MAX`: no `EOVERFLOW` here.
+        match result.and_then(|count| isize::try_from(count).map_err(|_| EOVERFLOW)) {
+            Ok(count) => count,
+            // Lossless: an errno is a small negative `c_int`.
+            Err(e) => e.to_errno() as isize,
+        }
     }
 
     /// `lseek()`: `SEEK_SET`, `SEEK_CUR` and `SEEK_END` within `[0, T::seek_end()]`; another
@@ -139,7 +219,7 @@ impl<T: MiscDevice, D: MiscName + Send + Sync> MiscWithData<T, D> {
         groups: &'static AttributeGroups<Self>,
     ) -> impl PinInit<Self, Error>
     where
-        T: MiscSeek,
+        T: MiscSeek + MiscReadWrite,
     {
         let name = data.misc_name().as_char_ptr();
         let parent = raw_device(parent);

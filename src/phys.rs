@@ -17,6 +17,9 @@
 //!   and the cache maintenance of a cached region through it (`cache.rs`, `cache.c`).
 //! - `cpu_buffer.rs`, `cpu_buffer.c`: a page-sized buffer per CPU, through which a device
 //!   region's copies go without allocating or locking.
+//! - [`UserBuffer`] and the user memory `read` and `write` copy to and from (`user_copy.rs`,
+//!   `user_copy.c`): an `iov_iter` or one user buffer, copied with page faults disabled inside
+//!   the kernel mapping's guard, or allowed outside it.
 //! - `user_mapping.rs`: a window of the region mapped into a user VMA with `remap_pfn_range`,
 //!   with the same type ([`ClaimedRegion::map_user`]).
 //! - [`MappingSpace`] (`mapping_space.rs`, `mapping_space.c`): the address space every open
@@ -38,6 +41,7 @@ mod kernel_mapping;
 mod mapping_space;
 mod memory_type;
 mod reserved;
+mod user_copy;
 mod user_mapping;
 
 pub(crate) use cache::{
@@ -60,6 +64,11 @@ pub(crate) use reserved::{
     LookupError,
     RegionTarget,
     ReservedRegion, //
+};
+pub(crate) use user_copy::{
+    UserBuffer,
+    UserDest,
+    UserSource, //
 };
 pub(crate) use user_mapping::MapError;
 

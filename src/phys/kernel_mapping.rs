@@ -8,10 +8,6 @@ use core::{
 };
 use kernel::{
     bindings,
-    iov::{
-        IovIterDest,
-        IovIterSource, //
-    },
     prelude::*, //
 };
 
@@ -21,6 +17,10 @@ use super::{
         CpuBuffers,
         CPU_BUFFER, //
     },
+    user_copy::{
+        UserDest,
+        UserSource, //
+    },
     MemoryType,
     SyncDirection, //
 };
@@ -28,16 +28,6 @@ use crate::region::Region;
 
 extern "C" {
     fn carveout_ioremap_wc(base: bindings::phys_addr_t, size: usize) -> *mut c_void;
-    fn carveout_copy_to_iter_nofault(
-        from: *const c_void,
-        bytes: usize,
-        to: *mut bindings::iov_iter,
-    ) -> usize;
-    fn carveout_copy_from_iter_nofault(
-        to: *mut c_void,
-        bytes: usize,
-        from: *mut bindings::iov_iter,
-    ) -> usize;
 }
 
 /// A buffer on the stack for copies between a carveout and user space, 16-byte aligned like
@@ -130,11 +120,11 @@ impl KernelMapping {
     /// where any access size and alignment is allowed). A device region is Device memory, where
     /// an unaligned access faults (arm64's user copy makes unaligned loads): it goes a page at a
     /// time through this CPU's buffer, filled with the aligned accesses of `memcpy_fromio`.
-    pub(crate) fn copy_to_iter_nofault(
+    pub(crate) fn copy_to_user_nofault(
         &self,
         offset: usize,
         len: usize,
-        dest: &mut IovIterDest<'_>,
+        dest: &mut impl UserDest,
     ) -> Result<usize> {
         self.check(offset, len)?;
         // SAFETY: `offset + len <= size` (checked above), so the pointer stays inside the
@@ -143,17 +133,15 @@ impl KernelMapping {
         let Some(bounce) = &self.bounce else {
             // SAFETY: `[from, from + len)` lies inside the live mapping (invariant), which is
             // Normal memory (write-combine or cached: `bounce` is there for a device region
-            // only, so any access is allowed) and holds no Rust values; `dest.as_raw()` is a
-            // valid iterator for the duration of the call.
-            return Ok(unsafe { carveout_copy_to_iter_nofault(from, len, dest.as_raw()) });
+            // only, so any access is allowed) and holds no Rust values.
+            return Ok(unsafe { dest.copy_nofault(from, len) });
         };
         let copy = |buffer: &mut [u8; CPU_BUFFER], at: *mut c_void, chunk: usize| {
             // SAFETY: `[at, at + chunk)` lies inside the mapping (`bounced`'s contract); `buffer`
             // is valid for `chunk <= CPU_BUFFER` bytes of writes.
             unsafe { bindings::memcpy_fromio(buffer.as_mut_ptr().cast(), at, chunk) };
-            // SAFETY: `buffer` is valid for `chunk` bytes of reads; `dest.as_raw()` is a valid
-            // iterator for the duration of the call, which does not sleep.
-            unsafe { carveout_copy_to_iter_nofault(buffer.as_ptr().cast(), chunk, dest.as_raw()) }
+            // SAFETY: `buffer` is valid for `chunk` bytes of reads. The copy does not sleep.
+            unsafe { dest.copy_nofault(buffer.as_ptr().cast(), chunk) }
         };
         // SAFETY: `[from, from + len)` lies inside the mapping (above); `copy` does not call
         // `CpuBuffers::with`.
@@ -161,28 +149,27 @@ impl KernelMapping {
     }
 
     /// Copies up to `len` bytes from `src` to `offset`, without taking a page fault, as
-    /// [`KernelMapping::copy_to_iter_nofault`] does the other way; the caller goes on with a
+    /// [`KernelMapping::copy_to_user_nofault`] does the other way; the caller goes on with a
     /// copy that may fault and [`KernelMapping::write`]. Returns the bytes copied. Only those
     /// bytes are written: the rest of the region is left as it is.
-    pub(crate) fn copy_from_iter_nofault(
+    pub(crate) fn copy_from_user_nofault(
         &self,
         offset: usize,
         len: usize,
-        src: &mut IovIterSource<'_>,
+        src: &mut impl UserSource,
     ) -> Result<usize> {
         self.check(offset, len)?;
-        // SAFETY: As in `copy_to_iter_nofault`.
+        // SAFETY: As in `copy_to_user_nofault`.
         let to = unsafe { self.addr.as_ptr().byte_add(offset) };
         let Some(bounce) = &self.bounce else {
-            // SAFETY: As in `copy_to_iter_nofault`, with `[to, to + len)` written.
-            return Ok(unsafe { carveout_copy_from_iter_nofault(to, len, src.as_raw()) });
+            // SAFETY: As in `copy_to_user_nofault`, with `[to, to + len)` written, only where
+            // bytes were copied.
+            return Ok(unsafe { src.copy_nofault(to, len) });
         };
         let copy = |buffer: &mut [u8; CPU_BUFFER], at: *mut c_void, chunk: usize| {
-            // SAFETY: `buffer` is valid for `chunk <= CPU_BUFFER` bytes of writes; `src.as_raw()`
-            // is a valid iterator for the duration of the call, which does not sleep.
-            let copied = unsafe {
-                carveout_copy_from_iter_nofault(buffer.as_mut_ptr().cast(), chunk, src.as_raw())
-            };
+            // SAFETY: `buffer` is valid for `chunk <= CPU_BUFFER` bytes of writes. The copy does
+            // not sleep.
+            let copied = unsafe { src.copy_nofault(buffer.as_mut_ptr().cast(), chunk) };
             // SAFETY: `[at, at + copied)` lies inside the mapping (`bounced`'s contract, and
             // `copied <= chunk`); `buffer` is valid for `copied` bytes of reads.
             unsafe { bindings::memcpy_toio(at, buffer.as_ptr().cast(), copied) };
