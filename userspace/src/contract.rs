@@ -14,7 +14,7 @@ use crate::raw::consts::{
     CARVEOUT_SYNC_FOR_DEVICE, EACCES, EBADF, EFAULT, EINVAL, ENOSPC, EOVERFLOW, MADV_DONTNEED,
     MAP_SHARED, PROT_READ, PROT_WRITE, SIGSEGV,
 };
-use crate::raw::{self, Exit};
+use crate::raw::{self, Exit, Io};
 use crate::selftest::{check_mapping, check_words, expect_errno, fill_mapping, pattern, Report};
 
 /// Seconds a test child may run before SIGALRM ends it.
@@ -42,10 +42,12 @@ fn expect_sync_einval(dev: &Carveout, ranges: &[(u64, u64)]) -> Result<(), Strin
     Ok(())
 }
 
-/// `pread`/`pwrite` with user buffers whose pages are not present, or end early, or are a
-/// mapping of the device itself. The driver copies with page faults disabled under its
-/// revocable guard, and must fault such pages in outside it and go on.
-fn user_pages(dev: &Carveout, name: &str, report: &mut Report) {
+/// Reads and writes (`io`: `pread`/`pwrite` or `preadv`/`pwritev`, which reach the driver's two
+/// paths) with user buffers whose pages are not present, or end early, or are a mapping of the
+/// device itself. The driver copies with page faults disabled under its revocable guard, and
+/// must fault such pages in outside it and go on.
+fn user_pages(dev: &Carveout, name: &str, io: Io, report: &mut Report) {
+    let (read, write) = (io.read_name(), io.write_name());
     let page = carveout::page_size();
     let size = crate::region_len(dev);
     let fd = dev.file().as_fd();
@@ -62,19 +64,19 @@ fn user_pages(dev: &Carveout, name: &str, report: &mut Report) {
     let fresh = || raw::map_anonymous(len, false, false, MemoryType::Cached);
     let into_fresh = fill(0x7171_7171).and_then(|()| {
         let buf = fresh().map_err(|e| format!("mmap: {e}"))?;
-        match raw::pread_into(fd, &buf, 0, len, 0) {
+        match raw::read_into(fd, io, &buf, 0, len, 0) {
             Ok(n) if n == len => check_mapping(&buf, 0x7171_7171, 0),
             other => Err(format!("gave {other:?}, want {len} bytes")),
         }
     });
     report.case(
         name,
-        "pread into untouched memory: faulted in, every byte copied",
+        &format!("{read} into untouched memory: faulted in, every byte copied"),
         into_fresh,
     );
     let from_fresh = fill(0x7272_7272).and_then(|()| {
         let buf = fresh().map_err(|e| format!("mmap: {e}"))?;
-        match raw::pwrite_from(fd, &buf, 0, len, 0) {
+        match raw::write_from(fd, io, &buf, 0, len, 0) {
             // Untouched anonymous memory reads as zeros.
             Ok(n) if n == len => check_zero(dev, len),
             other => Err(format!("gave {other:?}, want {len} bytes")),
@@ -82,7 +84,7 @@ fn user_pages(dev: &Carveout, name: &str, report: &mut Report) {
     });
     report.case(
         name,
-        "pwrite from untouched memory: faulted in, every byte copied",
+        &format!("{write} from untouched memory: faulted in, every byte copied"),
         from_fresh,
     );
 
@@ -94,7 +96,7 @@ fn user_pages(dev: &Carveout, name: &str, report: &mut Report) {
             let buf = raw::map_anonymous(2 * page, false, false, MemoryType::Cached)
                 .map_err(|e| format!("mmap: {e}"))?;
             raw::protect_part(&buf, page, page, PROT_READ).map_err(|e| format!("mprotect: {e}"))?;
-            match raw::pread_into(fd, &buf, 0, 2 * page, 0) {
+            match raw::read_into(fd, io, &buf, 0, 2 * page, 0) {
                 Ok(n) if n == page => check_words(&buf, 0x7373_7373, 0, 0..page / 4),
                 other => Err(format!(
                     "gave {other:?}, want {page} bytes (up to the read-only page)"
@@ -103,7 +105,7 @@ fn user_pages(dev: &Carveout, name: &str, report: &mut Report) {
         });
         report.case(
             name,
-            "pread into a buffer whose second page is read-only: one page, short",
+            &format!("{read} into a buffer whose second page is read-only: one page, short"),
             short,
         );
     }
@@ -116,7 +118,7 @@ fn user_pages(dev: &Carveout, name: &str, report: &mut Report) {
             let map = dev
                 .map(0, 2 * page, Access::ReadWrite)
                 .map_err(|e| e.to_string())?;
-            match raw::pread_into(fd, &map, page, page, 0) {
+            match raw::read_into(fd, io, &map, page, page, 0) {
                 // The second page now holds the first page's words.
                 Ok(n) if n == page => (0..page / 4).try_for_each(|w| {
                     let got = map.read_u32(page + w * 4).map_err(|e| e.to_string())?;
@@ -130,7 +132,11 @@ fn user_pages(dev: &Carveout, name: &str, report: &mut Report) {
                 other => Err(format!("gave {other:?}, want {page} bytes")),
             }
         });
-        report.case(name, "pread into a mapping of the device itself", own);
+        report.case(
+            name,
+            &format!("{read} into a mapping of the device itself"),
+            own,
+        );
     }
 }
 
@@ -345,22 +351,24 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         "pwrite at a huge offset: ENOSPC",
         expect_errno(dev.file().write_at(&four, 1 << 62), ENOSPC, "ENOSPC"),
     );
-    report.case(
-        name,
-        "pread at a negative offset: EINVAL",
-        expect_errno(raw::pread_at(fd, &mut four, -4096), EINVAL, "EINVAL"),
-    );
-    report.case(
-        name,
-        "pread into a bad buffer: EFAULT",
-        expect_errno(raw::pread_unmapped(fd, 4), EFAULT, "EFAULT"),
-    );
-    report.case(
-        name,
-        "pwrite from a bad buffer: EFAULT",
-        expect_errno(raw::pwrite_unmapped(fd, 4), EFAULT, "EFAULT"),
-    );
-    user_pages(dev, name, report);
+    for io in Io::BOTH {
+        report.case(
+            name,
+            &format!("{} at a negative offset: EINVAL", io.read_name()),
+            expect_errno(raw::read_at(fd, io, &mut four, -4096), EINVAL, "EINVAL"),
+        );
+        report.case(
+            name,
+            &format!("{} into a bad buffer: EFAULT", io.read_name()),
+            expect_errno(raw::read_unmapped(fd, io, 4), EFAULT, "EFAULT"),
+        );
+        report.case(
+            name,
+            &format!("{} from a bad buffer: EFAULT", io.write_name()),
+            expect_errno(raw::write_unmapped(fd, io, 4), EFAULT, "EFAULT"),
+        );
+        user_pages(dev, name, io, report);
+    }
 
     let read_only = Carveout::open_with(dev.path(), Access::ReadOnly)
         .map_err(|e| e.to_string())

@@ -4,13 +4,13 @@
 //! it, and holding a device open or mapped (so the board script can try to unload the module).
 
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::FileExt;
+use std::os::fd::AsFd;
 use std::path::Path;
 
 use carveout::{Access, Carveout, Error, SyncDirection};
 
 use crate::raw::consts::{ENODEV, SIGBUS};
-use crate::raw::{self, Exit};
+use crate::raw::{self, Exit, Io};
 use crate::selftest::{check_mapping, expect_errno, fill_mapping, Report};
 
 const DRIVER: &str = "/sys/bus/platform/drivers/carveout";
@@ -107,11 +107,20 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), Error>
     report.case(name, "unbind while three processes map the device", unbound);
     if was_unbound {
         let mut buf = [0u8; 4];
-        report.case(
-            name,
-            "after unbind: pread on a file still open: ENODEV",
-            expect_errno(dev.file().read_at(&mut buf, 0), ENODEV, "ENODEV"),
-        );
+        for io in Io::BOTH {
+            report.case(
+                name,
+                &format!(
+                    "after unbind: {} on a file still open: ENODEV",
+                    io.read_name()
+                ),
+                expect_errno(
+                    raw::read_at(dev.file().as_fd(), io, &mut buf, 0),
+                    ENODEV,
+                    "ENODEV",
+                ),
+            );
+        }
         report.case(
             name,
             "after unbind: mmap on a file still open: ENODEV",

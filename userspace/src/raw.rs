@@ -68,6 +68,8 @@ extern "C" {
     fn lseek64(fd: c_int, offset: i64, whence: c_int) -> i64;
     fn pread64(fd: c_int, buf: *mut c_void, len: usize, off: i64) -> isize;
     fn pwrite64(fd: c_int, buf: *const c_void, len: usize, off: i64) -> isize;
+    fn preadv64(fd: c_int, iov: *const IoVec, count: c_int, off: i64) -> isize;
+    fn pwritev64(fd: c_int, iov: *const IoVec, count: c_int, off: i64) -> isize;
     fn fork() -> c_int;
     fn waitpid(pid: c_int, status: *mut c_int, options: c_int) -> c_int;
     fn _exit(code: c_int) -> !;
@@ -286,31 +288,123 @@ pub(crate) fn lseek(fd: BorrowedFd<'_>, offset: i64, whence: c_int) -> io::Resul
     u64::try_from(position).map_err(|_| io::Error::last_os_error())
 }
 
-/// `pread(2)` into `buf` at any offset, negative ones included (std takes only `u64`).
-pub(crate) fn pread_at(fd: BorrowedFd<'_>, buf: &mut [u8], offset: i64) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for writes of its length.
-    let n = unsafe { pread64(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), offset) };
-    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+/// `struct iovec`.
+#[repr(C)]
+struct IoVec {
+    base: *mut c_void,
+    len: usize,
 }
 
-/// `pread(2)` of `len` bytes at 0 into an address that is never mapped.
-pub(crate) fn pread_unmapped(fd: BorrowedFd<'_>, len: usize) -> io::Result<usize> {
-    // SAFETY: The kernel cannot write at `UNMAPPED`: no memory of this process changes.
-    let n = unsafe { pread64(fd.as_raw_fd(), UNMAPPED as *mut c_void, len, 0) };
-    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+/// The two system calls a driver's `read` and `write` may be reached by: the driver's plain
+/// `read`/`write` serve `pread`/`pwrite`, its `read_iter`/`write_iter` serve `preadv`/`pwritev`
+/// (the VFS prefers the plain ones where a file has both).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Io {
+    /// `pread(2)`, `pwrite(2)`: one buffer.
+    Plain,
+    /// `preadv(2)`, `pwritev(2)`: the same buffer as two `iovec`s, split in the middle (at a
+    /// 16-byte boundary, so that a Device-type buffer is still accessed aligned).
+    Vector,
 }
 
-/// `pwrite(2)` of `len` bytes at 0 from an address that is never mapped.
-pub(crate) fn pwrite_unmapped(fd: BorrowedFd<'_>, len: usize) -> io::Result<usize> {
-    // SAFETY: The kernel cannot read at `UNMAPPED`; it reads, so nothing here changes anyway.
-    let n = unsafe { pwrite64(fd.as_raw_fd(), UNMAPPED as *const c_void, len, 0) };
-    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+impl Io {
+    /// Both ways.
+    pub(crate) const BOTH: [Io; 2] = [Io::Plain, Io::Vector];
+
+    /// The name of the read call.
+    pub(crate) fn read_name(self) -> &'static str {
+        match self {
+            Io::Plain => "pread",
+            Io::Vector => "preadv",
+        }
+    }
+
+    /// The name of the write call.
+    pub(crate) fn write_name(self) -> &'static str {
+        match self {
+            Io::Plain => "pwrite",
+            Io::Vector => "pwritev",
+        }
+    }
+
+    /// Reads `len` bytes at `offset` into `buf`.
+    ///
+    /// # Safety
+    ///
+    /// The kernel's writes to `[buf, buf + len)` must invalidate no Rust reference (the memory
+    /// may be unmapped: the kernel fails the call then).
+    unsafe fn read(self, fd: BorrowedFd<'_>, buf: *mut u8, len: usize, offset: i64) -> isize {
+        match self {
+            // SAFETY: The caller's contract.
+            Io::Plain => unsafe { pread64(fd.as_raw_fd(), buf.cast(), len, offset) },
+            Io::Vector => {
+                let iov = Self::split(buf, len);
+                // SAFETY: The caller's contract; `iov` covers `[buf, buf + len)`.
+                unsafe { preadv64(fd.as_raw_fd(), iov.as_ptr(), 2, offset) }
+            }
+        }
+    }
+
+    /// Writes `len` bytes at `offset` from `buf`; the kernel only reads `buf`.
+    fn write(self, fd: BorrowedFd<'_>, buf: *const u8, len: usize, offset: i64) -> isize {
+        match self {
+            // SAFETY: The kernel only reads `[buf, buf + len)`, and fails the call where it
+            // cannot.
+            Io::Plain => unsafe { pwrite64(fd.as_raw_fd(), buf.cast(), len, offset) },
+            Io::Vector => {
+                let iov = Self::split(buf.cast_mut(), len);
+                // SAFETY: As above; `iov` covers `[buf, buf + len)`.
+                unsafe { pwritev64(fd.as_raw_fd(), iov.as_ptr(), 2, offset) }
+            }
+        }
+    }
+
+    /// `[buf, buf + len)` as two `iovec`s.
+    fn split(buf: *mut u8, len: usize) -> [IoVec; 2] {
+        let first = len / 2 / 16 * 16;
+        [
+            IoVec {
+                base: buf.cast(),
+                len: first,
+            },
+            IoVec {
+                base: buf.wrapping_add(first).cast(),
+                len: len - first,
+            },
+        ]
+    }
 }
 
-/// `pread(2)` of `len` bytes at `offset` into `map` at byte `at`: memory the kernel may have to
-/// fault in, or that may end early (`at + len` is checked against the mapping's length).
-pub(crate) fn pread_into(
+/// A read into `buf` at any offset, negative ones included (std takes only `u64`).
+pub(crate) fn read_at(
     fd: BorrowedFd<'_>,
+    io: Io,
+    buf: &mut [u8],
+    offset: i64,
+) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of its length, and borrowed mutably here.
+    let n = unsafe { io.read(fd, buf.as_mut_ptr(), buf.len(), offset) };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// A read of `len` bytes at 0 into an address that is never mapped.
+pub(crate) fn read_unmapped(fd: BorrowedFd<'_>, io: Io, len: usize) -> io::Result<usize> {
+    // SAFETY: The kernel cannot write at `UNMAPPED`: no memory of this process changes.
+    let n = unsafe { io.read(fd, std::ptr::without_provenance_mut(UNMAPPED), len, 0) };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// A write of `len` bytes at 0 from an address that is never mapped.
+pub(crate) fn write_unmapped(fd: BorrowedFd<'_>, io: Io, len: usize) -> io::Result<usize> {
+    let n = io.write(fd, std::ptr::without_provenance(UNMAPPED), len, 0);
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
+/// A read of `len` bytes at `offset` into `map` at byte `at`: memory the kernel may have to
+/// fault in, or that may end early (`at + len` is checked against the mapping's length).
+pub(crate) fn read_into(
+    fd: BorrowedFd<'_>,
+    io: Io,
     map: &Mapping,
     at: usize,
     len: usize,
@@ -319,21 +413,21 @@ pub(crate) fn pread_into(
     let buf = window(map, at, len)?;
     // SAFETY: `[buf, buf + len)` lies inside `map`, which hands out values, never references:
     // the kernel's writes there invalidate no Rust reference.
-    let n = unsafe { pread64(fd.as_raw_fd(), buf.cast(), len, offset) };
+    let n = unsafe { io.read(fd, buf, len, offset) };
     usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
 
-/// `pwrite(2)` of `len` bytes at `offset` from `map` at byte `at`, as [`pread_into`] reads.
-pub(crate) fn pwrite_from(
+/// A write of `len` bytes at `offset` from `map` at byte `at`, as [`read_into`] reads.
+pub(crate) fn write_from(
     fd: BorrowedFd<'_>,
+    io: Io,
     map: &Mapping,
     at: usize,
     len: usize,
     offset: i64,
 ) -> io::Result<usize> {
     let buf = window(map, at, len)?;
-    // SAFETY: `[buf, buf + len)` lies inside `map`; the kernel only reads it.
-    let n = unsafe { pwrite64(fd.as_raw_fd(), buf.cast(), len, offset) };
+    let n = io.write(fd, buf, len, offset);
     usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
 
@@ -482,16 +576,48 @@ mod tests {
     #[test]
     fn bad_pointers_fail_cleanly() {
         let file = File::open("/dev/null").unwrap();
-        assert!(pread_unmapped(file.as_fd(), 4).is_ok_and(|n| n == 0));
-        let mut buf = [0u8; 4];
-        assert_eq!(
-            pread_at(file.as_fd(), &mut buf, -4096).map_err(|e| e.raw_os_error()),
-            Err(Some(consts::EINVAL))
-        );
+        for io in Io::BOTH {
+            assert!(read_unmapped(file.as_fd(), io, 4).is_ok_and(|n| n == 0));
+            let mut buf = [0u8; 4];
+            assert_eq!(
+                read_at(file.as_fd(), io, &mut buf, -4096).map_err(|e| e.raw_os_error()),
+                Err(Some(consts::EINVAL))
+            );
+        }
         assert_eq!(
             ioctl_unmapped(file.as_fd(), CARVEOUT_IOC_SYNC).map_err(|e| e.raw_os_error()),
             Err(Some(consts::ENOTTY))
         );
+    }
+
+    #[test]
+    fn both_ways_move_every_byte_in_place() {
+        let path = std::env::temp_dir().join(format!("carveout-raw-io-{}", std::process::id()));
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let page = carveout::page_size();
+        let len = 2 * page + 100;
+        let src = map_anonymous(len, false, false, MemoryType::Cached).unwrap();
+        let dst = map_anonymous(len, false, false, MemoryType::Cached).unwrap();
+        for io in Io::BOTH {
+            for at in 0..len {
+                src.write_u8(at, (at % 251) as u8 ^ io as u8).unwrap();
+            }
+            assert_eq!(write_from(file.as_fd(), io, &src, 0, len, 8).unwrap(), len);
+            assert_eq!(read_into(file.as_fd(), io, &dst, 0, len, 8).unwrap(), len);
+            for at in 0..len {
+                assert_eq!(
+                    dst.read_u8(at).unwrap(),
+                    src.read_u8(at).unwrap(),
+                    "{io:?} {at}"
+                );
+            }
+        }
     }
 
     #[test]
