@@ -6,9 +6,10 @@
 //! Linux 7.3's [`MiscDeviceRegistration`] takes a `&'static CStr` name, no parent, no attribute
 //! groups and file operations without `llseek`, `read` or `write` (only `read_iter` and
 //! `write_iter`), and hands `open` only the registration. [`MiscWithData`] fills in the same
-//! `struct miscdevice` as [`MiscDeviceOptions::into_raw`] does, adds those, and keeps an [`Arc`] of the device's data beside it, so that the name can
-//! live in that data and `open` ([`MiscWithData::data_of`]) and the sysfs attributes
-//! ([`MiscWithData::data_of_raw`]) can reach it.
+//! `struct miscdevice` as [`MiscDeviceOptions::into_raw`] does, adds those, and keeps an
+//! [`Arc`] of the device's data beside it, so that the name can live in that data and `open`
+//! ([`MiscWithData::data_of`]) and the sysfs attributes ([`MiscWithData::data_of_raw`]) can
+//! reach it.
 
 use core::{
     ffi::{
@@ -59,8 +60,9 @@ pub(crate) trait MiscSeek: MiscDevice {
 
 /// A misc device whose files have plain `read` and `write` besides `read_iter` and
 /// `write_iter`. The VFS calls them for `read(2)`, `pread(2)` and their `write` twins, without
-/// building a kiocb and an iterator per call; `readv(2)`, io_uring and the kernel's own reads
-/// keep the iterators.
+/// building a kiocb and an iterator per call; `readv(2)`, io_uring and AIO keep the iterators.
+/// The kernel's own `kernel_read` and `kernel_write` refuse a file with both (`__kernel_read`
+/// in `fs/read_write.c`), as they refuse `/dev/mem`, which has only `read`.
 pub(crate) trait MiscReadWrite: MiscDevice {
     /// `read()` at `*pos` into `buf`, of the open file whose private data is `data`: the bytes
     /// read, with `*pos` moved past them.
@@ -110,8 +112,8 @@ impl<T: MiscSeek + MiscReadWrite> MiscFops<T> {
     ///
     /// # Safety
     ///
-    /// `file` must be an open file of a `T` device (its operations are these), and `ppos` valid
-    /// for reads and writes, during the call.
+    /// `file` must be an open file of a `T` device (its operations are these), and `ppos` null or
+    /// valid for reads and writes, during the call.
     unsafe extern "C" fn read(
         file: *mut bindings::file,
         buf: *mut c_char,
@@ -120,10 +122,13 @@ impl<T: MiscSeek + MiscReadWrite> MiscFops<T> {
     ) -> isize {
         // SAFETY: As in `llseek`.
         let data = unsafe { <T::Ptr as ForeignOwnable>::borrow((*file).private_data) };
-        // SAFETY: `ppos` is valid for the call (the caller's contract), and nothing else uses it
-        // meanwhile: `vfs_read`'s callers pass a position of their own (`read` a copy of the
-        // file's, `pread` its argument), io_uring its request's.
-        let pos = unsafe { &mut *ppos };
+        // SAFETY: `ppos` is null or valid for the call (the caller's contract), and nothing
+        // else uses it meanwhile: `vfs_read`'s callers pass a position of their own (`read` a
+        // copy of the file's, `pread` its argument).
+        let Some(pos) = (unsafe { ppos.as_mut() }) else {
+            // A stream file (`stream_open`) has no position; these files are not streams.
+            return EINVAL.to_errno() as isize;
+        };
         let mut buf = UserBuffer::new(UserPtr::from_ptr(buf.cast()), count);
         Self::count_or_errno(T::read(data, &mut buf, pos))
     }
@@ -142,7 +147,9 @@ impl<T: MiscSeek + MiscReadWrite> MiscFops<T> {
         // SAFETY: As in `llseek`.
         let data = unsafe { <T::Ptr as ForeignOwnable>::borrow((*file).private_data) };
         // SAFETY: As in `read`.
-        let pos = unsafe { &mut *ppos };
+        let Some(pos) = (unsafe { ppos.as_mut() }) else {
+            return EINVAL.to_errno() as isize;
+        };
         let mut buf = UserBuffer::new(UserPtr::from_ptr(buf.cast_mut().cast()), count);
         Self::count_or_errno(T::write(data, &mut buf, pos))
     }

@@ -8,8 +8,10 @@
  * user buffers, what it left; Rust then copies a small piece with faults allowed, outside the
  * critical section, and goes on.
  *
- * The copies from user memory never zero what they did not copy (copy_from_user() does): their
- * destination may be the region, whose other bytes are left as they are.
+ * The copies to and from one user buffer return the bytes not copied, as copy_to_user() does
+ * (copy_to_user_nofault() returns only -EFAULT). Those from user memory never zero what they did
+ * not copy (copy_from_user() does): their destination may be the region, whose other bytes are
+ * left as they are.
  */
 
 #include <linux/uaccess.h>
@@ -55,6 +57,8 @@ unsigned long carveout_copy_from_user_nofault(void *to, const void __user *from,
 
 	if (!access_ok(from, n))
 		return n;
+	/* As copy_from_user_iter() does: no speculative load past a failed access_ok(). */
+	barrier_nospec();
 	pagefault_disable();
 	left = __copy_from_user_inatomic(to, from, n);
 	pagefault_enable();

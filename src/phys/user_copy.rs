@@ -6,9 +6,9 @@
 //!
 //! Two kinds of user memory take a carveout's bytes: an `iov_iter` ([`IovIterDest`],
 //! [`IovIterSource`]), which `read_iter` and `write_iter` get (`readv`, `writev`, io_uring,
-//! and the kernel's own reads), and one user buffer ([`UserBuffer`]), which plain `read` and
-//! `write` get (`read`, `pread`, and so `dd`): the VFS prefers those where a file has them, and
-//! they skip building a kiocb and an iterator per call.
+//! AIO), and one user buffer ([`UserBuffer`]), which plain `read` and `write` get (`read`,
+//! `pread`, and so `dd`): the VFS prefers those where a file has them, and they skip building a
+//! kiocb and an iterator per call.
 
 use core::ffi::c_void;
 use kernel::{
@@ -31,12 +31,22 @@ extern "C" {
         bytes: usize,
         from: *mut bindings::iov_iter,
     ) -> usize;
+    // These two return the bytes not copied, as `copy_to_user` does (the kernel's own
+    // `copy_to_user_nofault` returns only `-EFAULT`, without a count).
     fn carveout_copy_to_user_nofault(to: *mut c_void, from: *const c_void, n: usize) -> usize;
     fn carveout_copy_from_user_nofault(to: *mut c_void, from: *const c_void, n: usize) -> usize;
 }
 
 /// User memory a `read` fills, front to back.
-pub(crate) trait UserDest {
+///
+/// # Safety
+///
+/// The kernel mapping's copies rely on what an implementation returns:
+/// - [`UserDest::copy_nofault`] reads at most `len` bytes from `from`, never sleeps, and
+///   returns at most `len`;
+/// - [`UserDest::copy`] returns at most `from.len()`;
+/// - [`UserDest::len`] goes down by exactly what each copy returns.
+pub(crate) unsafe trait UserDest {
     /// Bytes still to fill.
     fn len(&self) -> usize;
 
@@ -54,7 +64,16 @@ pub(crate) trait UserDest {
 }
 
 /// User memory a `write` takes, front to back.
-pub(crate) trait UserSource {
+///
+/// # Safety
+///
+/// The kernel mapping's copies rely on what an implementation returns:
+/// - [`UserSource::copy_nofault`] writes only the first bytes of `to` that it returns, never
+///   sleeps, and returns at most `len`;
+/// - [`UserSource::copy`] returns at most `to.len()`;
+/// - [`UserSource::len`] goes down by exactly what each copy returns, and up by what
+///   [`UserSource::revert`] gives back.
+pub(crate) unsafe trait UserSource {
     /// Bytes still to take.
     fn len(&self) -> usize;
 
@@ -79,7 +98,10 @@ pub(crate) trait UserSource {
     unsafe fn revert(&mut self, bytes: usize);
 }
 
-impl UserDest for IovIterDest<'_> {
+// SAFETY: `_copy_to_iter` reads at most `len` bytes, returns at most that, and advances the
+// iterator by what it returns; with page faults disabled it does not sleep. `copy_to_iter`
+// returns at most `from.len()` and advances by it.
+unsafe impl UserDest for IovIterDest<'_> {
     fn len(&self) -> usize {
         IovIterDest::len(self)
     }
@@ -95,7 +117,10 @@ impl UserDest for IovIterDest<'_> {
     }
 }
 
-impl UserSource for IovIterSource<'_> {
+// SAFETY: `_copy_from_iter` writes into `to` only the bytes it copies (raw user copies, which
+// zero nothing), returns at most `len`, and advances by what it returns; with page faults
+// disabled it does not sleep. `copy_from_iter` returns at most `to.len()`; `revert` moves back.
+unsafe impl UserSource for IovIterSource<'_> {
     fn len(&self) -> usize {
         IovIterSource::len(self)
     }
@@ -120,7 +145,8 @@ impl UserSource for IovIterSource<'_> {
 /// copied.
 ///
 /// Nothing about the addresses is trusted: every copy checks them (`access_ok`) and handles
-/// faults, and ends short where they are bad.
+/// faults, and ends short where they are bad. (The `kernel` crate's `UserSlice` copies all or
+/// nothing, with no count: a short `read` or `write` needs the count.)
 pub(crate) struct UserBuffer {
     ptr: UserPtr,
     len: usize,
@@ -142,7 +168,9 @@ impl UserBuffer {
     }
 }
 
-impl UserDest for UserBuffer {
+// SAFETY: Each copy is given at most `min(len, self.len)` bytes, and `advance` takes off what it
+// copied (at most what it was given); the no-fault copy disables page faults.
+unsafe impl UserDest for UserBuffer {
     fn len(&self) -> usize {
         self.len
     }
@@ -165,7 +193,9 @@ impl UserDest for UserBuffer {
     }
 }
 
-impl UserSource for UserBuffer {
+// SAFETY: As for `UserDest`; the no-fault copy writes only the bytes it copies
+// (`__copy_from_user_inatomic` zeroes nothing), and `revert` adds back what it moves back over.
+unsafe impl UserSource for UserBuffer {
     fn len(&self) -> usize {
         self.len
     }
