@@ -67,6 +67,7 @@ void carveout_consts(void)
 	DEFINE(C_LITTLE_ENDIAN, c_int, __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
 
 	/* mmap(2), mprotect(2), mremap(2), madvise(2). */
+	DEFINE(PROT_NONE, c_int, PROT_NONE);
 	DEFINE(PROT_READ, c_int, PROT_READ);
 	DEFINE(PROT_WRITE, c_int, PROT_WRITE);
 	DEFINE(PROT_EXEC, c_int, PROT_EXEC);

@@ -387,6 +387,12 @@ pub(crate) fn read_at(
     usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
 
+/// A write of `buf` at any offset.
+pub(crate) fn write_at(fd: BorrowedFd<'_>, io: Io, buf: &[u8], offset: i64) -> io::Result<usize> {
+    let n = io.write(fd, buf.as_ptr(), buf.len(), offset);
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
+}
+
 /// A read of `len` bytes at 0 into an address that is never mapped.
 pub(crate) fn read_unmapped(fd: BorrowedFd<'_>, io: Io, len: usize) -> io::Result<usize> {
     // SAFETY: The kernel cannot write at `UNMAPPED`: no memory of this process changes.
