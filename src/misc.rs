@@ -112,53 +112,64 @@ impl<T: MiscSeek + MiscReadWrite> MiscFops<T> {
     ///
     /// # Safety
     ///
-    /// `file` must be an open file of a `T` device (its operations are these), and `ppos` null or
-    /// valid for reads and writes, during the call.
+    /// As for [`MiscFops::transfer`].
     unsafe extern "C" fn read(
         file: *mut bindings::file,
         buf: *mut c_char,
         count: usize,
         ppos: *mut bindings::loff_t,
     ) -> isize {
-        // SAFETY: As in `llseek`.
-        let data = unsafe { <T::Ptr as ForeignOwnable>::borrow((*file).private_data) };
-        // SAFETY: `ppos` is null or valid for the call (the caller's contract), and nothing
-        // else uses it meanwhile: `vfs_read`'s callers pass a position of their own (`read` a
-        // copy of the file's, `pread` its argument).
-        let Some(pos) = (unsafe { ppos.as_mut() }) else {
-            // A stream file (`stream_open`) has no position; these files are not streams.
-            return EINVAL.to_errno() as isize;
-        };
-        let mut buf = UserBuffer::new(UserPtr::from_ptr(buf.cast()), count);
-        Self::count_or_errno(T::read(data, &mut buf, pos))
+        // SAFETY: The caller's contract.
+        unsafe { Self::transfer(file, UserPtr::from_ptr(buf.cast()), count, ppos, T::read) }
     }
 
     /// `write()`: [`MiscReadWrite::write`] of `count` bytes at user address `buf`, at `*ppos`.
     ///
     /// # Safety
     ///
-    /// As for [`MiscFops::read`].
+    /// As for [`MiscFops::transfer`].
     unsafe extern "C" fn write(
         file: *mut bindings::file,
         buf: *const c_char,
         count: usize,
         ppos: *mut bindings::loff_t,
     ) -> isize {
-        // SAFETY: As in `llseek`.
-        let data = unsafe { <T::Ptr as ForeignOwnable>::borrow((*file).private_data) };
-        // SAFETY: As in `read`.
-        let Some(pos) = (unsafe { ppos.as_mut() }) else {
-            return EINVAL.to_errno() as isize;
-        };
-        let mut buf = UserBuffer::new(UserPtr::from_ptr(buf.cast_mut().cast()), count);
-        Self::count_or_errno(T::write(data, &mut buf, pos))
+        let buf = UserPtr::from_ptr(buf.cast_mut().cast());
+        // SAFETY: The caller's contract.
+        unsafe { Self::transfer(file, buf, count, ppos, T::write) }
     }
 
-    /// What `read` and `write` return: the byte count, or a negative errno.
-    fn count_or_errno(result: Result<usize>) -> isize {
+    /// `read()` or `write()` (`op`) of `count` bytes at user address `buf`, at `*ppos`: the byte
+    /// count, or a negative errno.
+    ///
+    /// # Safety
+    ///
+    /// `file` must be an open file of a `T` device (its operations are these), and `ppos` null or
+    /// valid for reads and writes, during the call.
+    unsafe fn transfer(
+        file: *mut bindings::file,
+        buf: UserPtr,
+        count: usize,
+        ppos: *mut bindings::loff_t,
+        op: impl FnOnce(
+            <T::Ptr as ForeignOwnable>::Borrowed<'_>,
+            &mut UserBuffer,
+            &mut i64,
+        ) -> Result<usize>,
+    ) -> isize {
+        // SAFETY: As in `llseek`.
+        let data = unsafe { <T::Ptr as ForeignOwnable>::borrow((*file).private_data) };
+        // SAFETY: `ppos` is null or valid for the call (the caller's contract), and nothing
+        // else uses it meanwhile: the callers of `vfs_read` and `vfs_write` pass a position of
+        // their own (`read` a copy of the file's, `pread` its argument).
+        let Some(pos) = (unsafe { ppos.as_mut() }) else {
+            // A stream file (`stream_open`) has no position; these files are not streams.
+            return EINVAL.to_errno() as isize;
+        };
+        let mut buf = UserBuffer::new(buf, count);
         // The VFS caps a count at `MAX_RW_COUNT`, below `isize::MAX`: no `EOVERFLOW` here.
-        match result.and_then(|count| isize::try_from(count).map_err(|_| EOVERFLOW)) {
-            Ok(count) => count,
+        match op(data, &mut buf, pos).and_then(|n| isize::try_from(n).map_err(|_| EOVERFLOW)) {
+            Ok(n) => n,
             // Lossless: an errno is a small negative `c_int`.
             Err(e) => e.to_errno() as isize,
         }
