@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Host unit tests: the driver's pure rules (src/region.rs, compiled alone with rustc --test) and
+# Host unit tests: the driver's pure rules (src/region.rs and
+# src/cache_plan.rs, each compiled alone with rustc --test) and
 # the userspace program's. Prints each runner's output, then "host: N passed, N failed".
 set -euo pipefail
 # shellcheck source=ci/lib.sh
@@ -9,8 +10,11 @@ mkdir -p "$dir"
 log_file=$dir/output.txt
 status=0
 
-rustc --edition 2021 --test -D warnings -A dead_code "$ROOT/src/region.rs" -o "$dir/region" 2>&1 | tee "$log_file"
-"$dir/region" 2>&1 | tee -a "$log_file" || status=1
+: >"$log_file"
+for rules in region cache_plan; do
+	rustc --edition 2021 --test -D warnings -A dead_code "$ROOT/src/$rules.rs" -o "$dir/$rules" 2>&1 | tee -a "$log_file"
+	"$dir/$rules" 2>&1 | tee -a "$log_file" || status=1
+done
 cargo test --quiet --locked --manifest-path "$ROOT/userspace/Cargo.toml" --target-dir "$dir/userspace" 2>&1 |
 	tee -a "$log_file" || status=1
 

@@ -52,6 +52,7 @@
 //! - ARM only: 32-bit (with or without LPAE) and arm64 are built and tested (`make test
 //!   BOARD=...`); `phys/cache.c` stops the build on other architectures.
 
+mod cache_plan;
 mod config;
 mod device;
 mod driver;

@@ -5,16 +5,9 @@
 
 use core::ffi::CStr;
 use kernel::{
+    bindings,
     device::Device,
     fs::File,
-    mm::{
-        virt::{
-            flags as vm_flags,
-            VmaNew, //
-        },
-        Mm,
-        MmWithUser, //
-    },
     new_mutex,
     prelude::*,
     revocable::Revocable,
@@ -26,20 +19,22 @@ use kernel::{
 };
 
 use crate::{
+    cache_plan::SyncDirection,
     config::Config,
     misc::MiscName,
     phys::{
         cond_resched,
+        current_vma,
+        fatal_signal_pending,
         ClaimedRegion,
         KernelMapping,
         MapError,
         MappingSpace,
         MemoryType,
+        MmapDesc,
         StackBuffer,
-        SyncDirection,
         UserDest,
-        UserSource,
-        CACHED_SYNC_AVAILABLE, //
+        UserSource, //
     },
     probe_error::ProbeError,
     region::{
@@ -61,22 +56,11 @@ const COPY_CHUNK: usize = 64 << 10;
 /// where a copy under the guard stopped short (see [`Carveout::read`]).
 const PIECE: usize = 256;
 
-/// The part of a carveout that `mmap` and unbinding change.
-struct State {
-    /// The claim on the range, which unbinding takes away besides the kernel mapping: `None`
-    /// once the device is unbound, and every later call on its files fails with `ENODEV`.
-    live: Option<ClaimedRegion>,
-    /// The address spaces of `mmap` calls that mapped pages but may not have linked their VMA
-    /// into the [`MappingSpace`] yet (the legacy `f_op->mmap` hook runs before the link).
-    /// [`Carveout::revoke`] waits for them before it zaps.
-    mmaps: KVec<ARef<Mm>>,
-}
-
 /// A probed carveout. Open files hold it in an [`Arc`](kernel::sync::Arc); unbinding revokes
 /// it ([`Carveout::revoke`]) while files may still be open.
 ///
-/// Lock order: a process's `mmap_lock`, then `state`. [`Carveout::revoke`] takes `state` alone
-/// and then other processes' `mmap_lock`, never both.
+/// Lock order: a process's `mmap_lock`, then `claim`. [`Carveout::revoke`] takes `claim` alone,
+/// and no process's `mmap_lock`.
 ///
 /// What runs against [`Carveout::revoke`], and why it is safe:
 /// - `read`, `write` and the sync `ioctl` use the kernel mapping only through its [`Revocable`]
@@ -84,12 +68,18 @@ struct State {
 ///   and from user space in it take no page fault (a fault may sleep, and a user buffer backed by
 ///   a slow file would then hold off unbind); a page not present ends the copy short, and a small
 ///   piece is copied through a buffer with faults allowed outside the guard, which faults the
-///   page in for the next copy under the guard. Revoke first revokes the mapping, which
-///   waits for an RCU grace period, so no copy is running when the mapping is unmapped; later
-///   ones find it gone: `ENODEV`.
-/// - `mmap` maps pages under `state` while `live` is there, and records its address space in
-///   `mmaps` first; revoke waits for each recorded `mmap` to link its VMA (by taking that
-///   process's `mmap_lock`) before it zaps the mapping space, so no VMA escapes the zap.
+///   page in for the next copy under the guard. Revoke revokes the mapping, which waits for an
+///   RCU grace period, so no copy is running when the mapping is unmapped; later ones find it
+///   gone: `ENODEV`.
+/// - `mmap` checks and describes the mapping first (`mmap_prepare`: [`Carveout::describe_user`]),
+///   and maps pages only once the kernel has linked the VMA into the file's address space
+///   (`vm_ops->mapped`: [`Carveout::map_user`]), under `claim` and only while the claim is there.
+///   Revoke takes the claim, then zaps the address space: a `mapped` that ran before it mapped
+///   into a VMA the zap reaches; one that runs after maps nothing and fails, and the kernel
+///   unmaps its VMA. So revoke waits for no `mmap` but one inside `mapped`, which holds `claim`
+///   only while it maps the pages; it never takes a process's `mmap_lock`, and so never waits
+///   behind whoever holds one (a reader of `/proc/PID/mem` stuck in a fault, a writer queued
+///   behind it).
 /// - Forks and `mremap` move or copy VMAs within the mapping space's `i_mmap` tree, which the
 ///   zap walks under its own lock; a zapped VMA has no `fault` handler, so touching it raises
 ///   `SIGBUS` instead of mapping the pages again.
@@ -97,11 +87,13 @@ struct State {
 pub(crate) struct Carveout {
     region: Region,
     memory_type: MemoryType,
-    // Fields drop in order: the kernel mapping goes before `state`'s claim on the range.
+    // Fields drop in order: the kernel mapping goes before the claim on the range.
     #[pin]
     mapping: Revocable<KernelMapping>,
+    /// The claim on the range: `None` once the device is unbound, and every later call on its
+    /// files fails with `ENODEV`.
     #[pin]
-    state: Mutex<State>,
+    claim: Mutex<Option<ClaimedRegion>>,
     space: MappingSpace,
     name: CString,
     dev: ARef<Device>,
@@ -130,10 +122,7 @@ impl Carveout {
             region: *claimed.region(),
             memory_type: claimed.memory_type(),
             mapping <- Revocable::new(mapping),
-            state <- new_mutex!(State {
-                live: Some(claimed),
-                mmaps: KVec::new(),
-            }),
+            claim <- new_mutex!(Some(claimed)),
             space,
             name: config.name,
             dev,
@@ -178,10 +167,17 @@ impl Carveout {
         );
     }
 
-    /// Runs `f` on the claim on the range, with `state` locked; `ENODEV` once unbound.
+    /// Runs `f` on the claim on the range, with `claim` locked; `ENODEV` once unbound.
     fn with_live<R>(&self, f: impl FnOnce(&ClaimedRegion) -> Result<R>) -> Result<R> {
-        let state = self.state.lock();
-        f(state.live.as_ref().ok_or(ENODEV)?)
+        let claim = self.claim.lock();
+        f(claim.as_ref().ok_or(ENODEV)?)
+    }
+
+    /// `ENODEV` once the device is unbound (its kernel mapping is revoked by then). Every call
+    /// on an open file checks this before anything else, so that every call after unbind fails
+    /// so, whatever its arguments.
+    pub(crate) fn check_live(&self) -> Result {
+        self.with_mapping(|_| Ok(()))
     }
 
     /// Runs `f` on the kernel mapping inside its guard, where `f` must not sleep; `ENODEV` once
@@ -221,10 +217,13 @@ impl Carveout {
     }
 
     /// `CARVEOUT_IOC_SYNC`: makes a range coherent for a device or for the CPU (a cached
-    /// region's cache maintenance; nothing to do for the other types, which no CPU cache holds).
-    /// `EINVAL` for unknown or missing flags, a non-zero `reserved` or a range that does not lie
-    /// inside the region; `ENODEV` once unbound.
+    /// region's cache maintenance, which loses no byte: [`crate::cache_plan`]; for the other
+    /// types, which no CPU cache holds, a write barrier for the device). `EINVAL` for unknown or
+    /// missing flags, a non-zero `reserved` or a range that does not lie inside the region;
+    /// `ENODEV` once unbound. Any opener may sync, a read-only one too: a sync changes no value
+    /// that any CPU or device reads, so it gives no power over the contents.
     pub(crate) fn sync(&self, request: &uapi::SyncRequest) -> Result {
+        self.check_live()?;
         let direction = match request.flags {
             uapi::SYNC_FOR_DEVICE => SyncDirection::ForDevice,
             uapi::SYNC_FOR_CPU => SyncDirection::ForCpu,
@@ -254,13 +253,6 @@ impl Carveout {
             );
             return Err(EINVAL);
         };
-        if self.memory_type.is_cached() && !CACHED_SYNC_AVAILABLE {
-            dev_dbg!(
-                self.dev,
-                "sync refused: this kernel exports no cache maintenance (CONFIG_ARM64_PMEM)\n"
-            );
-            return Err(EOPNOTSUPP);
-        }
         // In chunks, each inside the kernel mapping's guard (so that revoke cannot unmap it
         // during one), rescheduling between them and stopping for a signal: a sync of a large
         // region neither hogs the CPU nor holds off unbind. Restarting it is harmless.
@@ -279,80 +271,88 @@ impl Carveout {
         }
     }
 
-    /// Maps a window of the region into `vma`: shared mappings only, never executable, and
-    /// `ENODEV` once unbound.
-    pub(crate) fn map_user(&self, vma: &VmaNew) -> Result {
-        if vma.flags() & vm_flags::MAYSHARE == 0 {
-            dev_dbg!(
-                self.dev,
-                "mmap refused: MAP_PRIVATE (copy-on-write of PFN memory)\n"
-            );
-            return Err(EINVAL);
-        }
-        if vma.executable() {
-            dev_dbg!(self.dev, "mmap refused: PROT_EXEC\n");
-            return Err(EPERM);
-        }
-        vma.try_clear_mayexec()?;
+    /// `mmap`, before the VMA exists: shared mappings only, never executable, inside the
+    /// region, and `ENODEV` once unbound. Describes the mapping with `vm_ops`; maps no page.
+    pub(crate) fn describe_user(
+        &self,
+        desc: &mut MmapDesc<'_>,
+        vm_ops: &'static bindings::vm_operations_struct,
+    ) -> Result {
+        self.with_live(|live| {
+            if !desc.may_share() {
+                dev_dbg!(
+                    self.dev,
+                    "mmap refused: MAP_PRIVATE (copy-on-write of PFN memory)\n"
+                );
+                return Err(EINVAL);
+            }
+            if desc.executable() {
+                dev_dbg!(self.dev, "mmap refused: PROT_EXEC (or READ_IMPLIES_EXEC)\n");
+                return Err(EPERM);
+            }
+            live.describe_user(desc, vm_ops)
+                .map_err(|err| self.map_error(err, desc.len()))
+        })
+    }
 
-        let mut state = self.state.lock();
-        let State { live, mmaps } = &mut *state;
-        let live = live.as_ref().ok_or(ENODEV)?;
-        // Record this address space before mapping anything, so that `revoke` waits for this
-        // `mmap` to link its VMA. Forget the ones whose `mmap` has surely finished: this one
-        // (the caller holds its `mmap_lock`, so its earlier `mmap` is done) and those without
-        // users. Entries thus stay few: about one per process that maps this device.
-        let mm: &Mm = vma.mm();
-        mmaps.retain(|seen| {
-            !core::ptr::eq(seen.as_raw(), mm.as_raw())
-                && seen
-                    .mmget_not_zero()
-                    .map(MmWithUser::into_mmput_async)
-                    .is_some()
-        });
-        mmaps.push(ARef::from(mm), GFP_KERNEL)?;
+    /// `mmap`, once the kernel has linked the VMA at `start` into the file's address space:
+    /// maps the region's window at page offset `pgoff` into it, while the claim is there (see
+    /// the lock order on [`Carveout`]); `ENODEV` once unbound, and the kernel unmaps the VMA.
+    pub(crate) fn map_user(&self, start: usize, pgoff: usize) -> Result {
+        self.with_live(|live| {
+            // SAFETY: `mapped` runs with the current process's `mmap_lock` held for writing,
+            // during this call.
+            let vma = unsafe { current_vma(start) }.ok_or_else(|| {
+                dev_err!(self.dev, "mmap: no VMA at {start:#x} once linked\n");
+                EINVAL
+            })?;
+            // SAFETY: `vma` is the VMA `describe_user` described (the kernel calls `mapped` for
+            // the VMA `mmap_prepare` described, at `start`), shared (checked there), and its
+            // `mmap` is in progress with the `mmap_lock` held for writing.
+            unsafe { live.map_user(vma, pgoff) }
+                .map_err(|err| self.map_error(err, vma.end() - vma.start()))
+        })
+    }
 
-        live.map_user(vma).map_err(|err| match err {
+    /// The errno of a refused or failed user mapping of `len` bytes, logged.
+    fn map_error(&self, err: MapError, len: usize) -> Error {
+        match err {
             MapError::Window(why) => {
                 dev_dbg!(
                     self.dev,
-                    "mmap refused: {} bytes do not fit in the region at that offset ({why:?})\n",
-                    vma.end() - vma.start()
+                    "mmap refused: {len} bytes do not fit in the region at that offset ({why:?})\n"
                 );
                 EINVAL
             }
             MapError::Kernel(e) => {
-                dev_err!(self.dev, "remap_pfn_range failed: {e:?}\n");
+                dev_err!(self.dev, "remap_pfn_range of {len} bytes failed: {e:?}\n");
                 e
             }
-        })
+        }
     }
 
-    /// Revokes the carveout when its device is unbound: later calls on its open files fail with
-    /// `ENODEV`, the kernel mapping goes, every user mapping is zapped (touching it raises
-    /// `SIGBUS`), then the claim on the range goes, so that a rebind can claim the range again.
-    /// The region's contents are left as they are.
+    /// Revokes the carveout when its device is unbound, so that nothing reaches the region
+    /// through this driver any more and no cache holds a line of it. In this order, each step
+    /// relying on the ones before:
+    ///
+    /// 1. The claim is taken away: a new mapping fails with `ENODEV` (see the lock order on
+    ///    [`Carveout`] for one in progress).
+    /// 2. Every user mapping, in every process, is zapped: touching one raises `SIGBUS`, and no
+    ///    process stores to the region any more (the zap flushes the TLBs).
+    /// 3. The kernel mapping is revoked: later `read`, `write` and `ioctl` calls fail with
+    ///    `ENODEV`, and this waits for an RCU grace period, so no copy or sync through it is
+    ///    running; then it is dropped, which for a cached region cleans and invalidates every line
+    ///    through it (no CPU stores there any more, after 2 and 3: what any CPU stored is written
+    ///    back, and no line is left to be evicted over a later user's data), and then unmaps it.
+    /// 4. The range is released, so that a rebind can claim it again.
+    ///
+    /// Nothing here takes a process's `mmap_lock` or waits for anything userspace controls. The
+    /// region's contents are left as they are (written back, for the cached type).
     pub(crate) fn revoke(&self) {
-        // No copy or sync is running on the kernel mapping once this returns (it waits for an
-        // RCU grace period), and none starts: unmap it.
-        self.mapping.revoke();
-        let (live, mmaps) = {
-            let mut state = self.state.lock();
-            (
-                state.live.take(),
-                core::mem::replace(&mut state.mmaps, KVec::new()),
-            )
-        };
-        // An `mmap` that mapped pages before `live` was taken may not have linked its VMA yet;
-        // it holds its process's `mmap_lock` until it has. Wait for each, then zap.
-        for mm in &mmaps {
-            if let Some(mm) = mm.mmget_not_zero() {
-                drop(mm.mmap_read_lock());
-            }
-        }
-        drop(mmaps);
+        let claim = self.claim.lock().take();
         self.space.revoke();
-        drop(live);
+        self.mapping.revoke();
+        drop(claim);
         dev_dbg!(self.dev, "/dev/{}: revoked\n", self.name());
     }
 
@@ -364,6 +364,7 @@ impl Carveout {
     /// outside the guard: that faults the page in for the next copy under the guard, or finds
     /// `dest` bad there (a short count, or `EFAULT` for none).
     pub(crate) fn read(&self, pos: &mut i64, dest: &mut impl UserDest) -> Result<usize> {
+        self.check_live()?;
         let (offset, len) = match self.region.io_span(*pos, dest.len()).ok_or(EINVAL)? {
             IoSpan::End => return Ok(0),
             IoSpan::At { offset, len } => (offset, len),
@@ -391,8 +392,8 @@ impl Carveout {
                 }
             }
             // Between chunks only: a call of one chunk (most calls) returns at once.
-            if done < len {
-                cond_resched();
+            if done < len && Self::pause() {
+                break;
             }
         }
         Self::advance(pos, done, len)
@@ -404,6 +405,7 @@ impl Carveout {
     /// Copies as [`Carveout::read`] does, the other way. Only the bytes copied from `src` are
     /// written to the region.
     pub(crate) fn write(&self, pos: &mut i64, src: &mut impl UserSource) -> Result<usize> {
+        self.check_live()?;
         if src.len() == 0 {
             return Ok(0);
         }
@@ -438,11 +440,20 @@ impl Carveout {
                 }
             }
             // As in `read`.
-            if done < len {
-                cond_resched();
+            if done < len && Self::pause() {
+                break;
             }
         }
         Self::advance(pos, done, len)
+    }
+
+    /// Lets other tasks run between two chunks of a long copy; true if the task was killed
+    /// meanwhile, and the copy must stop with what it has done (at least one chunk), as
+    /// `/dev/mem` stops, so that a killed process dies at once rather than after up to the whole
+    /// region. Other signals wait for the end of the copy, which is bounded by the region's size.
+    fn pause() -> bool {
+        cond_resched();
+        fatal_signal_pending()
     }
 
     /// Ends a copy that failed with `err` after `done` bytes: a short count if any were copied.

@@ -18,8 +18,9 @@
 //!   registered, last: `open` and its sysfs attributes may run on another CPU the moment
 //!   `misc_register()` returns.
 //!   [`MiscWithData`] initialises its data before its registration for the same reason.
-//! - Unbind: [`Carveout::revoke`] runs first (later calls on open files give `ENODEV`, user
-//!   mappings are zapped, the kernel mapping and the claim on the range go), then the driver
+//! - Unbind: [`Carveout::revoke`] runs first (new mappings fail, user mappings are zapped,
+//!   later calls on open files give `ENODEV`, a cached region is cleaned and invalidated, the
+//!   kernel mapping and the claim on the range go, in the order its doc gives), then the driver
 //!   data drops: the misc device is deregistered (`misc_deregister()` waits for an `open` in
 //!   progress: the misc core calls `open` under the same lock), then the name is freed. A file
 //!   opened between the two holds a revoked carveout: every call on it gives `ENODEV`.

@@ -4,6 +4,7 @@
 //! `lseek` and the ioctls.
 
 use kernel::{
+    bindings,
     fs::{
         File,
         Kiocb, //
@@ -16,7 +17,6 @@ use kernel::{
         MiscDevice,
         MiscDeviceRegistration, //
     },
-    mm::virt::VmaNew,
     prelude::*,
     sync::{
         Arc,
@@ -33,15 +33,19 @@ use crate::{
     driver::CarveoutMisc,
     misc::{
         MiscFops,
+        MiscMmap,
         MiscReadWrite,
         MiscSeek, //
     },
-    phys::UserBuffer,
+    phys::{
+        MmapDesc,
+        UserBuffer, //
+    },
     uapi, //
 };
 
 /// The file operations of every carveout device file: [`CarveoutFile`]'s, with `llseek`,
-/// `read` and `write`.
+/// `read`, `write` and `mmap_prepare`.
 pub(crate) static FOPS: MiscFops<CarveoutFile> = MiscFops::new();
 
 /// An open carveout device file; its private data is the device's [`Carveout`].
@@ -61,10 +65,6 @@ impl MiscDevice for CarveoutFile {
         Ok(carveout)
     }
 
-    fn mmap(carveout: ArcBorrow<'_, Carveout>, _file: &File, vma: &VmaNew) -> Result {
-        carveout.map_user(vma)
-    }
-
     fn read_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
         let carveout = kiocb.file();
         carveout.read(kiocb.ki_pos_mut(), iov)
@@ -81,6 +81,8 @@ impl MiscDevice for CarveoutFile {
         cmd: u32,
         arg: usize,
     ) -> Result<isize> {
+        // Every call on a file of an unbound device fails so, whatever it asks.
+        carveout.check_live()?;
         match cmd {
             uapi::CARVEOUT_IOC_INFO => {
                 let mut writer = UserSlice::new(UserPtr::from_addr(arg), uapi::INFO_SIZE).writer();
@@ -124,5 +126,19 @@ impl MiscReadWrite for CarveoutFile {
         pos: &mut i64,
     ) -> Result<usize> {
         carveout.write(pos, buf)
+    }
+}
+
+impl MiscMmap for CarveoutFile {
+    fn mmap_prepare(
+        carveout: ArcBorrow<'_, Carveout>,
+        desc: &mut MmapDesc<'_>,
+        vm_ops: &'static bindings::vm_operations_struct,
+    ) -> Result {
+        carveout.describe_user(desc, vm_ops)
+    }
+
+    fn mapped(carveout: ArcBorrow<'_, Carveout>, start: usize, pgoff: usize) -> Result {
+        carveout.map_user(start, pgoff)
     }
 }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A misc device registration that owns its device's data and name, with a parent device,
-//! sysfs attributes, `llseek`, and plain `read` and `write`.
+//! sysfs attributes, `llseek`, plain `read` and `write`, and `mmap_prepare`.
 //!
 //! Linux 7.3's [`MiscDeviceRegistration`] takes a `&'static CStr` name, no parent, no attribute
 //! groups and file operations without `llseek`, `read` or `write` (only `read_iter` and
-//! `write_iter`), and hands `open` only the registration. [`MiscWithData`] fills in the same
+//! `write_iter`) and with the legacy `mmap` only, and hands `open` only the registration. [`MiscWithData`] fills in the same
 //! `struct miscdevice` as [`MiscDeviceOptions::into_raw`] does, adds those, and keeps an
 //! [`Arc`] of the device's data beside it, so that the name can live in that data and `open`
 //! ([`MiscWithData::data_of`]) and the sysfs attributes ([`MiscWithData::data_of_raw`]) can
@@ -15,9 +15,11 @@ use core::{
     ffi::{
         c_char,
         c_int,
+        c_void,
         CStr, //
     },
     marker::PhantomData,
+    ptr::NonNull,
 };
 use kernel::{
     bindings,
@@ -40,6 +42,7 @@ use kernel::{
 use crate::{
     phys::{
         raw_device,
+        MmapDesc,
         UserBuffer, //
     },
     sysfs::AttributeGroups, //
@@ -80,23 +83,52 @@ pub(crate) trait MiscReadWrite: MiscDevice {
     ) -> Result<usize>;
 }
 
+/// A misc device whose files map through `f_op->mmap_prepare` and `vm_ops->mapped`
+/// (`phys/user_mapping.rs` says why), instead of the legacy `f_op->mmap` of 7.3's
+/// [`MiscDevice`] (which `T` must then not implement: the kernel warns when a file has both).
+pub(crate) trait MiscMmap: MiscDevice {
+    /// `mmap`, before the VMA exists, of the open file whose private data is `data`: checks
+    /// and describes the mapping, with the operations `vm_ops` (whose `mapped` calls
+    /// [`MiscMmap::mapped`]); no page is mapped yet. An error fails the `mmap`.
+    fn mmap_prepare(
+        data: <Self::Ptr as ForeignOwnable>::Borrowed<'_>,
+        desc: &mut MmapDesc<'_>,
+        vm_ops: &'static bindings::vm_operations_struct,
+    ) -> Result;
+
+    /// `mmap`, once the VMA, which starts at `start` and maps page offset `pgoff`, is linked
+    /// into its file's address space: maps its pages. An error unmaps the VMA and fails the
+    /// `mmap`. The process's `mmap_lock` is held for writing.
+    fn mapped(
+        data: <Self::Ptr as ForeignOwnable>::Borrowed<'_>,
+        start: usize,
+        pgoff: usize,
+    ) -> Result;
+}
+
 /// The file operations of the misc devices of `T`: the kernel's vtable for `T`, plus `llseek`,
-/// `read` and `write`.
+/// `read`, `write` and `mmap_prepare`, and the VMA operations of their mappings.
 ///
 /// # Invariants
 ///
 /// The operations are those [`MiscDeviceOptions::into_raw`] gives `T`'s devices, with
-/// [`MiscFops::llseek`], [`MiscFops::read`] and [`MiscFops::write`] added: every other operation
-/// casts `private_data` as the kernel's own vtable does.
-#[repr(transparent)]
-pub(crate) struct MiscFops<T>(bindings::file_operations, PhantomData<T>);
+/// [`MiscFops::llseek`], [`MiscFops::read`], [`MiscFops::write`] and [`MiscFops::mmap_prepare`]
+/// added: every other operation casts `private_data` as the kernel's own vtable does. The file
+/// operations are the first field, so a file's `f_op` that points at them points at the
+/// `MiscFops`. `vm_ops` are the operations of every VMA `mmap_prepare` describes.
+#[repr(C)]
+pub(crate) struct MiscFops<T> {
+    fops: bindings::file_operations,
+    vm_ops: bindings::vm_operations_struct,
+    _t: PhantomData<T>,
+}
 
 // SAFETY: The operations are never written after their constant initialisation: sharing them
 // between threads shares immutable function pointers and the owner module's address.
 unsafe impl<T> Sync for MiscFops<T> {}
 
-impl<T: MiscSeek + MiscReadWrite> MiscFops<T> {
-    /// `T`'s file operations with `llseek`, `read` and `write`.
+impl<T: MiscSeek + MiscReadWrite + MiscMmap + 'static> MiscFops<T> {
+    /// `T`'s file operations with `llseek`, `read`, `write` and `mmap_prepare`.
     pub(crate) const fn new() -> Self {
         let raw = MiscDeviceOptions { name: c"" }.into_raw::<T>();
         // SAFETY: `into_raw` points `fops` at `T`'s vtable, a constant with static storage.
@@ -104,8 +136,65 @@ impl<T: MiscSeek + MiscReadWrite> MiscFops<T> {
         fops.llseek = Some(Self::llseek);
         fops.read = Some(Self::read);
         fops.write = Some(Self::write);
-        // INVARIANT: `T`'s operations with `llseek`, `read` and `write` added.
-        Self(fops, PhantomData)
+        fops.mmap_prepare = Some(Self::mmap_prepare);
+        // SAFETY: All-zero is a valid `vm_operations_struct`: every operation absent.
+        let mut vm_ops: bindings::vm_operations_struct = unsafe { core::mem::zeroed() };
+        vm_ops.mapped = Some(Self::mapped);
+        // INVARIANT: `T`'s operations with `llseek`, `read`, `write` and `mmap_prepare` added,
+        // the file operations first (`repr(C)`).
+        Self {
+            fops,
+            vm_ops,
+            _t: PhantomData,
+        }
+    }
+
+    /// `mmap_prepare()`: [`MiscMmap::mmap_prepare`], and on success the VMA's operations are
+    /// `vm_ops`, whose `mapped` comes next.
+    ///
+    /// # Safety
+    ///
+    /// `desc` must be the descriptor of an `mmap` in progress of an open file of a `T` device
+    /// (its operations are these), used by nothing else during the call.
+    unsafe extern "C" fn mmap_prepare(desc: *mut bindings::vm_area_desc) -> c_int {
+        let Some(desc) = NonNull::new(desc) else {
+            return EINVAL.to_errno();
+        };
+        // SAFETY: `desc` is valid (the caller's contract); `file` is the file being mapped,
+        // whose `f_op->mmap_prepare` this is.
+        let file = unsafe { (*desc.as_ptr()).file };
+        // SAFETY: As in `llseek`: `file` is an open `T` file.
+        let data = unsafe { <T::Ptr as ForeignOwnable>::borrow((*file).private_data) };
+        // SAFETY: `file`'s operations are the `fops` field of a `MiscFops<T>` (the caller's
+        // contract), its first field (`repr(C)`), which lives forever (a static).
+        let this: &'static Self = unsafe { &*(*file).f_op.cast::<Self>() };
+        // SAFETY: The caller's contract.
+        let mut mmap = unsafe { MmapDesc::from_raw(desc) };
+        match T::mmap_prepare(data, &mut mmap, &this.vm_ops) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    /// `vm_ops->mapped()`: [`MiscMmap::mapped`] for the VMA at `start`.
+    ///
+    /// # Safety
+    ///
+    /// Called by the kernel for a VMA that [`MiscFops::mmap_prepare`] described, of `file`, an
+    /// open file of a `T` device, with the current process's `mmap_lock` held for writing.
+    unsafe extern "C" fn mapped(
+        start: usize,
+        _end: usize,
+        pgoff: usize,
+        file: *const bindings::file,
+        _vm_private_data: *mut *mut c_void,
+    ) -> c_int {
+        // SAFETY: As in `llseek`: `file` is an open `T` file; the VMA holds a reference to it.
+        let data = unsafe { <T::Ptr as ForeignOwnable>::borrow((*file).private_data) };
+        match T::mapped(data, start, pgoff) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
     }
 
     /// `read()`: [`MiscReadWrite::read`] of `count` bytes at user address `buf`, at `*ppos`.
@@ -237,7 +326,7 @@ impl<T: MiscDevice, D: MiscName + Send + Sync> MiscWithData<T, D> {
         groups: &'static AttributeGroups<Self>,
     ) -> impl PinInit<Self, Error>
     where
-        T: MiscSeek + MiscReadWrite,
+        T: MiscSeek + MiscReadWrite + MiscMmap,
     {
         let name = data.misc_name().as_char_ptr();
         let parent = raw_device(parent);
@@ -253,7 +342,7 @@ impl<T: MiscDevice, D: MiscName + Send + Sync> MiscWithData<T, D> {
                 // The name lives in `*data`, which `Self` keeps (an `Arc` never replaced) until
                 // after `misc` is deregistered (type invariant).
                 raw.name = name;
-                raw.fops = &fops.0;
+                raw.fops = &fops.fops;
                 // The driver core holds a reference to the parent while the child exists.
                 raw.parent = parent;
                 raw.groups = groups.as_raw();

@@ -20,7 +20,8 @@
 //! - [`UserBuffer`] and the user memory `read` and `write` copy to and from (`user_copy.rs`,
 //!   `user_copy.c`): an `iov_iter` or one user buffer, copied with page faults disabled inside
 //!   the kernel mapping's guard, or allowed outside it.
-//! - `user_mapping.rs`: a window of the region mapped into a user VMA with `remap_pfn_range`,
+//! - [`MmapDesc`] and `user_mapping.rs`, `user_mapping.c`: a window of the region described
+//!   while `mmap` prepares it, then mapped into the linked VMA with `remap_pfn_range`,
 //!   with the same type ([`ClaimedRegion::map_user`]).
 //! - [`MappingSpace`] (`mapping_space.rs`, `mapping_space.c`): the address space every open
 //!   file of a carveout maps through, so that all its user mappings can be revoked at once.
@@ -46,8 +47,7 @@ mod user_mapping;
 
 pub(crate) use cache::{
     cond_resched,
-    SyncDirection,
-    CACHED_SYNC_AVAILABLE, //
+    fatal_signal_pending, //
 };
 pub(crate) use claim::{
     ClaimError,
@@ -70,7 +70,11 @@ pub(crate) use user_copy::{
     UserDest,
     UserSource, //
 };
-pub(crate) use user_mapping::MapError;
+pub(crate) use user_mapping::{
+    current_vma,
+    MapError,
+    MmapDesc, //
+};
 
 /// `dev` as the C `struct device` the helpers take (`Device::as_raw` is private to the `kernel`
 /// crate).

@@ -3,19 +3,23 @@
 //! A validated carveout, claimed in `iomem_resource` and bound to one memory type.
 
 use core::ffi::{
+    c_int,
     c_ulong,
     CStr, //
 };
 use kernel::{
     bindings,
     fmt,
-    mm::virt::VmaNew,
+    mm::virt::VmaRef,
     prelude::*,
     str::CString, //
 };
 
 use super::{
-    user_mapping,
+    user_mapping::{
+        self,
+        MmapDesc, //
+    },
     KernelMapping,
     MapError,
     MemoryType,
@@ -96,7 +100,10 @@ fn is_ram(region: &Region) -> bool {
 /// - `region` lies inside a `no-map`, non-`reusable` region of `/reserved-memory`, in RAM: it is
 ///   no memory the kernel or its page allocator uses, and no device's registers.
 /// - `[region.base(), region.base() + region.size())` is claimed by `__request_region` on
-///   `iomem_resource` with the name `_name`, and released in [`Drop`].
+///   `iomem_resource` with the name `_name` and `IORESOURCE_EXCLUSIVE`, and released in
+///   [`Drop`]. Exclusive: `/dev/mem` may not map or read it where the kernel filters `/dev/mem`
+///   (`CONFIG_STRICT_DEVMEM`, `iomem_is_exclusive()` in kernel/resource.c), even without
+///   `CONFIG_IO_STRICT_DEVMEM`, so no process maps it there with another memory type.
 /// - Being `no-map`, the region has no linear-map alias: the mappings made through this type,
 ///   all with `memory_type`, are the only mappings of it.
 pub(crate) struct ClaimedRegion {
@@ -122,6 +129,7 @@ impl ClaimedRegion {
         // conversions below are lossless.
         let base = region.base() as bindings::resource_size_t;
         let size = region.size() as bindings::resource_size_t;
+        // `IORESOURCE_EXCLUSIVE` is 0x08000000: it fits in the `int` of the flags.
         // SAFETY: `iomem_resource` is the kernel's static root of the memory resource tree;
         // `__request_region` takes its lock. `name` outlives the claim: it is kept in `Self` as
         // `_name` and the claim is released in `Drop` before `name` is freed.
@@ -131,7 +139,7 @@ impl ClaimedRegion {
                 base,
                 size,
                 name.as_char_ptr(),
-                0,
+                bindings::IORESOURCE_EXCLUSIVE as c_int,
             )
         };
         if res.is_null() {
@@ -163,13 +171,29 @@ impl ClaimedRegion {
         unsafe { KernelMapping::new(&self.region, self.memory_type) }
     }
 
-    /// Maps the window of the region at page offset `vma->vm_pgoff` into the whole of `vma`,
-    /// with the region's memory type.
-    pub(crate) fn map_user(&self, vma: &VmaNew) -> Result<(), MapError> {
+    /// Describes a user mapping of the window of the region at `desc`'s page offset, with the
+    /// region's memory type and operations `vm_ops`, during `mmap` (`f_op->mmap_prepare`).
+    pub(crate) fn describe_user(
+        &self,
+        desc: &mut MmapDesc<'_>,
+        vm_ops: &'static bindings::vm_operations_struct,
+    ) -> Result<(), MapError> {
+        desc.describe(&self.region, self.memory_type, vm_ops)
+    }
+
+    /// Maps the window of the region at page offset `pgoff` into the whole of `vma`, with the
+    /// region's memory type, during `mmap` once `vma` is linked (`vm_ops->mapped`).
+    ///
+    /// # Safety
+    ///
+    /// `vma` must be a shared VMA that [`ClaimedRegion::describe_user`] described, whose `mmap`
+    /// is in progress (its `vm_ops->mapped`), with the `mmap_lock` held for writing.
+    pub(crate) unsafe fn map_user(&self, vma: &VmaRef, pgoff: usize) -> Result<(), MapError> {
         // SAFETY: By the type invariants, `self.region` is a claimed `no-map` carveout that no
         // other kernel user owns (so exposing it to user space exposes nothing else), and whose
-        // only mappings, made here and in `map_kernel`, all use `self.memory_type`.
-        unsafe { user_mapping::remap(vma, &self.region, self.memory_type) }
+        // only mappings, made here and in `map_kernel`, all use `self.memory_type`; `vma` is as
+        // `remap` needs (the caller's contract).
+        unsafe { user_mapping::remap(vma, pgoff, &self.region, self.memory_type) }
     }
 }
 

@@ -21,10 +21,21 @@ use super::{
         UserDest,
         UserSource, //
     },
-    MemoryType,
-    SyncDirection, //
+    MemoryType, //
 };
-use crate::region::Region;
+use crate::{
+    cache_plan::{
+        retire_plan,
+        sync_plan,
+        CacheOp,
+        SyncDirection, //
+    },
+    region::Region, //
+};
+
+/// Bytes of a cached region cleaned and invalidated at a time when its mapping goes, between
+/// chances to reschedule.
+const RETIRE_CHUNK: usize = 1 << 20;
 
 extern "C" {
     fn carveout_ioremap_wc(base: bindings::phys_addr_t, size: usize) -> *mut c_void;
@@ -211,33 +222,38 @@ impl KernelMapping {
     }
 
     /// Makes `len` bytes at `offset` coherent for `direction` (`CARVEOUT_IOC_SYNC`): cache
-    /// maintenance for a cached region, then for the device a write barrier on every type.
-    /// `EOPNOTSUPP` for a cached region when this kernel cannot maintain caches by address.
+    /// maintenance for a cached region ([`sync_plan`]), then for the device a write barrier on
+    /// every type.
     pub(crate) fn sync(&self, offset: usize, len: usize, direction: SyncDirection) -> Result {
         self.check(offset, len)?;
         if len == 0 {
             return Ok(());
         }
         if self.memory_type.is_cached() {
-            if !cache::CACHED_SYNC_AVAILABLE {
-                return Err(EOPNOTSUPP);
-            }
-            // `offset < size`, and the region lies within `phys_addr_t` (it was claimed): no
-            // wrap.
-            let phys = self.base + offset as bindings::phys_addr_t;
-            // SAFETY: `offset + len <= size` (checked above), so the pointer stays inside the
-            // mapping (invariant).
-            let addr = unsafe { self.addr.as_ptr().byte_add(offset) };
-            // SAFETY: `[addr, addr + len)` lies inside the mapping, a live cacheable mapping
-            // (`memremap(MEMREMAP_WB)` for a cached type, invariant) of the claimed range at
-            // `phys`, mapped elsewhere only with the same type; maintenance is available
-            // (checked above).
-            unsafe { cache::maintain(addr, phys, len, direction) };
+            // SAFETY: `offset + len <= size` (checked above).
+            unsafe { self.maintain(offset, len, sync_plan(direction)) };
         }
         if direction.for_device() {
             cache::write_barrier();
         }
         Ok(())
+    }
+
+    /// Carries out the cache-maintenance `plan` on `len` bytes at `offset` of a cached mapping.
+    ///
+    /// # Safety
+    ///
+    /// `offset + len <= self.size`, and the mapping is of the cached type.
+    unsafe fn maintain(&self, offset: usize, len: usize, plan: &[CacheOp]) {
+        // `offset < size`, and the region lies within `phys_addr_t` (it was claimed): no wrap.
+        let phys = self.base + offset as bindings::phys_addr_t;
+        // SAFETY: `offset + len <= size` (the caller's contract), so the pointer stays inside
+        // the mapping (invariant).
+        let addr = unsafe { self.addr.as_ptr().byte_add(offset) };
+        // SAFETY: `[addr, addr + len)` lies inside the mapping, a live cacheable mapping
+        // (`memremap(MEMREMAP_WB)` for the cached type, the caller's contract and the type
+        // invariant) of the claimed range at `phys`, mapped elsewhere only with the same type.
+        unsafe { cache::maintain(addr, phys, len, plan) };
     }
 
     fn check(&self, offset: usize, len: usize) -> Result {
@@ -249,10 +265,29 @@ impl KernelMapping {
 }
 
 impl Drop for KernelMapping {
+    /// Unmaps the region; a cached region is first cleaned and invalidated through this mapping
+    /// ([`retire_plan`]), so that no line of it stays in a cache once it is released: a dirty
+    /// line left behind would be written back whenever it is evicted, over what the region's
+    /// next user (a co-processor, a rebind with another memory type) wrote meanwhile, and a
+    /// clean one would hide that from a later cached mapping. The caller of unbind's revocation
+    /// (`Carveout::revoke`) has zapped every user mapping and waited for every copy through this
+    /// mapping first, so no CPU stores to the region any more; what a CPU stored before is
+    /// written back here. Runs in process context (revocation, or the last file's release),
+    /// where it may reschedule between chunks.
     fn drop(&mut self) {
         match self.memory_type {
-            // SAFETY: `addr` came from `memremap` (type invariant) and is unmapped once.
-            MemoryType::Cached => unsafe { bindings::memunmap(self.addr.as_ptr()) },
+            MemoryType::Cached => {
+                let mut done = 0;
+                while done < self.size {
+                    let chunk = (self.size - done).min(RETIRE_CHUNK);
+                    // SAFETY: `done + chunk <= size`, and the mapping is cached (this arm).
+                    unsafe { self.maintain(done, chunk, retire_plan()) };
+                    done += chunk;
+                    cache::cond_resched();
+                }
+                // SAFETY: `addr` came from `memremap` (type invariant) and is unmapped once.
+                unsafe { bindings::memunmap(self.addr.as_ptr()) }
+            }
             // SAFETY: `addr` came from `ioremap_wc` or `ioremap` (type invariant), unmapped once.
             MemoryType::WriteCombine | MemoryType::Device => unsafe {
                 bindings::iounmap(self.addr.as_ptr())

@@ -1,14 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A window of a carveout mapped into a user VMA with `remap_pfn_range`.
+//! A window of a carveout mapped into a user VMA with `remap_pfn_range`, in two steps.
 //!
-//! Linux 7.3's [`VmaNew`] has no accessor for `vm_pgoff` or `vm_page_prot` and no wrapper of
-//! `remap_pfn_range`: this file reaches them through the raw VMA, during `mmap` only.
+//! `mmap` runs through `f_op->mmap_prepare` ([`MmapDesc`]: checks and describes the mapping,
+//! before any VMA exists) and then `vm_ops->mapped` ([`ClaimedRegion::map_user`]: maps the pages
+//! into the VMA, once the kernel has linked it into the file's address space, where the
+//! revocation at unbind finds it). Linux 7.3 calls `mapped` only for `mmap_prepare` drivers
+//! (`mmap_action_finish` in mm/util.c, from `__mmap_region` in mm/vma.c); an error from it
+//! unmaps the new VMA and fails the `mmap`. Pages are thus mapped only into a VMA that the
+//! revocation can reach, and the revocation never waits for a process's `mmap_lock`
+//! (`Carveout::revoke`).
+//!
+//! [`ClaimedRegion::map_user`]: super::ClaimedRegion::map_user
 
+use core::{
+    marker::PhantomData,
+    ptr::NonNull, //
+};
 use kernel::{
     bindings,
     error::to_result,
-    mm::virt::VmaNew,
+    mm::virt::VmaRef,
     prelude::*, //
 };
 
@@ -18,7 +30,20 @@ use crate::region::{
     WindowError, //
 };
 
-/// Why [`remap`] failed.
+// As in `mapping_space.rs`: the structs behind these pointers are only passed through, but
+// bindgen gives some structs they contain no fields on some configurations, which
+// `improper_ctypes` flags even behind a pointer. `allow`: whether it fires depends on the
+// configuration.
+#[allow(improper_ctypes)]
+extern "C" {
+    fn carveout_desc_may_share(desc: *const bindings::vm_area_desc) -> bool;
+    fn carveout_desc_exec(desc: *const bindings::vm_area_desc) -> bool;
+    fn carveout_desc_clear_mayexec(desc: *mut bindings::vm_area_desc);
+    fn carveout_desc_set_remap_flags(desc: *mut bindings::vm_area_desc);
+    fn carveout_vma_lookup_current(start: usize) -> *mut bindings::vm_area_struct;
+}
+
+/// Why a user mapping is refused or failed.
 #[derive(Debug)]
 pub(crate) enum MapError {
     /// The requested window is not inside the region.
@@ -27,41 +52,135 @@ pub(crate) enum MapError {
     Kernel(Error),
 }
 
-/// The page offset of a new mapping (`vma->vm_pgoff`): for this device, an offset into the region.
-fn vma_pgoff(vma: &VmaNew) -> usize {
-    // SAFETY: `vm_pgoff` is set before `mmap` is called and not changed during setup.
-    unsafe { (*vma.as_ptr()).vm_pgoff }
+/// A mapping that `mmap` is preparing (`struct vm_area_desc`): no VMA exists yet, and what is
+/// set here becomes the VMA's.
+///
+/// # Invariants
+///
+/// `desc` is the descriptor of an `mmap` in progress in the current process, valid for `'a`,
+/// and only this `MmapDesc` reads or writes it meanwhile (the kernel hands it to
+/// `f_op->mmap_prepare` alone, under the `mmap_lock` held for writing).
+pub(crate) struct MmapDesc<'a> {
+    desc: NonNull<bindings::vm_area_desc>,
+    _desc: PhantomData<&'a mut bindings::vm_area_desc>,
 }
 
-/// Maps the window of `region` at page offset `vma->vm_pgoff` into the whole of `vma`, with
-/// `memory_type`. `remap_pfn_range` marks the VMA `VM_IO | VM_PFNMAP | VM_DONTEXPAND |
-/// VM_DONTDUMP`; on failure it has unmapped what it mapped.
+impl MmapDesc<'_> {
+    /// Wraps the descriptor `f_op->mmap_prepare` received.
+    ///
+    /// # Safety
+    ///
+    /// `desc` is the descriptor passed to `f_op->mmap_prepare`, used by nothing else for `'a`.
+    pub(crate) unsafe fn from_raw(desc: NonNull<bindings::vm_area_desc>) -> Self {
+        // INVARIANT: The caller's contract.
+        Self {
+            desc,
+            _desc: PhantomData,
+        }
+    }
+
+    fn raw(&self) -> &bindings::vm_area_desc {
+        // SAFETY: `desc` is valid and not written by anyone else meanwhile (type invariant).
+        unsafe { self.desc.as_ref() }
+    }
+
+    /// The length of the mapping in bytes.
+    pub(crate) fn len(&self) -> usize {
+        // The kernel made a non-empty, page-aligned `[start, end)`.
+        self.raw().end - self.raw().start
+    }
+
+    /// The page offset the mapping asks for: for this device, an offset into the region.
+    pub(crate) fn pgoff(&self) -> usize {
+        self.raw().pgoff
+    }
+
+    /// Whether the mapping is shared (`MAP_SHARED`), not a private copy-on-write one.
+    pub(crate) fn may_share(&self) -> bool {
+        // SAFETY: `desc` is valid (type invariant); the helper reads its flags.
+        unsafe { carveout_desc_may_share(self.desc.as_ptr()) }
+    }
+
+    /// Whether the mapping asks for `PROT_EXEC` (also set by `READ_IMPLIES_EXEC`).
+    pub(crate) fn executable(&self) -> bool {
+        // SAFETY: As in `may_share`.
+        unsafe { carveout_desc_exec(self.desc.as_ptr()) }
+    }
+
+    /// Describes a mapping of `region`'s window at this descriptor's offset with `memory_type`
+    /// and operations `vm_ops`, never executable (not even by a later `mprotect`), marked as
+    /// `remap_pfn_range` marks a VMA (`VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP`): set
+    /// now, the kernel neither merges the VMA with a neighbour (it would then not call
+    /// `mapped`) nor tracks its pages for writeback. Maps no page.
+    pub(crate) fn describe(
+        &mut self,
+        region: &Region,
+        memory_type: MemoryType,
+        vm_ops: &'static bindings::vm_operations_struct,
+    ) -> Result<(), MapError> {
+        region
+            .window(self.pgoff(), self.len())
+            .map_err(MapError::Window)?;
+        let desc = self.desc.as_ptr();
+        // SAFETY: `desc` is valid and ours (type invariant).
+        unsafe { carveout_desc_clear_mayexec(desc) };
+        // SAFETY: As above.
+        unsafe { carveout_desc_set_remap_flags(desc) };
+        // SAFETY: As above; the protection and the operations become the VMA's.
+        unsafe {
+            (*desc).page_prot = memory_type.user_prot((*desc).page_prot);
+            (*desc).vm_ops = vm_ops;
+        }
+        Ok(())
+    }
+}
+
+/// The VMA of the current process that starts at `start`, for `vm_ops->mapped`.
 ///
 /// # Safety
 ///
-/// `region` must be a claimed `no-map` carveout that no other kernel user owns, mapped
-/// everywhere else with `memory_type` only.
+/// The current process's `mmap_lock` must be held for `'a` (`mapped` runs under it, held for
+/// writing).
+pub(crate) unsafe fn current_vma<'a>(start: usize) -> Option<&'a VmaRef> {
+    // SAFETY: The caller holds the `mmap_lock` the lookup needs.
+    let vma = unsafe { carveout_vma_lookup_current(start) };
+    if vma.is_null() {
+        return None;
+    }
+    // SAFETY: `vma` is a VMA of the current process, which stays valid while its `mmap_lock`
+    // is held (the caller's contract).
+    Some(unsafe { VmaRef::from_raw(vma) })
+}
+
+/// Maps the window of `region` at page offset `pgoff` into the whole of `vma`, with
+/// `memory_type`. On failure `remap_pfn_range` has unmapped what it mapped.
+///
+/// # Safety
+///
+/// - `region` must be a claimed `no-map` carveout that no other kernel user owns, mapped
+///   everywhere else with `memory_type` only.
+/// - `vma` must be a shared VMA described by [`MmapDesc::describe`] for `region`, whose `mmap`
+///   is in progress (its `vm_ops->mapped`), with the `mmap_lock` held for writing.
 pub(super) unsafe fn remap(
-    vma: &VmaNew,
+    vma: &VmaRef,
+    pgoff: usize,
     region: &Region,
     memory_type: MemoryType,
 ) -> Result<(), MapError> {
     let len = vma.end() - vma.start();
-    let phys = region
-        .window(vma_pgoff(vma), len)
-        .map_err(MapError::Window)?;
+    let phys = region.window(pgoff, len).map_err(MapError::Window)?;
     let vma_ptr = vma.as_ptr();
-    // SAFETY: `vma` is undergoing initial setup (`VmaNew`), so nothing else reads or writes
-    // its protection concurrently.
+    // SAFETY: The `mmap_lock` is held for writing (the caller's contract), so nothing changes
+    // the protection meanwhile. It is the one `describe` set, which the kernel kept but for the
+    // page's dirty state (`vma_set_page_prot`): `user_prot` gives the same protection again.
     let prot = memory_type.user_prot(unsafe { (*vma_ptr).vm_page_prot });
-    // SAFETY: As above; the VMA is not shared yet.
-    unsafe { (*vma_ptr).vm_page_prot = prot };
     // `phys` is a page-aligned address inside the region (checked by `window`), so the page
     // frame number fits in `unsigned long`.
     let pfn = (phys >> bindings::PAGE_SHIFT) as usize;
-    // SAFETY: `vma` is being set up by `mmap` with the mmap lock held for writing. The PFN
-    // range `[pfn, pfn + len / PAGE_SIZE)` lies inside `region` (`window` checked it), which no
-    // other kernel user owns and nothing maps with another type (the caller's contract).
+    // SAFETY: `vma` is a new shared VMA of the current process, with the mmap lock held for
+    // writing (the caller's contract). The PFN range `[pfn, pfn + len / PAGE_SIZE)` lies inside
+    // `region` (`window` checked it), which no other kernel user owns and nothing maps with
+    // another type (the caller's contract).
     let ret = unsafe { bindings::remap_pfn_range(vma_ptr, vma.start(), pfn, len, prot) };
     to_result(ret).map_err(MapError::Kernel)
 }
