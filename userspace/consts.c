@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -98,6 +99,9 @@ void carveout_consts(void)
 	DEFINE(ENOTTY, c_int, ENOTTY);
 	DEFINE(ENOSPC, c_int, ENOSPC);
 	DEFINE(EOVERFLOW, c_int, EOVERFLOW);
+
+	/* personality(2): the flag that makes every readable mapping executable. */
+	DEFINE(READ_IMPLIES_EXEC, u32, READ_IMPLIES_EXEC);
 
 	/* getrusage(2): where the minor fault count is (with the C library's default time_t). */
 	DEFINE(RUSAGE_SELF, c_int, RUSAGE_SELF);

@@ -11,8 +11,8 @@ use carveout::{Access, Carveout, MemoryType, SyncDirection};
 
 use crate::raw::consts::{
     CARVEOUT_IOC_SYNC, CARVEOUT_SYNC_BIDIRECTIONAL, CARVEOUT_SYNC_FOR_CPU,
-    CARVEOUT_SYNC_FOR_DEVICE, EACCES, EBADF, EFAULT, EINVAL, ENOSPC, EOVERFLOW, MADV_DONTNEED,
-    MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE, SIGSEGV,
+    CARVEOUT_SYNC_FOR_DEVICE, EACCES, EBADF, EFAULT, EINVAL, ENOSPC, EOVERFLOW, EPERM,
+    MADV_DONTNEED, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE, READ_IMPLIES_EXEC, SIGSEGV,
 };
 use crate::raw::{self, Exit, Io};
 use crate::selftest::{
@@ -509,5 +509,24 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         "open as an unprivileged user: EACCES",
         expect_exit(nobody, Exit::Code(0))
             .map_err(|e| format!("{e} (1: opened, 2: other error, 3: cannot drop root)")),
+    );
+
+    // Under READ_IMPLIES_EXEC (old 32-bit binaries without PT_GNU_STACK), every readable
+    // mapping asks for PROT_EXEC too, which the device refuses.
+    let implied_exec = raw::in_child(CHILD_TIMEOUT, || {
+        if raw::add_personality(READ_IMPLIES_EXEC).is_err() {
+            return 3;
+        }
+        match raw::map_carveout(dev, 0, page, PROT_READ, MAP_SHARED) {
+            Err(e) if e.raw_os_error() == Some(EPERM) => 0,
+            Err(_) => 2,
+            Ok(_) => 1,
+        }
+    });
+    report.case(
+        name,
+        "mmap PROT_READ under READ_IMPLIES_EXEC: EPERM",
+        expect_exit(implied_exec, Exit::Code(0))
+            .map_err(|e| format!("{e} (1: mapped, 2: other error, 3: cannot set the personality)")),
     );
 }

@@ -89,10 +89,11 @@ pub enum SyncDirection {
     /// Clean: what the CPU wrote reaches memory, for a device to read
     /// (`CARVEOUT_SYNC_FOR_DEVICE`).
     ForDevice,
-    /// Invalidate: the CPU reads what a device wrote to memory (`CARVEOUT_SYNC_FOR_CPU`).
-    /// Invalidating discards CPU writes that were not cleaned first.
+    /// Clean and invalidate: the CPU reads what a device wrote to memory
+    /// (`CARVEOUT_SYNC_FOR_CPU`). No CPU write is discarded: each line is written back as it
+    /// is dropped.
     ForCpu,
-    /// Clean, then invalidate (`CARVEOUT_SYNC_BIDIRECTIONAL`).
+    /// Both, the first then the second (`CARVEOUT_SYNC_BIDIRECTIONAL`).
     Bidirectional,
 }
 
@@ -427,8 +428,9 @@ impl Carveout {
     /// Makes `len` bytes at byte `offset` of the region coherent in `direction`
     /// (`CARVEOUT_IOC_SYNC`).
     ///
-    /// A no-op that succeeds on [`MemoryType::WriteCombine`] and [`MemoryType::Device`]
-    /// regions, and allowed on a read-only file. The kernel checks the range: the arguments go
+    /// Only a write barrier (for the device) on [`MemoryType::WriteCombine`] and
+    /// [`MemoryType::Device`] regions. Allowed on a read-only file, in either direction: no
+    /// sync loses a byte or changes what anyone reads. The kernel checks the range: the arguments go
     /// to it as they are.
     ///
     /// # Errors

@@ -9,11 +9,13 @@ use std::path::Path;
 
 use carveout::{Access, Carveout, Error, SyncDirection};
 
-use crate::raw::consts::{ENODEV, SIGBUS};
+use crate::raw::consts::{ENODEV, MAP_PRIVATE, PROT_READ, SIGBUS};
 use crate::raw::{self, Exit, Io};
 use crate::selftest::{check_mapping, expect_errno, fill_mapping, Report};
 
 const DRIVER: &str = "/sys/bus/platform/drivers/carveout";
+/// An ioctl number of the driver's type that it does not define (`_IO(0xB9, 0x7f)`).
+const UNKNOWN_IOCTL: u32 = 0xb97f;
 /// Seconds a child may wait for the parent before SIGALRM ends it.
 const CHILD_TIMEOUT: u32 = 60;
 
@@ -141,6 +143,54 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), Error>
             "after unbind: sync ioctl: ENODEV",
             expect_errno(
                 dev.sync(0, dev.size(), SyncDirection::Bidirectional),
+                ENODEV,
+                "ENODEV",
+            ),
+        );
+        // Every call that reaches the driver fails so, whatever its arguments: also those that
+        // would give 0, ENOSPC or EINVAL on a bound device. (A `preadv`/`pwritev` of 0 bytes
+        // never reaches it: the VFS answers 0 itself, `vfs_readv` in fs/read_write.c.)
+        let end = size as i64;
+        for io in Io::BOTH {
+            let cases: &[_] = match io {
+                Io::Plain => &[("at the end", end, 4), ("of 0 bytes", 0, 0)],
+                Io::Vector => &[("at the end", end, 4)],
+            };
+            for &(what, at, len) in cases {
+                report.case(
+                    name,
+                    &format!("after unbind: {} {what}: ENODEV", io.read_name()),
+                    expect_errno(
+                        raw::read_at(dev.file().as_fd(), io, &mut buf[..len], at),
+                        ENODEV,
+                        "ENODEV",
+                    ),
+                );
+                report.case(
+                    name,
+                    &format!("after unbind: {} {what}: ENODEV", io.write_name()),
+                    expect_errno(
+                        raw::write_at(dev.file().as_fd(), io, &buf[..len], at),
+                        ENODEV,
+                        "ENODEV",
+                    ),
+                );
+            }
+        }
+        report.case(
+            name,
+            "after unbind: mmap MAP_PRIVATE: ENODEV",
+            expect_errno(
+                raw::map_carveout(&dev, 0, page, PROT_READ, MAP_PRIVATE),
+                ENODEV,
+                "ENODEV",
+            ),
+        );
+        report.case(
+            name,
+            "after unbind: an unknown ioctl: ENODEV",
+            expect_errno(
+                raw::ioctl_unmapped(dev.file().as_fd(), UNKNOWN_IOCTL),
                 ENODEV,
                 "ENODEV",
             ),

@@ -12,6 +12,7 @@
 
 mod bench;
 mod contract;
+mod kill;
 mod lifecycle;
 mod race;
 mod raw;

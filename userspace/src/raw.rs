@@ -80,6 +80,7 @@ extern "C" {
     fn kill(pid: c_int, sig: c_int) -> c_int;
     fn pause() -> c_int;
     fn getrusage(who: c_int, usage: *mut c_long) -> c_int;
+    fn personality(persona: c_ulong) -> c_int;
 }
 
 /// `Ok` for a C call's 0, else the `errno`.
@@ -528,6 +529,22 @@ pub(crate) fn wait(pid: c_int) -> io::Result<Exit> {
 pub(crate) fn wait_for_signal() {
     // SAFETY: No preconditions.
     unsafe { pause() };
+}
+
+/// Adds `flag` (`READ_IMPLIES_EXEC`, say) to this process's personality. Use it in a child.
+pub(crate) fn add_personality(flag: u32) -> io::Result<()> {
+    // SAFETY: No memory is passed; 0xffffffff only queries the personality.
+    let old = unsafe { personality(0xffff_ffff) };
+    if old < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // A personality is a non-negative `int`: widening it is lossless.
+    let new = c_ulong::from(old.unsigned_abs() | flag);
+    // SAFETY: As above; the flag only changes how later mappings of this process are made.
+    if unsafe { personality(new) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Drops root for an unprivileged user and group (`nobody`, 65534). Use it in a child.

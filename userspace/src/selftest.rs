@@ -740,6 +740,15 @@ pub fn run(dev: &Carveout, report: &mut Report) {
     );
 
     crate::contract::run(dev, name, report);
+    if size >= crate::kill::MIN_REGION {
+        crate::kill::run(dev, name, report);
+    } else {
+        report.skip(
+            name,
+            "SIGKILL inside a long pread and pwrite",
+            "the region copies too fast to be caught in the middle",
+        );
+    }
 
     let restored = dev
         .write_all_at(&saved, 0)
