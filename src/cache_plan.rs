@@ -85,9 +85,10 @@ pub(crate) fn sync_plan(direction: SyncDirection) -> &'static [CacheOp] {
     }
 }
 
-/// The steps that leave no line of a cached region in any cache, written back, before its
-/// kernel mapping goes at unbind: the same as a sync both ways.
-pub(crate) fn retire_plan() -> &'static [CacheOp] {
+/// The steps that leave no line of a cached region in any cache, what the CPUs stored written
+/// back: when its kernel mapping is made at probe (lines a former cached mapping left) and
+/// before it goes at unbind (lines this one filled). The same as a sync both ways.
+pub(crate) fn purge_plan() -> &'static [CacheOp] {
     sync_plan(SyncDirection::Bidirectional)
 }
 
@@ -160,8 +161,8 @@ mod tests {
     }
 
     #[test]
-    fn unbind_leaves_every_line_written_back_and_dropped() {
-        let plan = retire_plan();
+    fn a_purge_leaves_every_line_written_back_and_dropped() {
+        let plan = purge_plan();
         assert_eq!(plan.last(), Some(&InnerCleanInvalidate), "{plan:?}");
         assert!(plan.contains(&OuterCleanInvalidate), "{plan:?}");
         let outer = position(plan, &[OuterCleanInvalidate]);

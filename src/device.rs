@@ -8,6 +8,7 @@ use kernel::{
     bindings,
     device::Device,
     fs::File,
+    mm::virt::VmaRef,
     new_mutex,
     prelude::*,
     revocable::Revocable,
@@ -24,7 +25,6 @@ use crate::{
     misc::MiscName,
     phys::{
         cond_resched,
-        current_vma,
         fatal_signal_pending,
         ClaimedRegion,
         KernelMapping,
@@ -295,20 +295,15 @@ impl Carveout {
         })
     }
 
-    /// `mmap`, once the kernel has linked the VMA at `start` into the file's address space:
-    /// maps the region's window at page offset `pgoff` into it, while the claim is there (see
-    /// the lock order on [`Carveout`]); `ENODEV` once unbound, and the kernel unmaps the VMA.
-    pub(crate) fn map_user(&self, start: usize, pgoff: usize) -> Result {
+    /// `mmap`, once the kernel has linked `vma`, which [`Carveout::describe_user`] described,
+    /// into the process and the file's address space: maps the region's window at page offset
+    /// `pgoff` into it, while the claim is there (see the lock order on [`Carveout`]); `ENODEV`
+    /// once unbound, and the kernel unmaps the VMA.
+    pub(crate) fn map_user(&self, vma: &VmaRef, pgoff: usize) -> Result {
         self.with_live(|live| {
-            // SAFETY: `mapped` runs with the current process's `mmap_lock` held for writing,
-            // during this call.
-            let vma = unsafe { current_vma(start) }.ok_or_else(|| {
-                dev_err!(self.dev, "mmap: no VMA at {start:#x} once linked\n");
-                EINVAL
-            })?;
-            // SAFETY: `vma` is the VMA `describe_user` described (the kernel calls `mapped` for
-            // the VMA `mmap_prepare` described, at `start`), shared (checked there), and its
-            // `mmap` is in progress with the `mmap_lock` held for writing.
+            // SAFETY: `vma` is the VMA `describe_user` described (`MiscMmap::mapped`'s
+            // contract), so shared (checked there), and its `mmap` is in progress with the
+            // `mmap_lock` held for writing.
             unsafe { live.map_user(vma, pgoff) }
                 .map_err(|err| self.map_error(err, vma.end() - vma.start()))
         })
@@ -343,7 +338,8 @@ impl Carveout {
     ///    `ENODEV`, and this waits for an RCU grace period, so no copy or sync through it is
     ///    running; then it is dropped, which for a cached region cleans and invalidates every line
     ///    through it (no CPU stores there any more, after 2 and 3: what any CPU stored is written
-    ///    back, and no line is left to be evicted over a later user's data), and then unmaps it.
+    ///    back, and no dirty line is left to be evicted over a later user's data), then unmaps
+    ///    it.
     /// 4. The range is released, so that a rebind can claim it again.
     ///
     /// Nothing here takes a process's `mmap_lock` or waits for anything userspace controls. The

@@ -42,10 +42,7 @@ use kernel::{
 
 use crate::{
     device::Carveout,
-    file::{
-        self,
-        CarveoutFile, //
-    },
+    file::CarveoutFile,
     misc::{
         MiscName,
         MiscWithData, //
@@ -91,7 +88,7 @@ impl platform::Driver for CarveoutDriver {
         let name = NameClaim::claim(carveout.misc_name())
             .map_err(|e| ProbeError::NameTaken(carveout.misc_name(), e).report(dev))?;
         let misc = KBox::pin_init(
-            CarveoutMisc::register(carveout.clone(), dev, &file::FOPS, &sysfs::GROUPS),
+            CarveoutMisc::register(carveout.clone(), dev, &sysfs::GROUPS),
             GFP_KERNEL,
         )
         .map_err(|e| ProbeError::Register(carveout.misc_name(), e).report(dev))?;

@@ -17,6 +17,7 @@ use kernel::{
         MiscDevice,
         MiscDeviceRegistration, //
     },
+    mm::virt::VmaRef,
     prelude::*,
     sync::{
         Arc,
@@ -130,6 +131,8 @@ impl MiscReadWrite for CarveoutFile {
 }
 
 impl MiscMmap for CarveoutFile {
+    const FOPS: &'static MiscFops<Self> = &FOPS;
+
     fn mmap_prepare(
         carveout: ArcBorrow<'_, Carveout>,
         desc: &mut MmapDesc<'_>,
@@ -138,7 +141,7 @@ impl MiscMmap for CarveoutFile {
         carveout.describe_user(desc, vm_ops)
     }
 
-    fn mapped(carveout: ArcBorrow<'_, Carveout>, start: usize, pgoff: usize) -> Result {
-        carveout.map_user(start, pgoff)
+    fn mapped(carveout: ArcBorrow<'_, Carveout>, vma: &VmaRef, pgoff: usize) -> Result {
+        carveout.map_user(vma, pgoff)
     }
 }

@@ -5,11 +5,11 @@
 //!
 //! Linux 7.3's [`MiscDeviceRegistration`] takes a `&'static CStr` name, no parent, no attribute
 //! groups and file operations without `llseek`, `read` or `write` (only `read_iter` and
-//! `write_iter`) and with the legacy `mmap` only, and hands `open` only the registration. [`MiscWithData`] fills in the same
-//! `struct miscdevice` as [`MiscDeviceOptions::into_raw`] does, adds those, and keeps an
-//! [`Arc`] of the device's data beside it, so that the name can live in that data and `open`
-//! ([`MiscWithData::data_of`]) and the sysfs attributes ([`MiscWithData::data_of_raw`]) can
-//! reach it.
+//! `write_iter`) and with the legacy `mmap` only, and hands `open` only the registration.
+//! [`MiscWithData`] fills in the same `struct miscdevice` as [`MiscDeviceOptions::into_raw`]
+//! does, adds those ([`MiscFops`]), and keeps an [`Arc`] of the device's data beside it, so that
+//! the name can live in that data and `open` ([`MiscWithData::data_of`]) and the sysfs
+//! attributes ([`MiscWithData::data_of_raw`]) can reach it.
 
 use core::{
     ffi::{
@@ -20,6 +20,10 @@ use core::{
     },
     marker::PhantomData,
     ptr::NonNull,
+    sync::atomic::{
+        AtomicUsize,
+        Ordering, //
+    },
 };
 use kernel::{
     bindings,
@@ -30,6 +34,7 @@ use kernel::{
         MiscDeviceOptions,
         MiscDeviceRegistration, //
     },
+    mm::virt::VmaRef,
     prelude::*,
     sync::Arc,
     types::{
@@ -41,6 +46,7 @@ use kernel::{
 
 use crate::{
     phys::{
+        current_vma,
         raw_device,
         MmapDesc,
         UserBuffer, //
@@ -86,7 +92,11 @@ pub(crate) trait MiscReadWrite: MiscDevice {
 /// A misc device whose files map through `f_op->mmap_prepare` and `vm_ops->mapped`
 /// (`phys/user_mapping.rs` says why), instead of the legacy `f_op->mmap` of 7.3's
 /// [`MiscDevice`] (which `T` must then not implement: the kernel warns when a file has both).
-pub(crate) trait MiscMmap: MiscDevice {
+pub(crate) trait MiscMmap: MiscDevice + Sized + 'static {
+    /// The operations every file of `Self`'s devices has: those checks tell `Self`'s files and
+    /// mappings from others'.
+    const FOPS: &'static MiscFops<Self>;
+
     /// `mmap`, before the VMA exists, of the open file whose private data is `data`: checks
     /// and describes the mapping, with the operations `vm_ops` (whose `mapped` calls
     /// [`MiscMmap::mapped`]); no page is mapped yet. An error fails the `mmap`.
@@ -96,12 +106,13 @@ pub(crate) trait MiscMmap: MiscDevice {
         vm_ops: &'static bindings::vm_operations_struct,
     ) -> Result;
 
-    /// `mmap`, once the VMA, which starts at `start` and maps page offset `pgoff`, is linked
-    /// into its file's address space: maps its pages. An error unmaps the VMA and fails the
-    /// `mmap`. The process's `mmap_lock` is held for writing.
+    /// `mmap`, once the VMA `vma`, which maps page offset `pgoff` and which `mmap_prepare`
+    /// described, is linked into the process and into its file's address space: maps its pages.
+    /// An error unmaps the VMA and fails the `mmap`. The process's `mmap_lock` is held for
+    /// writing.
     fn mapped(
         data: <Self::Ptr as ForeignOwnable>::Borrowed<'_>,
-        start: usize,
+        vma: &VmaRef,
         pgoff: usize,
     ) -> Result;
 }
@@ -113,10 +124,8 @@ pub(crate) trait MiscMmap: MiscDevice {
 ///
 /// The operations are those [`MiscDeviceOptions::into_raw`] gives `T`'s devices, with
 /// [`MiscFops::llseek`], [`MiscFops::read`], [`MiscFops::write`] and [`MiscFops::mmap_prepare`]
-/// added: every other operation casts `private_data` as the kernel's own vtable does. The file
-/// operations are the first field, so a file's `f_op` that points at them points at the
-/// `MiscFops`. `vm_ops` are the operations of every VMA `mmap_prepare` describes.
-#[repr(C)]
+/// added: every other operation casts `private_data` as the kernel's own vtable does. `vm_ops`
+/// are the operations of every VMA `mmap_prepare` describes.
 pub(crate) struct MiscFops<T> {
     fops: bindings::file_operations,
     vm_ops: bindings::vm_operations_struct,
@@ -127,7 +136,11 @@ pub(crate) struct MiscFops<T> {
 // between threads shares immutable function pointers and the owner module's address.
 unsafe impl<T> Sync for MiscFops<T> {}
 
-impl<T: MiscSeek + MiscReadWrite + MiscMmap + 'static> MiscFops<T> {
+/// The tag of the next mapping `mmap_prepare` describes (its `vm_private_data`), so that `mapped`
+/// finds that very VMA: unique until it wraps after `usize::MAX` mappings.
+static NEXT_MAPPING: AtomicUsize = AtomicUsize::new(1);
+
+impl<T: MiscSeek + MiscReadWrite + MiscMmap> MiscFops<T> {
     /// `T`'s file operations with `llseek`, `read`, `write` and `mmap_prepare`.
     pub(crate) const fn new() -> Self {
         let raw = MiscDeviceOptions { name: c"" }.into_raw::<T>();
@@ -136,12 +149,16 @@ impl<T: MiscSeek + MiscReadWrite + MiscMmap + 'static> MiscFops<T> {
         fops.llseek = Some(Self::llseek);
         fops.read = Some(Self::read);
         fops.write = Some(Self::write);
+        // The kernel refuses to map a file with both `mmap` and `mmap_prepare` (it warns).
+        assert!(
+            fops.mmap.is_none(),
+            "implement MiscMmap instead of MiscDevice::mmap"
+        );
         fops.mmap_prepare = Some(Self::mmap_prepare);
         // SAFETY: All-zero is a valid `vm_operations_struct`: every operation absent.
         let mut vm_ops: bindings::vm_operations_struct = unsafe { core::mem::zeroed() };
         vm_ops.mapped = Some(Self::mapped);
-        // INVARIANT: `T`'s operations with `llseek`, `read`, `write` and `mmap_prepare` added,
-        // the file operations first (`repr(C)`).
+        // INVARIANT: `T`'s operations with `llseek`, `read`, `write` and `mmap_prepare` added.
         Self {
             fops,
             vm_ops,
@@ -149,49 +166,75 @@ impl<T: MiscSeek + MiscReadWrite + MiscMmap + 'static> MiscFops<T> {
         }
     }
 
+    /// Whether `file` is a file of a `T` device: its operations are these.
+    fn owns(file: *const bindings::file) -> bool {
+        // SAFETY: `file` is a live file (the callers' contract), whose `f_op` is set once open.
+        core::ptr::eq(unsafe { (*file).f_op }, &T::FOPS.fops)
+    }
+
     /// `mmap_prepare()`: [`MiscMmap::mmap_prepare`], and on success the VMA's operations are
-    /// `vm_ops`, whose `mapped` comes next.
+    /// `vm_ops`, whose `mapped` comes next, and its private data a tag of its own.
     ///
     /// # Safety
     ///
-    /// `desc` must be the descriptor of an `mmap` in progress of an open file of a `T` device
-    /// (its operations are these), used by nothing else during the call.
+    /// `desc` must be the descriptor of an `mmap` in progress, used by nothing else during the
+    /// call, whose `file` is open and has these operations.
     unsafe extern "C" fn mmap_prepare(desc: *mut bindings::vm_area_desc) -> c_int {
         let Some(desc) = NonNull::new(desc) else {
             return EINVAL.to_errno();
         };
-        // SAFETY: `desc` is valid (the caller's contract); `file` is the file being mapped,
-        // whose `f_op->mmap_prepare` this is.
+        // SAFETY: `desc` is valid (the caller's contract); `file` is the file whose
+        // `f_op->mmap_prepare` this is.
         let file = unsafe { (*desc.as_ptr()).file };
-        // SAFETY: As in `llseek`: `file` is an open `T` file.
+        if !Self::owns(file) {
+            return EINVAL.to_errno();
+        }
+        // SAFETY: As in `llseek`: `file` is an open `T` file (checked above).
         let data = unsafe { <T::Ptr as ForeignOwnable>::borrow((*file).private_data) };
-        // SAFETY: `file`'s operations are the `fops` field of a `MiscFops<T>` (the caller's
-        // contract), its first field (`repr(C)`), which lives forever (a static).
-        let this: &'static Self = unsafe { &*(*file).f_op.cast::<Self>() };
         // SAFETY: The caller's contract.
         let mut mmap = unsafe { MmapDesc::from_raw(desc) };
-        match T::mmap_prepare(data, &mut mmap, &this.vm_ops) {
-            Ok(()) => 0,
+        let tag = NEXT_MAPPING.fetch_add(1, Ordering::Relaxed);
+        match T::mmap_prepare(data, &mut mmap, &T::FOPS.vm_ops) {
+            Ok(()) => {
+                mmap.set_private_data(tag);
+                0
+            }
             Err(e) => e.to_errno(),
         }
     }
 
-    /// `vm_ops->mapped()`: [`MiscMmap::mapped`] for the VMA at `start`.
+    /// `vm_ops->mapped()`: [`MiscMmap::mapped`] for the VMA `mmap_prepare` described, found
+    /// in the process by its range, file, operations and tag. The kernel calls `mapped` once it
+    /// has linked the VMA, but a stacking driver's legacy `->mmap` (`compat_vma_mmap` in
+    /// mm/util.c) calls it before: that VMA is not in the process yet, the lookup finds none
+    /// (or an older VMA there, with another tag), and the `mmap` fails with `EINVAL`, mapping
+    /// no page the revocation could miss.
     ///
     /// # Safety
     ///
-    /// Called by the kernel for a VMA that [`MiscFops::mmap_prepare`] described, of `file`, an
-    /// open file of a `T` device, with the current process's `mmap_lock` held for writing.
+    /// Called by the kernel as `vm_ops->mapped` for a VMA whose operations are these, of `file`,
+    /// a live file, with the current process's `mmap_lock` held for writing; `vm_private_data`
+    /// points at the VMA's private data.
     unsafe extern "C" fn mapped(
         start: usize,
-        _end: usize,
+        end: usize,
         pgoff: usize,
         file: *const bindings::file,
-        _vm_private_data: *mut *mut c_void,
+        vm_private_data: *mut *mut c_void,
     ) -> c_int {
-        // SAFETY: As in `llseek`: `file` is an open `T` file; the VMA holds a reference to it.
+        if !Self::owns(file) {
+            return EINVAL.to_errno();
+        }
+        // SAFETY: `vm_private_data` is valid for the call (the caller's contract).
+        let tag = unsafe { *vm_private_data }.addr();
+        // SAFETY: The `mmap_lock` is held for writing during the call (the caller's contract).
+        let Some(vma) = (unsafe { current_vma(start, end, file, &T::FOPS.vm_ops, tag) }) else {
+            return EINVAL.to_errno();
+        };
+        // SAFETY: As in `llseek`: `file` is an open `T` file (checked above); the VMA holds a
+        // reference to it.
         let data = unsafe { <T::Ptr as ForeignOwnable>::borrow((*file).private_data) };
-        match T::mapped(data, start, pgoff) {
+        match T::mapped(data, vma, pgoff) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
@@ -317,12 +360,11 @@ unsafe impl<T: MiscDevice, D: MiscName + Send + Sync> Send for MiscWithData<T, D
 unsafe impl<T: MiscDevice, D: MiscName + Send + Sync> Sync for MiscWithData<T, D> {}
 
 impl<T: MiscDevice, D: MiscName + Send + Sync> MiscWithData<T, D> {
-    /// Registers `/dev/<data.misc_name()>` as a child of `parent`, with `fops` and the sysfs
-    /// attributes `groups`.
+    /// Registers `/dev/<data.misc_name()>` as a child of `parent`, with `T`'s operations
+    /// ([`MiscMmap::FOPS`]) and the sysfs attributes `groups`.
     pub(crate) fn register(
         data: Arc<D>,
         parent: &Device,
-        fops: &'static MiscFops<T>,
         groups: &'static AttributeGroups<Self>,
     ) -> impl PinInit<Self, Error>
     where
@@ -342,7 +384,7 @@ impl<T: MiscDevice, D: MiscName + Send + Sync> MiscWithData<T, D> {
                 // The name lives in `*data`, which `Self` keeps (an `Arc` never replaced) until
                 // after `misc` is deregistered (type invariant).
                 raw.name = name;
-                raw.fops = &fops.fops;
+                raw.fops = &T::FOPS.fops;
                 // The driver core holds a reference to the parent while the child exists.
                 raw.parent = parent;
                 raw.groups = groups.as_raw();

@@ -103,7 +103,8 @@ fn is_ram(region: &Region) -> bool {
 ///   `iomem_resource` with the name `_name` and `IORESOURCE_EXCLUSIVE`, and released in
 ///   [`Drop`]. Exclusive: `/dev/mem` may not map or read it where the kernel filters `/dev/mem`
 ///   (`CONFIG_STRICT_DEVMEM`, `iomem_is_exclusive()` in kernel/resource.c), even without
-///   `CONFIG_IO_STRICT_DEVMEM`, so no process maps it there with another memory type.
+///   `CONFIG_IO_STRICT_DEVMEM`, so no process maps it there with another memory type (but for
+///   a kernel booted with `iomem=relaxed`).
 /// - Being `no-map`, the region has no linear-map alias: the mappings made through this type,
 ///   all with `memory_type`, are the only mappings of it.
 pub(crate) struct ClaimedRegion {

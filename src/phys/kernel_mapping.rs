@@ -25,7 +25,7 @@ use super::{
 };
 use crate::{
     cache_plan::{
-        retire_plan,
+        purge_plan,
         sync_plan,
         CacheOp,
         SyncDirection, //
@@ -35,7 +35,7 @@ use crate::{
 
 /// Bytes of a cached region cleaned and invalidated at a time when its mapping goes, between
 /// chances to reschedule.
-const RETIRE_CHUNK: usize = 1 << 20;
+const PURGE_CHUNK: usize = 1 << 20;
 
 extern "C" {
     fn carveout_ioremap_wc(base: bindings::phys_addr_t, size: usize) -> *mut c_void;
@@ -118,6 +118,7 @@ impl KernelMapping {
         if matches!(memory_type, MemoryType::Device) {
             mapping.bounce = Some(CpuBuffers::new()?);
         }
+        mapping.purge();
         Ok(mapping)
     }
 
@@ -239,6 +240,25 @@ impl KernelMapping {
         Ok(())
     }
 
+    /// Cleans and invalidates every line of a cached region through this mapping
+    /// ([`purge_plan`]), a chunk at a time, rescheduling between chunks: when the mapping is made
+    /// (lines a former cached mapping of the region may have left, stale if a device wrote the
+    /// memory since) and before it goes. Nothing for the other types, which no cache holds. Only
+    /// from process context (probe, revocation, the last file's release).
+    fn purge(&self) {
+        if !self.memory_type.is_cached() {
+            return;
+        }
+        let mut done = 0;
+        while done < self.size {
+            let chunk = (self.size - done).min(PURGE_CHUNK);
+            // SAFETY: `done + chunk <= size`, and the mapping is cached (checked above).
+            unsafe { self.maintain(done, chunk, purge_plan()) };
+            done += chunk;
+            cache::cond_resched();
+        }
+    }
+
     /// Carries out the cache-maintenance `plan` on `len` bytes at `offset` of a cached mapping.
     ///
     /// # Safety
@@ -265,26 +285,17 @@ impl KernelMapping {
 }
 
 impl Drop for KernelMapping {
-    /// Unmaps the region; a cached region is first cleaned and invalidated through this mapping
-    /// ([`retire_plan`]), so that no line of it stays in a cache once it is released: a dirty
-    /// line left behind would be written back whenever it is evicted, over what the region's
-    /// next user (a co-processor, a rebind with another memory type) wrote meanwhile, and a
-    /// clean one would hide that from a later cached mapping. The caller of unbind's revocation
-    /// (`Carveout::revoke`) has zapped every user mapping and waited for every copy through this
-    /// mapping first, so no CPU stores to the region any more; what a CPU stored before is
-    /// written back here. Runs in process context (revocation, or the last file's release),
-    /// where it may reschedule between chunks.
+    /// Unmaps the region, a cached one purged first ([`KernelMapping::purge`]). The caller of
+    /// unbind's revocation (`Carveout::revoke`) has zapped every user mapping and waited for
+    /// every copy through this mapping first, so no CPU stores to the region any more: what any
+    /// CPU stored before is written back here, and no dirty line is left to be evicted later
+    /// over what the region's next user (a co-processor, a rebind with another memory type)
+    /// writes. Until the unmap, a CPU may still fetch clean lines through this mapping
+    /// speculatively: the next cached mapping purges them when it is made.
     fn drop(&mut self) {
         match self.memory_type {
             MemoryType::Cached => {
-                let mut done = 0;
-                while done < self.size {
-                    let chunk = (self.size - done).min(RETIRE_CHUNK);
-                    // SAFETY: `done + chunk <= size`, and the mapping is cached (this arm).
-                    unsafe { self.maintain(done, chunk, retire_plan()) };
-                    done += chunk;
-                    cache::cond_resched();
-                }
+                self.purge();
                 // SAFETY: `addr` came from `memremap` (type invariant) and is unmapped once.
                 unsafe { bindings::memunmap(self.addr.as_ptr()) }
             }

@@ -7,7 +7,9 @@
 //! into the VMA, once the kernel has linked it into the file's address space, where the
 //! revocation at unbind finds it). Linux 7.3 calls `mapped` only for `mmap_prepare` drivers
 //! (`mmap_action_finish` in mm/util.c, from `__mmap_region` in mm/vma.c); an error from it
-//! unmaps the new VMA and fails the `mmap`. Pages are thus mapped only into a VMA that the
+//! unmaps the new VMA and fails the `mmap`. A stacking driver's legacy `->mmap`
+//! (`compat_vma_mmap`) calls `mapped` before its VMA is linked: [`current_vma`] does not find
+//! that VMA then, and the `mmap` fails. Pages are thus mapped only into a VMA that the
 //! revocation can reach, and the revocation never waits for a process's `mmap_lock`
 //! (`Carveout::revoke`).
 //!
@@ -107,6 +109,14 @@ impl MmapDesc<'_> {
         unsafe { carveout_desc_exec(self.desc.as_ptr()) }
     }
 
+    /// Tags the mapping with `tag`, its private data, by which `mapped` tells its VMA from any
+    /// other.
+    pub(crate) fn set_private_data(&mut self, tag: usize) {
+        // SAFETY: `desc` is valid and ours (type invariant); the private data becomes the
+        // VMA's, which nothing else of this driver reads.
+        unsafe { (*self.desc.as_ptr()).private_data = core::ptr::without_provenance_mut(tag) };
+    }
+
     /// Describes a mapping of `region`'s window at this descriptor's offset with `memory_type`
     /// and operations `vm_ops`, never executable (not even by a later `mprotect`), marked as
     /// `remap_pfn_range` marks a VMA (`VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP`): set
@@ -135,21 +145,39 @@ impl MmapDesc<'_> {
     }
 }
 
-/// The VMA of the current process that starts at `start`, for `vm_ops->mapped`.
+/// The VMA of the current process that is `[start, end)` of `file`, with `vm_ops` and the
+/// private data `tag`, for `vm_ops->mapped`: the one VMA [`MmapDesc::describe`] described and
+/// [`MmapDesc::set_private_data`] tagged, once the kernel has put it in the process (and, in
+/// the same step under the same lock, in the file's address space: `__mmap_new_vma` in
+/// mm/vma.c). `None` if it is not there yet.
 ///
 /// # Safety
 ///
 /// The current process's `mmap_lock` must be held for `'a` (`mapped` runs under it, held for
 /// writing).
-pub(crate) unsafe fn current_vma<'a>(start: usize) -> Option<&'a VmaRef> {
+pub(crate) unsafe fn current_vma<'a>(
+    start: usize,
+    end: usize,
+    file: *const bindings::file,
+    vm_ops: *const bindings::vm_operations_struct,
+    tag: usize,
+) -> Option<&'a VmaRef> {
     // SAFETY: The caller holds the `mmap_lock` the lookup needs.
     let vma = unsafe { carveout_vma_lookup_current(start) };
     if vma.is_null() {
         return None;
     }
-    // SAFETY: `vma` is a VMA of the current process, which stays valid while its `mmap_lock`
-    // is held (the caller's contract).
-    Some(unsafe { VmaRef::from_raw(vma) })
+    // SAFETY: `vma` is a VMA of the current process, which stays valid and unchanged by others
+    // while its `mmap_lock` is held (the caller's contract).
+    let found = unsafe { VmaRef::from_raw(vma) };
+    // SAFETY: As above.
+    let (vma_file, vma_ops, vma_tag) =
+        unsafe { ((*vma).vm_file, (*vma).vm_ops, (*vma).vm_private_data.addr()) };
+    let same = found.end() == end
+        && core::ptr::eq(vma_file, file)
+        && core::ptr::eq(vma_ops, vm_ops)
+        && vma_tag == tag;
+    same.then_some(found)
 }
 
 /// Maps the window of `region` at page offset `pgoff` into the whole of `vma`, with
