@@ -19,7 +19,9 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/aio_abi.h>
 
 #include "linux/carveout.h" /* include/uapi/linux/carveout.h: build.rs passes -iquote */
 
@@ -99,6 +101,21 @@ void carveout_consts(void)
 	DEFINE(ENOTTY, c_int, ENOTTY);
 	DEFINE(ENOSPC, c_int, ENOSPC);
 	DEFINE(EOVERFLOW, c_int, EOVERFLOW);
+
+	/* The kernel's AIO (io_setup(2), io_submit(2), io_getevents(2)), which has no libc wrapper. */
+	DEFINE(SYS_IO_SETUP, c_int, SYS_io_setup);
+	DEFINE(SYS_IO_DESTROY, c_int, SYS_io_destroy);
+	DEFINE(SYS_IO_SUBMIT, c_int, SYS_io_submit);
+	DEFINE(SYS_IO_GETEVENTS, c_int, SYS_io_getevents);
+	DEFINE(IOCB_CMD_PREAD, c_int, IOCB_CMD_PREAD);
+	DEFINE(SIZEOF_IOCB, usize, sizeof(struct iocb));
+	DEFINE(OFFSETOF_IOCB_LIO_OPCODE, usize, offsetof(struct iocb, aio_lio_opcode));
+	DEFINE(OFFSETOF_IOCB_FILDES, usize, offsetof(struct iocb, aio_fildes));
+	DEFINE(OFFSETOF_IOCB_BUF, usize, offsetof(struct iocb, aio_buf));
+	DEFINE(OFFSETOF_IOCB_NBYTES, usize, offsetof(struct iocb, aio_nbytes));
+	DEFINE(OFFSETOF_IOCB_OFFSET, usize, offsetof(struct iocb, aio_offset));
+	DEFINE(SIZEOF_IO_EVENT, usize, sizeof(struct io_event));
+	DEFINE(OFFSETOF_IO_EVENT_RES, usize, offsetof(struct io_event, res));
 
 	/* personality(2): the flag that makes every readable mapping executable. */
 	DEFINE(READ_IMPLIES_EXEC, u32, READ_IMPLIES_EXEC);

@@ -100,9 +100,63 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), Error>
         let _ = map.read_u32(0);
         0
     })?;
+    // Child 3 holds the descriptor root opened, then drops root for `nobody` (as a process
+    // handed the descriptor over a socket would be; the board's kernel has no AF_UNIX): the
+    // revocation reaches it as it reaches root's.
+    let (mut held_rx, mut held_tx) = pipe()?;
+    let unprivileged = spawn(&mut || {
+        let Ok(map) = dev.map(0, page, Access::ReadWrite) else {
+            return 3;
+        };
+        if raw::become_nobody().is_err() {
+            return 4;
+        }
+        if held_tx.write_all(b"r").is_err() {
+            return 2;
+        }
+        let mut go = [0u8; 1];
+        if go_rx.read_exact(&mut go).is_err() {
+            return 2;
+        }
+        let mut buf = [0u8; 4];
+        let fd = dev.file().as_fd();
+        if raw::read_at(fd, Io::Plain, &mut buf, 0).map_err(|e| e.raw_os_error())
+            != Err(Some(ENODEV))
+        {
+            return 5;
+        }
+        if raw::aio_pread(fd, &mut buf, 0).map_err(|e| e.raw_os_error()) != Err(Some(ENODEV)) {
+            return 6;
+        }
+        let _ = map.read_u32(0);
+        0
+    })?;
+    drop(held_tx);
     drop(ready_tx);
     let mut ready = [0u8; 1];
-    let child_ready = ready_rx.read_exact(&mut ready).is_ok();
+    let child_ready =
+        ready_rx.read_exact(&mut ready).is_ok() && held_rx.read_exact(&mut ready).is_ok();
+
+    // The kernel's AIO reaches the driver's `read_iter` from an AIO request.
+    let mut by_aio = [0u8; 16];
+    let mut by_pread = [0u8; 16];
+    report.case(
+        name,
+        "before unbind: an AIO read gives what pread gives",
+        raw::aio_pread(dev.file().as_fd(), &mut by_aio, 0)
+            .map_err(|e| format!("AIO read: {e}"))
+            .and_then(|n| {
+                dev.read_exact_at(&mut by_pread, 0)
+                    .map_err(|e| e.to_string())?;
+                if n == by_aio.len() && by_aio == by_pread {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "AIO read {n} bytes {by_aio:02x?}, pread {by_pread:02x?}"
+                    ))
+                }
+            }),
+    );
 
     let unbound = driver_control("unbind", node);
     let was_unbound = unbound.is_ok();
@@ -179,6 +233,15 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), Error>
         }
         report.case(
             name,
+            "after unbind: an AIO read: ENODEV",
+            expect_errno(
+                raw::aio_pread(dev.file().as_fd(), &mut buf, 0),
+                ENODEV,
+                "ENODEV",
+            ),
+        );
+        report.case(
+            name,
             "after unbind: mmap MAP_PRIVATE: ENODEV",
             expect_errno(
                 raw::map_carveout(&dev, 0, page, PROT_READ, MAP_PRIVATE),
@@ -217,12 +280,16 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), Error>
         );
     }
     // Let the children touch their mappings now.
-    let released = go_tx.write_all(b"gg").map_err(|e| e.to_string());
+    let released = go_tx.write_all(b"ggg").map_err(|e| e.to_string());
     drop(go_tx);
     let want = Exit::Signal(SIGBUS);
     for (pid, what) in [
         (inherited, "an inherited mapping"),
         (own, "another process's own mapping"),
+        (
+            unprivileged,
+            "an unprivileged holder's mapping, after ENODEV for its pread and AIO read,",
+        ),
     ] {
         let result = raw::wait(pid)
             .map_err(|e| format!("wait: {e}"))
