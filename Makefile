@@ -4,6 +4,7 @@
 #
 #   make KDIR=<kernel build dir>   modules | modules_install | clean | rust-analyzer
 #   make setup | kernel | board | run | test [QUICK=1] | dt-matrix | bench | host-test | lint
+#   make dev-up | dev-test [CMD='...'] | dev-down: the edit loop on a board kept running (ci/dev.sh)
 #   BOARD=lpae|arm64 (kernel, userspace, board, run, test): the LPAE board, carveouts above
 #     4 GiB, or the 64-bit ARM board (default: armv7)
 #   BENCH_KERNEL=debug (bench): measure on make test's debug kernel instead of a production one
@@ -22,7 +23,7 @@ KENV      = $(if $(wildcard $(ENV_SH)),. $(ENV_SH) &&,)
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE)
 
 .PHONY: all modules modules_install clean rust-analyzer setup kernel module userspace board run \
-	test dt-matrix bench buildroot-check host-test lint distclean
+	test dt-matrix bench buildroot-check host-test lint distclean dev-up dev-test dev-down
 
 all: modules
 
@@ -67,6 +68,15 @@ test:
 
 lint:
 	ci/lint.sh
+
+dev-up:
+	ci/dev.sh up
+
+dev-test:
+	ci/dev.sh test $(if $(CMD),'$(CMD)')
+
+dev-down:
+	ci/dev.sh down
 
 distclean:
 	rm -rf $(OUT)

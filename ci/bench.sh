@@ -63,7 +63,7 @@ rm -f "$serial"
 log "booting the bench board ($reps rounds per figure)"
 start=$SECONDS
 INITRAMFS=$BOARD/initramfs-bench$suffix.cpio BOARD_TEST=bench BOOT_TIMEOUT=${BOOT_TIMEOUT:-1800} \
-	BOARD_CMDLINE="uio_pdrv_genirq.of_id=generic-uio carveout_reps=$reps" \
+	BOARD_CMDLINE="uio_pdrv_genirq.of_id=generic-uio iomem=relaxed carveout_reps=$reps" \
 	"$ROOT/ci/boot.sh" --test "$serial" "$BOARD/qemu-virt-bench.dtb"
 sed -i 's/\r$//' "$serial"
 log "benchmark took $((SECONDS - start)) s"
