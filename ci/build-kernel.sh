@@ -5,31 +5,58 @@
 # KERNEL_FLAVOUR=bench, the production kernel make bench measures (the fragments without
 # ci/kernel.config's debug section) in $OUT/linux-bench.
 # Reconfigures only when the fragment, the source tree or the toolchain changed; make does the rest.
+# With CARVEOUT_CACHE, the build is kept there under that key (below).
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 load_env
 src=$(linux_src)
 check_cross_compiler
-mkdir -p "$LINUX_BUILD"
 # The board's fragments one after the other; for the production kernel, each up to its
 # "make test only" line.
-fragment=$LINUX_BUILD/kernel.config
+mkdir -p "$OUT"
+fragment_new=$OUT/kernel-$(basename "$LINUX_BUILD").config.new
 for f in "${KERNEL_FRAGMENTS[@]}"; do
 	if [ "${KERNEL_FLAVOUR:-test}" = bench ]; then sed '/^# --- make test only/,$d' "$f"; else cat "$f"; fi
-done >"$fragment.new"
-cmp -s "$fragment.new" "$fragment" || mv "$fragment.new" "$fragment"
-rm -f "$fragment.new"
+done >"$fragment_new"
 
-kmake() { kernel_make "$LINUX_BUILD" "$@"; }
-
+# The key of this build: what it is made of (configuration, source tree, compilers).
 want=$({
-	cat "$fragment"
+	cat "$fragment_new"
 	echo "$src"
 	rustc --version
 	"$BINDGEN" --version
+	"${CROSS_COMPILE}gcc" --version | head -n1
 })
 want=$(echo "$want" | sha256sum | cut -d' ' -f1)
+
+# With a cache (CARVEOUT_CACHE), the build lives there in a directory named by its key, and
+# $LINUX_BUILD links to it: a run from another clone finds it built; a changed fragment or
+# toolchain names another directory, built from nothing. The two most recently used keys of
+# each build are kept.
+if [ -n "$CACHE" ]; then
+	keyed=$CACHE/kernels/$(basename "$LINUX_BUILD")-${want:0:16}
+	if [ -d "$LINUX_BUILD" ] && [ ! -L "$LINUX_BUILD" ]; then
+		log "$LINUX_BUILD is a directory of its own: building there, not in $CACHE (remove it to use the cache)"
+	else
+		mkdir -p "$keyed"
+		touch "$keyed"
+		ln -sfn "$keyed" "$LINUX_BUILD"
+		log "kernel build: $keyed ($([ -f "$keyed/.build-stamp" ] && echo "built before" || echo "a new key"))"
+		find "$CACHE/kernels" -mindepth 1 -maxdepth 1 -type d -name "$(basename "$LINUX_BUILD")-$(printf '?%.0s' {1..16})" -printf '%T@ %p\n' |
+			sort -rn | tail -n +3 | cut -d' ' -f2- | while read -r old; do
+			log "removing an older kernel build from the cache: $old"
+			rm -rf "$old"
+		done
+	fi
+fi
+mkdir -p "$LINUX_BUILD/"
+fragment=$LINUX_BUILD/kernel.config
+cmp -s "$fragment_new" "$fragment" || mv "$fragment_new" "$fragment"
+rm -f "$fragment_new"
+
+kmake() { kernel_make "$LINUX_BUILD" "$@"; }
+
 if [ "$(cat "$LINUX_BUILD/.fragment-stamp" 2>/dev/null)" != "$want" ]; then
 	log "checking the Rust toolchain against $(basename "$src")"
 	kmake -s rustavailable >&2 || die "the kernel does not accept this Rust toolchain (see above)"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Cross-compiles the userspace program for the board (armv7-unknown-linux-gnueabihf, or
 # aarch64-unknown-linux-gnu for BOARD=arm64) as a static binary, building std from rust-src
-# (no rust-std for the target is needed): $OUT/userspace/<target>/release/carveout.
+# (no rust-std for the target is needed): $CARGO_OUT/userspace/<target>/release/carveout
+# ($OUT/cargo, or the cache's: ci/lib.sh); with USERSPACE_PROFILE=dev-board (ci/dev.sh), the
+# edit loop's quicker build in .../dev-board/carveout.
 # The crate's build.rs compiles (never runs) consts.c with the cross compiler to read the C
 # constants it needs: CC_<target> names it.
 set -euo pipefail
@@ -19,8 +21,8 @@ export "CARGO_TARGET_${cargo_target}_LINKER=${CROSS_COMPILE}gcc"
 export "CARGO_TARGET_${cargo_target}_RUSTFLAGS=-C target-feature=+crt-static"
 export "CC_${target//-/_}=${CROSS_COMPILE}gcc"
 log "building userspace/ for $target"
-cargo build --quiet --release --locked --manifest-path "$ROOT/userspace/Cargo.toml" \
-	--target "$target" --target-dir "$OUT/userspace" -Zbuild-std=std,panic_abort
+cargo build --quiet --profile "$USERSPACE_PROFILE" --locked --manifest-path "$ROOT/userspace/Cargo.toml" \
+	--target "$target" --target-dir "$CARGO_OUT/userspace" -Zbuild-std=std,panic_abort
 bin=$USERSPACE_BIN
 file "$bin" | grep -q 'statically linked' || die "$bin is not statically linked"
 log "userspace: $bin"

@@ -5,13 +5,21 @@
 # registry settings: the CA bundle and local CAs, pip.conf, npmrc), clones this repository's HEAD
 # into it, and runs `CI=true bash .ci/run` there with no standard input and a clean
 # environment. The root is made anew each time; its log is kept in $OUT/fresh-debian.log.
+# With --again, a second run follows in the same root from a new clone, as CI's next run on the
+# same machine (it reuses the cache the first left in the root's ~/.cache/carveout-ci); its
+# log is $OUT/fresh-debian-again.log.
 #
-#   ci/fresh-debian.sh [ROOT_DIR]    (as root; default $OUT/fresh-debian)
+#   ci/fresh-debian.sh [--again] [ROOT_DIR]    (as root; default $OUT/fresh-debian)
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" -eq 0 ] || die "run as root: debootstrap, mount and chroot need it"
+again=0
+if [ "${1:-}" = --again ]; then
+	again=1
+	shift
+fi
 root=${1:-$OUT/fresh-debian}
 root=$(mkdir -p "$root" && cd "$root" && pwd)
 log_file=$OUT/fresh-debian.log
@@ -73,11 +81,24 @@ bind /sys "$root/sys"
 bind /dev "$root/dev"
 bind /dev/pts "$root/dev/pts"
 
-log "running CI=true .ci/run in the root (log: $log_file)"
+# run_ci CLONE LOG: CI=true .ci/run in the clone, in the root; its exit status.
+run_ci() {
+	local status=0 begin=$SECONDS
+	log "running CI=true .ci/run in the root's $1 (log: $2)"
+	chroot "$root" /usr/bin/env -i HOME=/root CI=true LANG=C.UTF-8 \
+		PATH=/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		/bin/bash -c "cd $1 && bash .ci/run" </dev/null >>"$2" 2>&1 || status=$?
+	grep -E '^(lint: )?[0-9]+ passed, [0-9]+ failed$|^\.ci/run: .* took ' "$2" || true
+	log ".ci/run exited $status after $((SECONDS - begin)) s in $1"
+	return "$status"
+}
 status=0
-chroot "$root" /usr/bin/env -i HOME=/root CI=true LANG=C.UTF-8 \
-	PATH=/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	/bin/bash -c 'cd /work/carveout && bash .ci/run' </dev/null >>"$log_file" 2>&1 || status=$?
-grep -E '^(lint: )?[0-9]+ passed, [0-9]+ failed$' "$log_file" || true
-log ".ci/run exited $status after $((SECONDS - start)) s in a fresh Debian 12 root"
+run_ci /work/carveout "$log_file" || status=$?
+log "a fresh Debian 12 root and .ci/run in it: $((SECONDS - start)) s"
+if [ "$again" = 1 ]; then
+	log "cloning HEAD again, for the next run on the same machine"
+	git clone -q --no-local "$ROOT" "$root/work/carveout-again"
+	: >"$OUT/fresh-debian-again.log"
+	run_ci /work/carveout-again "$OUT/fresh-debian-again.log" || status=$?
+fi
 exit "$status"

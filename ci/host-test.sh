@@ -15,7 +15,7 @@ for rules in region cache_plan; do
 	rustc --edition 2021 --test -D warnings -A dead_code "$ROOT/src/$rules.rs" -o "$dir/$rules" 2>&1 | tee -a "$log_file"
 	"$dir/$rules" 2>&1 | tee -a "$log_file" || status=1
 done
-cargo test --quiet --locked --manifest-path "$ROOT/userspace/Cargo.toml" --target-dir "$dir/userspace" 2>&1 |
+cargo test --quiet --locked --manifest-path "$ROOT/userspace/Cargo.toml" --target-dir "$CARGO_OUT/host" 2>&1 |
 	tee -a "$log_file" || status=1
 
 read -r passed failed < <(awk '/^test result:/ { p += $4; f += $6 } END { print p + 0, f + 0 }' "$log_file")

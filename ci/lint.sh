@@ -39,10 +39,10 @@ run_check "python3 parses ci/*.py" py_parse ci/*.py
 mapfile -t pages < <(git ls-files --cached --others --exclude-standard '*.md')
 run_check "links and #anchors of ${#pages[@]} Markdown pages (ci/check-links.py)" ci/check-links.py "${pages[@]}"
 run_check "clippy userspace/ (host build, warnings are errors)" \
-	cargo clippy --quiet --manifest-path userspace/Cargo.toml --target-dir "$OUT/host-test/userspace" -- -D warnings
+	cargo clippy --quiet --manifest-path userspace/Cargo.toml --target-dir "$CARGO_OUT/host" -- -D warnings
 run_check "cargo doc of the userspace library (warnings are errors)" \
 	env RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --lib --manifest-path userspace/Cargo.toml \
-	--target-dir "$OUT/host-test/userspace"
+	--target-dir "$CARGO_OUT/host"
 # Our nodes must pass dtc's checks: checked alone, on a root with QEMU virt's cell sizes.
 dtc_clean() {
 	local f out

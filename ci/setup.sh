@@ -45,7 +45,7 @@ install_host_packages() {
 	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-SIDE_APT=$OUT/apt
+SIDE_APT=${CACHE:-$OUT}/apt
 side_apt_ready=
 # apt-get/apt-cache on the extra Debian suites, with a private state directory.
 side_apt() {
@@ -98,15 +98,22 @@ setup_side_apt() {
 	side_apt_ready=1
 }
 
-# side_download PKG VERSION-GLOB: downloads the newest version of PKG matching the glob; prints the .deb path.
-side_download() {
-	local pkg=$1 glob=$2 ver deb
+# side_version PKG VERSION-GLOB: the newest version of PKG matching the glob.
+side_version() {
+	local pkg=$1 glob=$2 ver
 	ver=$(side_apt apt-cache madison "$pkg" | awk -F'|' '{gsub(/ /, "", $2); print $2}' |
 		while read -r v; do
 			# shellcheck disable=SC2254 # $glob is a pattern on purpose
 			case $v in $glob) echo "$v" ;; esac
 		done | sort -V | tail -n1)
 	[ -n "$ver" ] || die "Debian has no $pkg matching '$glob' in $DEBIAN_EXTRA_SUITES"
+	printf '%s\n' "$ver"
+}
+
+# side_download PKG VERSION-GLOB: downloads the newest version of PKG matching the glob; prints the .deb path.
+side_download() {
+	local pkg=$1 glob=$2 ver deb
+	ver=$(side_version "$pkg" "$glob")
 	# PKG:ARCH names one architecture's package; the same version of another may be here too.
 	local name="${pkg%%:*}_${ver//:/%3a}_*.deb"
 	case $pkg in *:*) name="${pkg%%:*}_${ver//:/%3a}_${pkg#*:}.deb" ;; esac
@@ -126,25 +133,34 @@ setup_linux_source() {
 		log "kernel source: $LINUX_SRC (from LINUX_SRC)"
 		return
 	fi
-	local dest=$OUT/src deb tarball
+	local dest=${CACHE:-$OUT}/src deb tarball ver
 	mkdir -p "$dest"
-	LINUX_SRC=$(find "$dest" -mindepth 1 -maxdepth 1 -type d -name "linux*-$LINUX_SERIES*" -print -quit)
-	if [ -n "$LINUX_SRC" ] && [ -f "$LINUX_SRC/.unpacked" ]; then
-		log "kernel source: $LINUX_SRC (cached)"
-		return
-	fi
 	if setup_side_apt; then
-		deb=$(side_download "linux-source-$LINUX_SERIES" "$LINUX_SERIES.*")
+		# One directory per package version: a new Debian release of the source is a new path,
+		# which ci/build-kernel.sh's key includes, so the kernels rebuild.
+		ver=$(side_version "linux-source-$LINUX_SERIES" "$LINUX_SERIES.*")
+		dest=$dest/linux-source-${ver//:/_}
+		LINUX_SRC=$dest/linux-source-$LINUX_SERIES
+		if [ -f "$LINUX_SRC/.unpacked" ]; then
+			log "kernel source: $LINUX_SRC (unpacked before)"
+			return
+		fi
+		deb=$(side_download "linux-source-$LINUX_SERIES" "$ver")
 		log "unpacking $(basename "$deb")"
-		rm -rf "$dest/deb" "$dest/linux-source-$LINUX_SERIES"
+		rm -rf "$dest"
+		mkdir -p "$dest"
 		dpkg-deb -x "$deb" "$dest/deb"
 		tar -C "$dest" -xf "$dest/deb/usr/src/linux-source-$LINUX_SERIES.tar.xz"
 		rm -rf "$dest/deb"
-		LINUX_SRC=$dest/linux-source-$LINUX_SERIES
 	else
 		[ -n "$LINUX_TARBALL_SHA256" ] ||
 			die "no Debian mirror and no pinned sha256 for linux-$LINUX_TARBALL_VERSION.tar.xz" \
 				"(ci/versions.env): set LINUX_SRC to a 7.3 tree, or pin the tarball's checksum"
+		LINUX_SRC=$dest/linux-$LINUX_TARBALL_VERSION
+		if [ -f "$LINUX_SRC/.unpacked" ]; then
+			log "kernel source: $LINUX_SRC (unpacked before)"
+			return
+		fi
 		tarball=$OUT/dl/linux-$LINUX_TARBALL_VERSION.tar.xz
 		mkdir -p "$OUT/dl"
 		[ -f "$tarball" ] || curl -fL --retry 3 -o "$tarball.part" \
@@ -152,8 +168,8 @@ setup_linux_source() {
 			mv "$tarball.part" "$tarball"
 		echo "$LINUX_TARBALL_SHA256  $tarball" | sha256sum -c --quiet ||
 			die "checksum mismatch for $tarball"
+		rm -rf "$LINUX_SRC"
 		tar -C "$dest" -xf "$tarball"
-		LINUX_SRC=$dest/linux-$LINUX_TARBALL_VERSION
 	fi
 	touch "$LINUX_SRC/.unpacked"
 	log "kernel source: $LINUX_SRC ($(make -s -C "$LINUX_SRC" kernelversion 2>/dev/null))"
