@@ -2,8 +2,10 @@
 # The probe-error matrix: boots every malformed board of dts/bad/ (built by ci/build-board.sh)
 # and checks that the bad node's probe fails with exactly the one error its source announces
 # ("expect:"), that the four good nodes still probe and pass their self-test, and that the
-# kernel logged no splat. Serial logs go to $OUT/logs/dt-matrix/. Prints one line per check and
-# "dt-matrix: N passed, N failed". Arguments name boards to run alone (default: all).
+# kernel logged no splat. Boards boot MATRIX_JOBS at a time (default: one per core), each with a
+# watchdog of BOOT_TIMEOUT seconds (300; a TIMEOUT line when it fires). Serial logs go to
+# $OUT/logs/dt-matrix/. Prints one line per check and "dt-matrix: N passed, N failed".
+# Arguments name boards to run alone (default: all).
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -18,21 +20,46 @@ result() { # result NAME CHECK-DESCRIPTION STATUS
 boards=("$ROOT"/dts/bad/*.dts)
 [ $# -eq 0 ] || boards=("${@/#/$ROOT/dts/bad/}")
 for dts in "${boards[@]}"; do
+	[ -f "${dts%.dts}.dts" ] || die "no malformed board ${dts%.dts}.dts"
+	grep -q '^ \* expect: ' "${dts%.dts}.dts" || die "${dts%.dts}.dts has no ' * expect: <message>' line"
+done
+
+# Boots one board and keeps its serial log and boot.sh's exit status (124: its watchdog fired).
+boot_one() { # boot_one NAME
+	local dts=$ROOT/dts/bad/$1.dts serial=$logs/$1.log status=0 mem
+	mem=$(sed -n 's/^ \* qemu-mem: //p' "$dts")
+	rm -f "$serial"
+	BOOT_TIMEOUT=${BOOT_TIMEOUT:-300} BOARD_TEST=matrix BOARD_MEM=$mem \
+		"$ROOT/ci/boot.sh" --test "$serial" "$BOARD/bad/$1.dtb" >/dev/null 2>&1 || status=$?
+	[ -f "$serial" ] && sed -i 's/\r$//' "$serial"
+	[ -f "$serial" ] || touch "$serial"
+	echo "$status" >"$logs/$1.status"
+}
+
+# The boards boot MATRIX_JOBS at a time (default: one per core): each keeps about one core busy
+# (a boot, then one self-test process). Each is judged on its own log afterwards, in order.
+jobs_max=${MATRIX_JOBS:-$(nproc)}
+for dts in "${boards[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+	boot_one "$(basename "${dts%.dts}")" &
+done
+wait
+
+for dts in "${boards[@]}"; do
 	dts=${dts%.dts}.dts
-	[ -f "$dts" ] || die "no malformed board $dts"
 	name=$(basename "${dts%.dts}")
-	dtb=$BOARD/bad/$name.dtb
 	serial=$logs/$name.log
 	expect=$(sed -n 's/^ \* expect: //p' "$dts")
 	mem=$(sed -n 's/^ \* qemu-mem: //p' "$dts")
-	[ -n "$expect" ] || die "$dts has no ' * expect: <message>' line"
-	rm -f "$serial"
+	boot_status=$(cat "$logs/$name.status")
 	status=0
-	BOARD_TEST=matrix BOARD_MEM=$mem "$ROOT/ci/boot.sh" --test "$serial" "$dtb" >/dev/null 2>&1 || status=1
-	[ -f "$serial" ] && sed -i 's/\r$//' "$serial"
-	[ -f "$serial" ] || touch "$serial"
+	[ "$boot_status" = 0 ] || status=1
 	grep -q '^BOARD-TEST-DONE' "$serial" || status=1
-	result "$name" "booted${mem:+ with $mem}, ran the board test, powered off" $status
+	if [ "$boot_status" = 124 ]; then
+		timed_out "dt-matrix $name: still running when the ${BOOT_TIMEOUT:-300} s watchdog fired (serial log: $serial)"
+	else
+		result "$name" "booted${mem:+ with $mem}, ran the board test, powered off" $status
+	fi
 
 	# Exactly one error from the bad node, and it is the announced one. The driver core's own
 	# "probe with driver carveout failed" line is not ours and not counted. Kernel lines may

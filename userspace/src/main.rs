@@ -41,11 +41,12 @@ usage: carveout <command> [args]
   revoke   DEV NODE              unbind platform device NODE while DEV is mapped, check the
                                  mappings die with SIGBUS, rebind, check the contents
   stress   SECONDS DEV...        processes and threads writing and verifying windows at once
-  race     SECONDS CYCLES unbind DEV=NODE...
-  race     SECONDS CYCLES rmmod MODULE DEV...
+  race     TIMEOUT CYCLES unbind DEV=NODE...
+  race     TIMEOUT CYCLES rmmod MODULE DEV...
                                  processes opening, mapping, forking, remapping, reading and
                                  writing every DEV while its NODE is unbound and rebound (or
-                                 MODULE unloaded and reloaded) CYCLES times, within SECONDS
+                                 MODULE unloaded and reloaded) CYCLES times; a TIMEOUT line if
+                                 that takes longer than TIMEOUT seconds (a watchdog)
   bench    [--ramfs DIR] REPS DEV...
                                  DEV against /dev/mem, UIO, RAM and a file of the same size in
                                  the ramfs mounted at DIR: bandwidth, pread/pwrite, random
@@ -359,7 +360,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
             report.finish()?;
         }
         ("race", 4..) => {
-            let seconds = number(&rest[0], "SECONDS")? as u64;
+            let timeout = number(&rest[0], "TIMEOUT")? as u64;
             let cycles = number(&rest[1], "CYCLES")?;
             let (how, devices) = match rest[2].as_str() {
                 "unbind" => {
@@ -388,7 +389,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 }
             };
             let mut report = selftest::Report::default();
-            race::run(seconds, cycles, how, &devices, &mut report)?;
+            race::run(timeout, cycles, how, &devices, &mut report)?;
             report.finish()?;
         }
         _ => {

@@ -40,6 +40,13 @@ impl Report {
         println!("SKIP {dev}: {name}: {why}");
     }
 
+    /// A case whose watchdog fired before its work was done: one `TIMEOUT` line, counted as a
+    /// failure but told apart from a check that failed.
+    pub fn timeout(&mut self, dev: &str, name: &str, why: &str) {
+        self.failed += 1;
+        println!("TIMEOUT {dev}: {name}: {why}");
+    }
+
     pub fn case(&mut self, dev: &str, name: &str, result: Result<(), String>) {
         match result {
             Ok(()) => {

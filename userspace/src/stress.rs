@@ -156,18 +156,21 @@ pub fn run(devices: &[Carveout], seconds: u64, report: &mut Report) -> Result<()
             Err(format!("children ended with {exits:?}"))
         },
     );
-    report.case(
-        "stress",
-        &format!(
-            "bounded in time: {} ms for {seconds} s of work",
-            elapsed.as_millis()
-        ),
-        if elapsed < Duration::from_secs(seconds + 30) {
-            Ok(())
-        } else {
-            Err("took 30 s longer than asked".into())
-        },
+    // A watchdog, not a measure of the machine: the processes stop at the deadline, and only
+    // one stuck in the driver can keep the run going this much longer.
+    let bound = format!(
+        "bounded in time: {} ms for {seconds} s of work",
+        elapsed.as_millis()
     );
+    if elapsed < Duration::from_secs(seconds + 30) {
+        report.case("stress", &bound, Ok(()));
+    } else {
+        report.timeout(
+            "stress",
+            &bound,
+            "its processes ran 30 s past their deadline",
+        );
+    }
     for (dev, buf) in devices.iter().zip(&saved) {
         dev.write_all_at(buf, 0)?;
     }
