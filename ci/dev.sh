@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The edit loop: a board kept running, a changed module or program brought in without a reboot.
 #   ci/dev.sh up          boot the board (BOARD=armv7, lpae or arm64) in the background, with
-#                         its serial console on a socket, and wait for its shell
+#                         its serial console and a virtio console port on sockets, and wait
+#                         for its shell
 #   ci/dev.sh test [CMD]  rebuild the module and the program if their sources changed, copy
-#                         what changed to the board over the console, reload the module and run
+#                         what changed to the board through the virtio port (over the serial
+#                         console if its kernel has none), reload the module and run
 #                         CMD there (default: carveout selftest carveout-dsp); prints its output,
 #                         the time taken, and exits with its status
 #   ci/dev.sh run CMD     run CMD on the board as it is, rebuilding and copying nothing
@@ -12,11 +14,15 @@
 # one `make board` builds (kernel, tree, initramfs); `up` builds what is missing. The full
 # `make test` stays the gate: this runs one focused part of it. Console output: $OUT/dev*/console.log.
 set -euo pipefail
+# The program's quicker build (userspace/Cargo.toml, profile dev-board): seconds, not a dozen.
+export USERSPACE_PROFILE=${USERSPACE_PROFILE:-dev-board}
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 dev=$OUT/dev$board_suffix
 sock=$dev/console.sock
+# The virtio console port files are copied through (dev-console.py --port).
+port=$dev/push.sock
 pidfile=$dev/qemu.pid
 console() { python3 "$ROOT/ci/dev-console.py" "$@"; }
 running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
@@ -27,15 +33,17 @@ up() {
 		return
 	fi
 	if [ ! -f "$BOARD/initramfs.cpio" ] || [ ! -f "$KERNEL_IMAGE_PATH" ]; then
-		make -C "$ROOT" --no-print-directory board
+		USERSPACE_PROFILE=release make -C "$ROOT" --no-print-directory board
 	fi
 	mkdir -p "$dev"
-	rm -f "$sock" "$pidfile"
+	rm -f "$sock" "$port" "$pidfile"
 	local start=$SECONDS
 	"$QEMU" "${QEMU_BOARD_ARGS[@]}" -kernel "$KERNEL_IMAGE_PATH" -dtb "$BOARD/qemu-virt-carveout.dtb" \
 		-initrd "$BOARD/initramfs.cpio" -no-reboot -display none -monitor none \
 		-chardev "socket,id=console,path=$sock,server=on,wait=off,logfile=$dev/console.log" \
 		-serial chardev:console -daemonize -pidfile "$pidfile" \
+		-device virtio-serial-device -chardev "socket,id=push,path=$port,server=on,wait=off" \
+		-device virtserialport,chardev=push,name=carveout-push \
 		-append "console=ttyAMA0 panic=-1 carveout_board=$BOARD_NAME"
 	console --timeout 120 "$sock" true || die "board $BOARD_NAME did not answer (console log: $dev/console.log)"
 	# What the board has now, its initramfs's: the hashes `test` compares against.
@@ -73,7 +81,7 @@ test_cmd() {
 	mapfile -t pushes <"$dev/pushes"
 	local built=$SECONDS
 	# Reload the module whether or not it changed: the test starts from a fresh probe.
-	console "${pushes[@]}" "$sock" \
+	console --port "$port" "${pushes[@]}" "$sock" \
 		"rmmod carveout 2>/dev/null; insmod /lib/modules/carveout.ko && $cmd" || status=$?
 	if [ "$status" -ne 124 ] && [ "$status" -ne 125 ]; then
 		sha256sum "$MODULE_DIR/src/carveout.ko" "$USERSPACE_BIN" | cut -d' ' -f1 >"$dev/pushed"
@@ -96,7 +104,7 @@ down)
 		running && kill "$(cat "$pidfile")"
 		log "board $BOARD_NAME down"
 	fi
-	rm -f "$sock" "$pidfile"
+	rm -f "$sock" "$port" "$pidfile"
 	;;
 *) die "usage: ci/dev.sh up|test [CMD]|run CMD|down (ci/dev.sh --help)" ;;
 esac
