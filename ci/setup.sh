@@ -8,7 +8,7 @@
 #   bindgen          bindgen on PATH if >= $BINDGEN_MIN; else `cargo install bindgen-cli`
 #   libclang         $LIBCLANG_PATH if set; else PyPI's `libclang` wheel
 #   busybox          Debian's busybox-static for the board's architecture (armhf, arm64)
-# Debian suites other than the host's are used download-only, through a private apt state in $OUT/apt,
+# Debian suites other than the host's are used download-only, through a private apt state in $OUT/apt (or the cache's),
 # on the mirror the host's apt sources already name: the host system is never upgraded.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
@@ -199,7 +199,7 @@ setup_rust_src() {
 	fi
 	setup_side_apt || die "rust-src $RUSTC_VERSION is missing: rustup cannot fetch it and no Debian mirror is set up"
 	deb=$(side_download rust-src "$RUSTC_VERSION+*")
-	tmp=$OUT/apt/rust-src-unpacked
+	tmp=$SIDE_APT/rust-src-unpacked
 	rm -rf "$tmp"
 	dpkg-deb -x "$deb" "$tmp"
 	[ -f "$tmp/usr/lib/rustlib/src/rust/library/core/src/lib.rs" ] || die "$(basename "$deb") has no library/core"
@@ -254,7 +254,7 @@ setup_busybox() {
 		return
 	fi
 	setup_side_apt || die "busybox-static for $DEB_ARCH is missing and no Debian mirror is set up"
-	local deb tmp=$OUT/apt/busybox-unpacked
+	local deb tmp=$SIDE_APT/busybox-unpacked
 	deb=$(side_download "busybox-static:$DEB_ARCH" "*")
 	rm -rf "$tmp"
 	dpkg-deb -x "$deb" "$tmp"
