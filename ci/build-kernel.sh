@@ -32,8 +32,8 @@ want=$(echo "$want" | sha256sum | cut -d' ' -f1)
 
 # With a cache (CARVEOUT_CACHE), the build lives there in a directory named by its key, and
 # $LINUX_BUILD links to it: a run from another clone finds it built; a changed fragment or
-# toolchain names another directory, built from nothing. The two most recently used keys of
-# each build are kept.
+# toolchain names another directory, built from nothing. This key and the most recently used
+# other finished one of each build are kept (prune_cache).
 if [ -n "$CACHE" ]; then
 	keyed=$CACHE/kernels/$(basename "$LINUX_BUILD")-${want:0:16}
 	if [ -d "$LINUX_BUILD" ] && [ ! -L "$LINUX_BUILD" ]; then
@@ -43,13 +43,25 @@ if [ -n "$CACHE" ]; then
 		touch "$keyed"
 		ln -sfn "$keyed" "$LINUX_BUILD"
 		log "kernel build: $keyed ($([ -f "$keyed/.build-stamp" ] && echo "built before" || echo "a new key"))"
-		find "$CACHE/kernels" -mindepth 1 -maxdepth 1 -type d -name "$(basename "$LINUX_BUILD")-$(printf '?%.0s' {1..16})" -printf '%T@ %p\n' |
-			sort -rn | tail -n +3 | cut -d' ' -f2- | while read -r old; do
-			log "removing an older kernel build from the cache: $old"
-			rm -rf "$old"
-		done
 	fi
 fi
+# prune_cache: once this build is done, keeps it and the most recently used other finished
+# build of the same name; removes the rest (older keys, and ones that never finished).
+prune_cache() {
+	[ -n "$CACHE" ] && [ -L "$LINUX_BUILD" ] || return 0
+	local kept=0 dir
+	find "$CACHE/kernels" -mindepth 1 -maxdepth 1 -type d \
+		-name "$(basename "$LINUX_BUILD")-$(printf '?%.0s' {1..16})" -printf '%T@ %p\n' |
+		sort -rn | cut -d' ' -f2- | while read -r dir; do
+		[ "$dir" = "$keyed" ] && continue
+		if [ "$kept" = 0 ] && [ -f "$dir/.build-stamp" ]; then
+			kept=1
+			continue
+		fi
+		log "removing an older kernel build from the cache: $dir"
+		rm -rf "$dir"
+	done
+}
 mkdir -p "$LINUX_BUILD/"
 fragment=$LINUX_BUILD/kernel.config
 cmp -s "$fragment_new" "$fragment" || mv "$fragment_new" "$fragment"
@@ -79,3 +91,4 @@ if [ "${FORCE_KERNEL:-0}" = 1 ] || [ "$(cat "$LINUX_BUILD/.build-stamp" 2>/dev/n
 	echo "$want" >"$LINUX_BUILD/.build-stamp"
 fi
 log "kernel: $KERNEL_IMAGE_PATH ($(cat "$LINUX_BUILD/include/config/kernel.release"))"
+prune_cache

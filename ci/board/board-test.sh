@@ -352,8 +352,8 @@ check "contents survived $cycles unbind/bind cycles" [ "$(sums)" = "$before" ]
 stage load-cycles
 # These cycles race nothing: they check that every unload and load keeps the contents and leaks
 # nothing. An unload waits for about ten RCU grace periods (the module's memory, lockdep's keys,
-# each device's revocation), 2.3 s a cycle on the armv7 board; expedited grace periods, a
-# setting of the kernel's own (/sys/kernel/rcu_expedited), make a cycle about twice as fast.
+# each device's revocation); expedited grace periods, a setting of the kernel's own
+# (/sys/kernel/rcu_expedited), cut the 100 cycles on the armv7 board from 233 s to 201 s.
 # Everything that races an unload runs with normal grace periods.
 echo 1 >/sys/kernel/rcu_expedited
 ok=0
