@@ -74,13 +74,18 @@ class Console:
                 raise Timeout()
             self.buf += chunk
 
-    def run(self, command, echo=None):
-        """Runs `command` in the board's shell; returns its exit status."""
+    def start(self, command):
+        """Sends `command` to the board's shell, then a marker with its exit status; returns
+        the marker's pattern (for `expect`) and its tag."""
         tag = secrets.token_hex(4)
         # The marker is built by the shell (printf), so the echo of this line never matches.
         self.send(f"{command}; printf '@@%s %d@@\\n' {tag} $?\n".encode())
-        match = self.expect(re.compile(rb"@@" + tag.encode() + rb" (\d+)@@\r?\n"), echo, tag)
-        return int(match.group(1))
+        return re.compile(rb"@@" + tag.encode() + rb" (\d+)@@\r?\n"), tag
+
+    def run(self, command, echo=None):
+        """Runs `command` in the board's shell; returns its exit status."""
+        marker, tag = self.start(command)
+        return int(self.expect(marker, echo, tag).group(1))
 
     def sync(self):
         """Waits until the shell answers, with echo off."""
@@ -104,8 +109,6 @@ class Console:
         if the board has no such port (a kernel without CONFIG_VIRTIO_CONSOLE)."""
         with open(local, "rb") as f:
             data = f.read()
-        tmp = remote + ".part"
-        mode = "755" if os.access(local, os.X_OK) else "644"
         # The port's device, by its name, in $d.
         found = self.run(
             "d=; for n in /sys/class/virtio-ports/*/name; do "
@@ -114,13 +117,7 @@ class Console:
         )
         if found != 0:
             return False
-        tag = secrets.token_hex(4)
-        self.send(
-            (
-                f"head -c {len(data)} $d > {tmp} && chmod {mode} {tmp} && mv {tmp} {remote}; "
-                f"printf '@@%s %d@@\\n' {tag} $?\n"
-            ).encode()
-        )
+        marker, _ = self.start(receive(local, remote, f"head -c {len(data)} $d"))
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.connect(port)
             s.settimeout(self.timeout)
@@ -130,9 +127,7 @@ class Console:
                 s.sendall(data)
             except socket.timeout:
                 raise Timeout()
-            match = self.expect(re.compile(rb"@@" + tag.encode() + rb" (\d+)@@\r?\n"))
-        if match.group(1) != b"0":
-            raise RuntimeError(f"copying {local} to the board's {remote} failed")
+            self.received(marker, local, remote)
         return True
 
     def push(self, local, remote):
@@ -141,24 +136,28 @@ class Console:
             # In lines: bytes that reach the terminal before `stty raw` takes effect are read
             # in canonical mode, whose lines have a length limit.
             data = base64.encodebytes(gzip.compress(f.read(), compresslevel=6))
-        tmp = remote + ".part"
-        tag = secrets.token_hex(4)
-        mode = "755" if os.access(local, os.X_OK) else "644"
-        self.send(
-            (
-                f"stty raw -echo; head -c {len(data)} | base64 -d | gunzip > {tmp}; "
-                f"s=$?; stty sane -echo; [ $s = 0 ] && chmod {mode} {tmp} && mv {tmp} {remote}; "
-                f"printf '@@%s %d@@\\n' {tag} $?\n"
-            ).encode()
+        reader = f"head -c {len(data)} | base64 -d | gunzip"
+        marker, _ = self.start(
+            f"stty raw -echo; {receive(local, remote, reader)}; s=$?; stty sane -echo; (exit $s)"
         )
         # Give the shell time to start `head` before the bytes arrive: what it reads before
         # that goes through the line editor.
         time.sleep(0.2)
         self.send(data)
-        match = self.expect(re.compile(rb"@@" + tag.encode() + rb" (\d+)@@\r?\n"))
-        if match.group(1) != b"0":
+        self.received(marker, local, remote)
+
+    def received(self, marker, local, remote):
+        """Waits for the marker of a copy's command; raises unless it succeeded."""
+        if self.expect(marker).group(1) != b"0":
             raise RuntimeError(f"copying {local} to the board's {remote} failed")
 
+
+def receive(local, remote, reader):
+    """The board's command that writes what `reader` prints to `remote` (through a temporary
+    file), with the mode of `local`."""
+    tmp = remote + ".part"
+    mode = "755" if os.access(local, os.X_OK) else "644"
+    return f"{reader} > {tmp} && chmod {mode} {tmp} && mv {tmp} {remote}"
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

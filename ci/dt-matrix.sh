@@ -18,18 +18,22 @@ result() { # result NAME CHECK-DESCRIPTION STATUS
 
 # Every board of dts/bad/, or those named on the command line (ci/dt-matrix.sh 16-above-4gib).
 boards=("$ROOT"/dts/bad/*.dts)
-[ $# -eq 0 ] || boards=("${@/#/$ROOT/dts/bad/}")
+[ $# -eq 0 ] || boards=("$@")
+# field NAME KEY: the value of a " * KEY: value" line of board NAME's source.
+field() { sed -n "s/^ \* $2: //p" "$ROOT/dts/bad/$1.dts"; }
+names=()
 for dts in "${boards[@]}"; do
-	[ -f "${dts%.dts}.dts" ] || die "no malformed board ${dts%.dts}.dts"
-	grep -q '^ \* expect: ' "${dts%.dts}.dts" || die "${dts%.dts}.dts has no ' * expect: <message>' line"
+	name=$(basename "${dts%.dts}")
+	[ -f "$ROOT/dts/bad/$name.dts" ] || die "no malformed board $ROOT/dts/bad/$name.dts"
+	[ -n "$(field "$name" expect)" ] || die "$ROOT/dts/bad/$name.dts has no ' * expect: <message>' line"
+	names+=("$name")
 done
 
 # Boots one board and keeps its serial log and boot.sh's exit status (124: its watchdog fired).
 boot_one() { # boot_one NAME
-	local dts=$ROOT/dts/bad/$1.dts serial=$logs/$1.log status=0 mem
-	mem=$(sed -n 's/^ \* qemu-mem: //p' "$dts")
+	local serial=$logs/$1.log status=0
 	rm -f "$serial"
-	BOOT_TIMEOUT=${BOOT_TIMEOUT:-300} BOARD_TEST=matrix BOARD_MEM=$mem \
+	BOOT_TIMEOUT=${BOOT_TIMEOUT:-300} BOARD_TEST=matrix BOARD_MEM=$(field "$1" qemu-mem) \
 		"$ROOT/ci/boot.sh" --test "$serial" "$BOARD/bad/$1.dtb" >/dev/null 2>&1 || status=$?
 	[ -f "$serial" ] && sed -i 's/\r$//' "$serial"
 	[ -f "$serial" ] || touch "$serial"
@@ -39,18 +43,16 @@ boot_one() { # boot_one NAME
 # The boards boot MATRIX_JOBS at a time (default: one per core): each keeps about one core busy
 # (a boot, then one self-test process). Each is judged on its own log afterwards, in order.
 jobs_max=${MATRIX_JOBS:-$(nproc)}
-for dts in "${boards[@]}"; do
+for name in "${names[@]}"; do
 	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
-	boot_one "$(basename "${dts%.dts}")" &
+	boot_one "$name" &
 done
 wait
 
-for dts in "${boards[@]}"; do
-	dts=${dts%.dts}.dts
-	name=$(basename "${dts%.dts}")
+for name in "${names[@]}"; do
 	serial=$logs/$name.log
-	expect=$(sed -n 's/^ \* expect: //p' "$dts")
-	mem=$(sed -n 's/^ \* qemu-mem: //p' "$dts")
+	expect=$(field "$name" expect)
+	mem=$(field "$name" qemu-mem)
 	boot_status=$(cat "$logs/$name.status")
 	status=0
 	[ "$boot_status" = 0 ] || status=1

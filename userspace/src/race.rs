@@ -545,7 +545,7 @@ fn contents(path: &Path) -> Result<Vec<u8>, Error> {
     Carveout::open_with(path, Access::ReadOnly)?.contents()
 }
 
-/// `carveout race SECONDS CYCLES unbind|rmmod ...`: see the module doc. `devices` are
+/// `carveout race TIMEOUT CYCLES unbind|rmmod ...`: see the module doc. `devices` are
 /// (device file, platform node) pairs; the node is unused with [`Cycle::Rmmod`].
 pub fn run(
     timeout: u64,
