@@ -43,7 +43,13 @@ class Console:
         self.buf = b""
 
     def send(self, data):
-        self.sock.sendall(data)
+        # A step's own timeout: `expect` leaves the socket with what was left of its own (2 s
+        # after `sync`), and the serial console drains a file at about 40 KiB/s.
+        self.sock.settimeout(self.timeout)
+        try:
+            self.sock.sendall(data)
+        except socket.timeout:
+            raise Timeout() from None
 
     def expect(self, regex, echo=None, hide=None):
         """Reads until `regex` matches; returns the match. Text before it goes to `echo`, but
