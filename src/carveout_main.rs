@@ -38,9 +38,9 @@
 //! The userspace ABI (the device file, `mmap`, `pread`/`pwrite`, `lseek`, the sysfs attributes,
 //! the info and sync ioctls, the memory-type values, what unbind and unload do to open files and
 //! mappings) is written down once, in `docs/abi.md`; the ioctls are defined by
-//! `include/uapi/linux/carveout.h`, which `uapi.rs` mirrors and is checked against at build time. How probe, revocation and the
-//! races are made safe: `driver.rs` (publication and teardown order) and `device.rs` (the lock
-//! order), summarised in `docs/design.md`.
+//! `include/uapi/linux/carveout.h`, which `uapi.rs` mirrors and is checked against at build
+//! time. How probe, revocation and the races are made safe: `driver.rs` (publication and
+//! teardown order) and `carveout.rs` (the lock order), summarised in `docs/design.md`.
 //!
 //! Limitations:
 //! - `memory-region` has exactly one entry: probe refuses a node with more, naming them.
@@ -52,18 +52,40 @@
 //! - ARM only: 32-bit (with or without LPAE) and arm64 are built and tested (`make test
 //!   BOARD=...`); `phys/cache.c` stops the build on other architectures.
 
+// The modules, each group after the groups it uses (`ci/mod-deps.py src/carveout_main.rs`
+// prints the graph; `make lint` fails on a cycle).
+//
+// Rust that uses no other module and no C: the ABI's types and numbers, the region's arithmetic
+// and the cache plan (both host-tested), the table of device names.
 mod cache_plan;
-mod config;
-mod device;
-mod driver;
-mod file;
-mod misc;
 mod names;
-mod phys;
-mod probe_error;
 mod region;
-mod sysfs;
 mod uapi;
+
+// The C boundary: what Linux 7.3's `kernel` crate lacks, each beside its C glue. Only these files
+// name `bindings` or declare `extern "C"` (`make lint` checks). Physical memory, then the misc
+// device, which maps it.
+mod ffi;
+mod task;
+mod user_copy;
+
+mod phys;
+
+mod misc;
+
+// The driver: a device-tree node read and judged, the carveout it makes, its device file and
+// attributes, and the platform driver that binds them.
+mod probe_error;
+
+mod config;
+
+mod carveout;
+
+mod file;
+
+mod sysfs;
+
+mod driver;
 
 kernel::prelude::module! {
     type: driver::CarveoutModule,

@@ -16,17 +16,16 @@
 //! - Probe: the [`Carveout`] is complete (region checked and claimed, kernel mapping made,
 //!   mapping space allocated) before its name is claimed, and both before the misc device is
 //!   registered, last: `open` and its sysfs attributes may run on another CPU the moment
-//!   `misc_register()` returns.
-//!   [`MiscWithData`] initialises its data before its registration for the same reason.
-//! - Unbind: [`Carveout::revoke`] runs first (new mappings fail, user mappings are zapped,
-//!   later calls on open files give `ENODEV`, a cached region is cleaned and invalidated, the
-//!   kernel mapping and the claim on the range go, in the order its doc gives), then the driver
-//!   data drops: the misc device is deregistered (`misc_deregister()` waits for an `open` in
-//!   progress: the misc core calls `open` under the same lock), then the name is freed. A file
-//!   opened between the two holds a revoked carveout: every call on it gives `ENODEV`.
+//!   `misc_register()` returns. [`Registration`] initialises its data before it registers the
+//!   device for the same reason.
+//! - Unbind: [`Carveout::revoke`] runs first (its doc gives its steps and why in that order:
+//!   after it, nothing reaches the region through this driver), then the driver data drops: the
+//!   misc device is deregistered (`misc_deregister()` waits for an `open` in progress: the misc
+//!   core calls `open` under the same lock), then the name is freed. A file opened between the
+//!   two holds a revoked carveout: every call on it gives `ENODEV`.
 //! - Open files and mappings outlive unbind: a file holds an [`Arc`] of its [`Carveout`], a
 //!   mapping holds its file, and the mapping space lives as long as the carveout.
-//! - rmmod against open: the misc device's `owner` is this module, so `misc_open()` takes a
+//! - rmmod against open: the file operations' `owner` is this module, so `misc_open()` takes a
 //!   module reference (under the misc lock) before calling `open`; once rmmod has begun that
 //!   fails and `open` gives `ENODEV`, and rmmod is refused while any file is open or mapped.
 //! - `mmap`, `read`, `write` and `ioctl` against unbind: see the lock order on [`Carveout`].
@@ -41,12 +40,9 @@ use kernel::{
 };
 
 use crate::{
-    device::Carveout,
+    carveout::Carveout,
     file::CarveoutFile,
-    misc::{
-        MiscName,
-        MiscWithData, //
-    },
+    misc::Registration,
     names::{
         self,
         NameClaim, //
@@ -55,14 +51,11 @@ use crate::{
     sysfs, //
 };
 
-/// The misc device of one carveout, with the carveout it serves.
-pub(crate) type CarveoutMisc = MiscWithData<CarveoutFile, Carveout>;
-
 /// Driver data of a bound node: the device file and its name. Unbinding revokes the carveout
 /// (see [`Carveout::revoke`]), then removes the device file and frees the name.
 pub(crate) struct CarveoutDriver {
     // Fields drop in order: the device file goes before its name is freed.
-    misc: Pin<KBox<CarveoutMisc>>,
+    misc: Pin<KBox<Registration<CarveoutFile>>>,
     _name: NameClaim,
 }
 
@@ -88,7 +81,7 @@ impl platform::Driver for CarveoutDriver {
         let name = NameClaim::claim(carveout.misc_name())
             .map_err(|e| ProbeError::NameTaken(carveout.misc_name(), e).report(dev))?;
         let misc = KBox::pin_init(
-            CarveoutMisc::register(carveout.clone(), dev, &sysfs::GROUPS),
+            Registration::register(carveout.clone(), dev, &sysfs::GROUPS),
             GFP_KERNEL,
         )
         .map_err(|e| ProbeError::Register(carveout.misc_name(), e).report(dev))?;

@@ -1,28 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! File operations of a carveout device file: `mmap`, `read`/`write` and `pread`/`pwrite`,
-//! `lseek` and the ioctls.
+//! The device file of a carveout, `/dev/<name>`: `mmap`, `read`/`write` and `pread`/`pwrite`,
+//! `lseek` and the ioctls, each a call on the device's [`Carveout`].
 
+use core::ffi::CStr;
 use kernel::{
-    bindings,
-    fs::{
-        File,
-        Kiocb, //
-    },
     iov::{
         IovIterDest,
         IovIterSource, //
     },
-    miscdevice::{
-        MiscDevice,
-        MiscDeviceRegistration, //
-    },
-    mm::virt::VmaRef,
     prelude::*,
-    sync::{
-        Arc,
-        ArcBorrow, //
-    },
     uaccess::{
         UserPtr,
         UserSlice, //
@@ -30,72 +17,76 @@ use kernel::{
 };
 
 use crate::{
-    device::Carveout,
-    driver::CarveoutMisc,
+    carveout::Carveout,
     misc::{
-        MiscFops,
-        MiscMmap,
-        MiscReadWrite,
-        MiscSeek, //
+        FileOps,
+        MappingSpace,
+        MiscFile, //
     },
     phys::{
-        MmapDesc,
-        UserBuffer, //
+        DescribedVma,
+        MmapDesc, //
     },
-    uapi, //
+    uapi,
+    user_copy::UserBuffer,
 };
 
-/// The file operations of every carveout device file: [`CarveoutFile`]'s, with `llseek`,
-/// `read`, `write` and `mmap_prepare`.
-pub(crate) static FOPS: MiscFops<CarveoutFile> = MiscFops::new();
+/// The operations of every carveout device file.
+static OPS: FileOps<CarveoutFile> = FileOps::new();
 
-/// An open carveout device file; its private data is the device's [`Carveout`].
+/// The files of a carveout device; each holds the device's [`Carveout`].
 pub(crate) struct CarveoutFile;
 
 #[vtable]
-impl MiscDevice for CarveoutFile {
-    type Ptr = Arc<Carveout>;
+impl MiscFile for CarveoutFile {
+    type Data = Carveout;
+    const OPS: &'static FileOps<Self> = &OPS;
 
-    fn open(file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Arc<Carveout>> {
-        // SAFETY: `CarveoutFile` devices are registered only by `CarveoutMisc::register` (in
-        // `driver.rs`), so `misc` is inside a `CarveoutMisc`.
-        let carveout = unsafe { CarveoutMisc::data_of(misc) }.clone();
-        // SAFETY: `file` is being opened, and the `Arc` returned below becomes its private data,
-        // which keeps `carveout` alive until `file` is released.
-        unsafe { carveout.attach(file) };
-        Ok(carveout)
+    fn name(carveout: &Carveout) -> &CStr {
+        carveout.misc_name()
     }
 
-    fn read_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
-        let carveout = kiocb.file();
-        carveout.read(kiocb.ki_pos_mut(), iov)
+    fn mapping_space(carveout: &Carveout) -> &MappingSpace {
+        carveout.mapping_space()
     }
 
-    fn write_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
-        let carveout = kiocb.file();
-        carveout.write(kiocb.ki_pos_mut(), iov)
+    fn read_iter(carveout: &Carveout, pos: &mut i64, iov: &mut IovIterDest<'_>) -> Result<usize> {
+        carveout.read(pos, iov)
     }
 
-    fn ioctl(
-        carveout: ArcBorrow<'_, Carveout>,
-        _file: &File,
-        cmd: u32,
-        arg: usize,
-    ) -> Result<isize> {
+    fn write_iter(
+        carveout: &Carveout,
+        pos: &mut i64,
+        iov: &mut IovIterSource<'_>,
+    ) -> Result<usize> {
+        carveout.write(pos, iov)
+    }
+
+    fn read(carveout: &Carveout, buf: &mut UserBuffer, pos: &mut i64) -> Result<usize> {
+        carveout.read(pos, buf)
+    }
+
+    fn write(carveout: &Carveout, buf: &mut UserBuffer, pos: &mut i64) -> Result<usize> {
+        carveout.write(pos, buf)
+    }
+
+    fn ioctl(carveout: &Carveout, cmd: u32, arg: usize) -> Result<isize> {
         // Every call on a file of an unbound device fails so, whatever it asks.
         carveout.check_live()?;
         match cmd {
             uapi::CARVEOUT_IOC_INFO => {
-                let mut writer = UserSlice::new(UserPtr::from_addr(arg), uapi::INFO_SIZE).writer();
-                writer.write_slice(&carveout.info()?)?;
+                let info = carveout.info()?;
+                let mut writer =
+                    UserSlice::new(UserPtr::from_addr(arg), size_of_val(&info)).writer();
+                writer.write(&info)?;
                 Ok(0)
             }
             uapi::CARVEOUT_IOC_SYNC => {
-                let mut raw = [0u8; uapi::SYNC_SIZE];
-                UserSlice::new(UserPtr::from_addr(arg), uapi::SYNC_SIZE)
+                let len = size_of::<uapi::SyncRequest>();
+                let request = UserSlice::new(UserPtr::from_addr(arg), len)
                     .reader()
-                    .read_slice(&mut raw)?;
-                carveout.sync(&uapi::SyncRequest::from_bytes(&raw))?;
+                    .read::<uapi::SyncRequest>()?;
+                carveout.sync(&request)?;
                 Ok(0)
             }
             _ => {
@@ -104,44 +95,16 @@ impl MiscDevice for CarveoutFile {
             }
         }
     }
-}
 
-impl MiscSeek for CarveoutFile {
-    fn seek_end(carveout: ArcBorrow<'_, Carveout>) -> Result<i64> {
+    fn seek_end(carveout: &Carveout) -> Result<i64> {
         carveout.seek_end()
     }
-}
 
-impl MiscReadWrite for CarveoutFile {
-    fn read(
-        carveout: ArcBorrow<'_, Carveout>,
-        buf: &mut UserBuffer,
-        pos: &mut i64,
-    ) -> Result<usize> {
-        carveout.read(pos, buf)
+    fn mmap_prepare(carveout: &Carveout, desc: &mut MmapDesc<'_>) -> Result {
+        carveout.describe_user(desc)
     }
 
-    fn write(
-        carveout: ArcBorrow<'_, Carveout>,
-        buf: &mut UserBuffer,
-        pos: &mut i64,
-    ) -> Result<usize> {
-        carveout.write(pos, buf)
-    }
-}
-
-impl MiscMmap for CarveoutFile {
-    const FOPS: &'static MiscFops<Self> = &FOPS;
-
-    fn mmap_prepare(
-        carveout: ArcBorrow<'_, Carveout>,
-        desc: &mut MmapDesc<'_>,
-        vm_ops: &'static bindings::vm_operations_struct,
-    ) -> Result {
-        carveout.describe_user(desc, vm_ops)
-    }
-
-    fn mapped(carveout: ArcBorrow<'_, Carveout>, vma: &VmaRef, pgoff: usize) -> Result {
-        carveout.map_user(vma, pgoff)
+    fn mapped(carveout: &Carveout, vma: &DescribedVma<'_>) -> Result {
+        carveout.map_user(vma)
     }
 }

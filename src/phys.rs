@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Physical memory carveouts: what the Rust `kernel` crate of Linux 7.3 has no abstraction for.
+//! Physical memory: the carveout's region, its memory type, and its mappings into the kernel and
+//! into processes, which the Rust `kernel` crate of Linux 7.3 has no abstraction for.
 //!
 //! One abstraction per file, each a type with its invariants and safe methods, the unsafe code
 //! inside; where a kernel macro or inline has no binding, a C file of the same name wraps it
@@ -17,38 +18,21 @@
 //!   and the cache maintenance of a cached region through it (`cache.rs`, `cache.c`).
 //! - `cpu_buffer.rs`, `cpu_buffer.c`: a page-sized buffer per CPU, through which a device
 //!   region's copies go without allocating or locking.
-//! - [`UserBuffer`] and the user memory `read` and `write` copy to and from (`user_copy.rs`,
-//!   `user_copy.c`): an `iov_iter` or one user buffer, copied with page faults disabled inside
-//!   the kernel mapping's guard, or allowed outside it.
-//! - [`MmapDesc`] and `user_mapping.rs`, `user_mapping.c`: a window of the region described
-//!   while `mmap` prepares it, then mapped into the linked VMA with `remap_pfn_range`,
+//! - [`MmapDesc`], [`DescribedVma`] (`user_mapping.rs`, `user_mapping.c`): a window of the region
+//!   described while `mmap` prepares it, then mapped into the linked VMA with `remap_pfn_range`,
 //!   with the same type ([`ClaimedRegion::map_user`]).
-//! - [`MappingSpace`] (`mapping_space.rs`, `mapping_space.c`): the address space every open
-//!   file of a carveout maps through, so that all its user mappings can be revoked at once.
 //!
 //! The kernel mapping and every user mapping take their type from the one [`ClaimedRegion`]:
 //! on ARMv7 two mappings of a physical page with different memory types are unpredictable.
-
-use core::ptr;
-use kernel::{
-    bindings,
-    device::Device, //
-};
 
 mod cache;
 mod claim;
 mod cpu_buffer;
 mod kernel_mapping;
-mod mapping_space;
 mod memory_type;
 mod reserved;
-mod user_copy;
 mod user_mapping;
 
-pub(crate) use cache::{
-    cond_resched,
-    fatal_signal_pending, //
-};
 pub(crate) use claim::{
     ClaimError,
     ClaimedRegion,
@@ -58,28 +42,14 @@ pub(crate) use kernel_mapping::{
     KernelMapping,
     StackBuffer, //
 };
-pub(crate) use mapping_space::MappingSpace;
 pub(crate) use memory_type::MemoryType;
 pub(crate) use reserved::{
     LookupError,
     RegionTarget,
     ReservedRegion, //
 };
-pub(crate) use user_copy::{
-    UserBuffer,
-    UserDest,
-    UserSource, //
-};
 pub(crate) use user_mapping::{
-    current_vma,
+    DescribedVma,
     MapError,
     MmapDesc, //
 };
-
-/// `dev` as the C `struct device` the helpers take (`Device::as_raw` is private to the `kernel`
-/// crate).
-pub(crate) fn raw_device(dev: &Device) -> *mut bindings::device {
-    // `Device` is `#[repr(transparent)]` over `Opaque<bindings::device>`, so a pointer to it is
-    // a pointer to the C `struct device`.
-    ptr::from_ref(dev).cast_mut().cast()
-}

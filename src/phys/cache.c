@@ -26,8 +26,6 @@
  * line at a time), end exclusive.
  */
 
-#include <linux/sched.h>
-#include <linux/sched/signal.h>
 #include <asm/barrier.h>
 #include <asm/cacheflush.h>
 #ifdef CONFIG_ARM
@@ -95,14 +93,4 @@ void carveout_cache_clean_inval_outer(phys_addr_t start, phys_addr_t end)
 void carveout_cache_wmb(void)
 {
 	wmb();
-}
-
-void carveout_cache_cond_resched(void)
-{
-	cond_resched();
-}
-
-bool carveout_fatal_signal_pending(void)
-{
-	return fatal_signal_pending(current);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The cache maintenance steps src/phys/cache.rs carries out, and the waits of its long loops. */
+/* The cache maintenance steps src/phys/cache.rs carries out. */
 #ifndef CARVEOUT_PHYS_CACHE_H
 #define CARVEOUT_PHYS_CACHE_H
 
@@ -10,7 +10,5 @@ void carveout_cache_clean_inval_inner(void *addr, size_t size);
 void carveout_cache_clean_outer(phys_addr_t start, phys_addr_t end);
 void carveout_cache_clean_inval_outer(phys_addr_t start, phys_addr_t end);
 void carveout_cache_wmb(void);
-void carveout_cache_cond_resched(void);
-bool carveout_fatal_signal_pending(void);
 
 #endif

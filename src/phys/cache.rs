@@ -25,8 +25,6 @@ extern "C" {
     fn carveout_cache_clean_outer(start: bindings::phys_addr_t, end: bindings::phys_addr_t);
     fn carveout_cache_clean_inval_outer(start: bindings::phys_addr_t, end: bindings::phys_addr_t);
     fn carveout_cache_wmb();
-    fn carveout_cache_cond_resched();
-    fn carveout_fatal_signal_pending() -> bool;
 }
 
 /// Carries out `plan` on `[addr, addr + size)`, which is `[phys, phys + size)`, one step after
@@ -71,21 +69,4 @@ pub(super) unsafe fn maintain(
 pub(super) fn write_barrier() {
     // SAFETY: A barrier; it has no preconditions.
     unsafe { carveout_cache_wmb() };
-}
-
-/// Lets another task run if one should: long maintenance and copies run in chunks with this
-/// between. Only from process context, holding no spinlock and no RCU read lock.
-pub(crate) fn cond_resched() {
-    // SAFETY: `cond_resched` has no memory-safety preconditions; the context it needs (which
-    // the callers, `read`, `write` and the sync ioctl between their guarded chunks, give) is a
-    // correctness matter that `might_sleep` checks on debug kernels.
-    unsafe { carveout_cache_cond_resched() };
-}
-
-/// Whether the current task has been killed (`SIGKILL`, or a signal whose default action kills
-/// it): a long copy stops between chunks for it, as `/dev/mem` does, with what it has done.
-pub(crate) fn fatal_signal_pending() -> bool {
-    // SAFETY: `fatal_signal_pending` reads the current task's pending signals; it has no
-    // preconditions.
-    unsafe { carveout_fatal_signal_pending() }
 }

@@ -10,7 +10,6 @@ use core::ffi::{
 use kernel::{
     bindings,
     fmt,
-    mm::virt::VmaRef,
     prelude::*,
     str::CString, //
 };
@@ -18,6 +17,7 @@ use kernel::{
 use super::{
     user_mapping::{
         self,
+        DescribedVma,
         MmapDesc, //
     },
     KernelMapping,
@@ -173,28 +173,18 @@ impl ClaimedRegion {
     }
 
     /// Describes a user mapping of the window of the region at `desc`'s page offset, with the
-    /// region's memory type and operations `vm_ops`, during `mmap` (`f_op->mmap_prepare`).
-    pub(crate) fn describe_user(
-        &self,
-        desc: &mut MmapDesc<'_>,
-        vm_ops: &'static bindings::vm_operations_struct,
-    ) -> Result<(), MapError> {
-        desc.describe(&self.region, self.memory_type, vm_ops)
+    /// region's memory type, during `mmap` (`f_op->mmap_prepare`).
+    pub(crate) fn describe_user(&self, desc: &mut MmapDesc<'_>) -> Result<(), MapError> {
+        desc.describe(&self.region, self.memory_type)
     }
 
-    /// Maps the window of the region at page offset `pgoff` into the whole of `vma`, with the
+    /// Maps the window of the region at `vma`'s page offset into the whole of `vma`, with the
     /// region's memory type, during `mmap` once `vma` is linked (`vm_ops->mapped`).
-    ///
-    /// # Safety
-    ///
-    /// `vma` must be a shared VMA that [`ClaimedRegion::describe_user`] described, whose `mmap`
-    /// is in progress (its `vm_ops->mapped`), with the `mmap_lock` held for writing.
-    pub(crate) unsafe fn map_user(&self, vma: &VmaRef, pgoff: usize) -> Result<(), MapError> {
+    pub(crate) fn map_user(&self, vma: &DescribedVma<'_>) -> Result<(), MapError> {
         // SAFETY: By the type invariants, `self.region` is a claimed `no-map` carveout that no
         // other kernel user owns (so exposing it to user space exposes nothing else), and whose
-        // only mappings, made here and in `map_kernel`, all use `self.memory_type`; `vma` is as
-        // `remap` needs (the caller's contract).
-        unsafe { user_mapping::remap(vma, pgoff, &self.region, self.memory_type) }
+        // only mappings, made here and in `map_kernel`, all use `self.memory_type`.
+        unsafe { user_mapping::remap(vma, &self.region, self.memory_type) }
     }
 }
 

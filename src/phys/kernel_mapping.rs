@@ -17,10 +17,6 @@ use super::{
         CpuBuffers,
         CPU_BUFFER, //
     },
-    user_copy::{
-        UserDest,
-        UserSource, //
-    },
     MemoryType, //
 };
 use crate::{
@@ -30,7 +26,12 @@ use crate::{
         CacheOp,
         SyncDirection, //
     },
-    region::Region, //
+    region::Region,
+    task,
+    user_copy::{
+        UserDest,
+        UserSource, //
+    },
 };
 
 /// Bytes of a cached region cleaned and invalidated at a time when its mapping goes, between
@@ -255,7 +256,7 @@ impl KernelMapping {
             // SAFETY: `done + chunk <= size`, and the mapping is cached (checked above).
             unsafe { self.maintain(done, chunk, purge_plan()) };
             done += chunk;
-            cache::cond_resched();
+            task::cond_resched();
         }
     }
 

@@ -23,8 +23,10 @@ use kernel::{
     prelude::*, //
 };
 
-use super::raw_device;
-use crate::region::RegionSpec;
+use crate::{
+    ffi::raw_device,
+    region::RegionSpec, //
+};
 
 /// Mirror of `struct carveout_rmem` in `reserved.h`: what the device tree and the kernel's
 /// reserved-memory table say about one `memory-region` target.

@@ -109,16 +109,26 @@ impl MmapDesc<'_> {
         unsafe { carveout_desc_exec(self.desc.as_ptr()) }
     }
 
-    /// Tags the mapping with `tag`, its private data, by which `mapped` tells its VMA from any
-    /// other.
-    pub(crate) fn set_private_data(&mut self, tag: usize) {
-        // SAFETY: `desc` is valid and ours (type invariant); the private data becomes the
-        // VMA's, which nothing else of this driver reads.
-        unsafe { (*self.desc.as_ptr()).private_data = core::ptr::without_provenance_mut(tag) };
+    /// Gives the mapping the operations `vm_ops` and the private data `tag`, by which
+    /// `vm_ops->mapped` tells its VMA from any other ([`DescribedVma::find`]). Only once
+    /// [`MmapDesc::describe`] has succeeded: a VMA with these operations and tag is one it
+    /// described.
+    pub(crate) fn set_operations(
+        &mut self,
+        vm_ops: &'static bindings::vm_operations_struct,
+        tag: usize,
+    ) {
+        let desc = self.desc.as_ptr();
+        // SAFETY: `desc` is valid and ours (type invariant); the operations and the private
+        // data become the VMA's, which nothing else of this driver reads.
+        unsafe {
+            (*desc).vm_ops = vm_ops;
+            (*desc).private_data = core::ptr::without_provenance_mut(tag);
+        }
     }
 
-    /// Describes a mapping of `region`'s window at this descriptor's offset with `memory_type`
-    /// and operations `vm_ops`, never executable (not even by a later `mprotect`), marked as
+    /// Describes a mapping of `region`'s window at this descriptor's offset with `memory_type`,
+    /// never executable (not even by a later `mprotect`), marked as
     /// `remap_pfn_range` marks a VMA (`VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP`): set
     /// now, the kernel neither merges the VMA with a neighbour (it would then not call
     /// `mapped`) nor tracks its pages for writeback. Maps no page.
@@ -126,7 +136,6 @@ impl MmapDesc<'_> {
         &mut self,
         region: &Region,
         memory_type: MemoryType,
-        vm_ops: &'static bindings::vm_operations_struct,
     ) -> Result<(), MapError> {
         region
             .window(self.pgoff(), self.len())
@@ -136,79 +145,98 @@ impl MmapDesc<'_> {
         unsafe { carveout_desc_clear_mayexec(desc) };
         // SAFETY: As above.
         unsafe { carveout_desc_set_remap_flags(desc) };
-        // SAFETY: As above; the protection and the operations become the VMA's.
-        unsafe {
-            (*desc).page_prot = memory_type.user_prot((*desc).page_prot);
-            (*desc).vm_ops = vm_ops;
-        }
+        // SAFETY: As above; the protection becomes the VMA's.
+        unsafe { (*desc).page_prot = memory_type.user_prot((*desc).page_prot) };
         Ok(())
     }
 }
 
-/// The VMA of the current process that is `[start, end)` of `file`, with `vm_ops` and the
-/// private data `tag`, for `vm_ops->mapped`: the one VMA [`MmapDesc::describe`] described and
-/// [`MmapDesc::set_private_data`] tagged, once the kernel has put it in the process (and, in
-/// the same step under the same lock, in the file's address space: `__mmap_new_vma` in
-/// mm/vma.c). `None` if it is not there yet.
+/// A VMA that [`MmapDesc::describe`] described, linked into the current process and into its
+/// file's address space, during its `mmap` (`vm_ops->mapped`), with the page offset it maps.
 ///
-/// # Safety
+/// # Invariants
 ///
-/// The current process's `mmap_lock` must be held for `'a` (`mapped` runs under it, held for
-/// writing).
-pub(crate) unsafe fn current_vma<'a>(
-    start: usize,
-    end: usize,
-    file: *const bindings::file,
-    vm_ops: *const bindings::vm_operations_struct,
-    tag: usize,
-) -> Option<&'a VmaRef> {
-    // SAFETY: The caller holds the `mmap_lock` the lookup needs.
-    let vma = unsafe { carveout_vma_lookup_current(start) };
-    if vma.is_null() {
-        return None;
-    }
-    // SAFETY: `vma` is a VMA of the current process, which stays valid and unchanged by others
-    // while its `mmap_lock` is held (the caller's contract).
-    let found = unsafe { VmaRef::from_raw(vma) };
-    // SAFETY: As above.
-    let (vma_file, vma_ops, vma_tag) =
-        unsafe { ((*vma).vm_file, (*vma).vm_ops, (*vma).vm_private_data.addr()) };
-    let same = found.end() == end
-        && core::ptr::eq(vma_file, file)
-        && core::ptr::eq(vma_ops, vm_ops)
-        && vma_tag == tag;
-    same.then_some(found)
+/// `vma` is a shared VMA of the current process described by [`MmapDesc::describe`] (which
+/// refused anything but a shared mapping), whose `mmap` is in progress with the process's
+/// `mmap_lock` held for writing for `'a`; `pgoff` is the page offset it maps.
+pub(crate) struct DescribedVma<'a> {
+    vma: &'a VmaRef,
+    pgoff: usize,
 }
 
-/// Maps the window of `region` at page offset `pgoff` into the whole of `vma`, with
+impl<'a> DescribedVma<'a> {
+    /// The VMA of the current process that is `[start, end)` of `file` at page offset `pgoff`,
+    /// with `vm_ops` and the private data `tag`: the one VMA that [`MmapDesc::describe`]
+    /// described and [`MmapDesc::set_operations`] tagged, once the kernel has put it in the
+    /// process (and, in the same step under the same lock, in the file's address space:
+    /// `__mmap_new_vma` in mm/vma.c). `None` if it is not there yet.
+    ///
+    /// # Safety
+    ///
+    /// - The current process's `mmap_lock` must be held for writing for `'a` (`mapped` runs
+    ///   under it).
+    /// - Only a descriptor that [`MmapDesc::describe`] described may have been given `vm_ops`
+    ///   and `tag` by [`MmapDesc::set_operations`].
+    pub(crate) unsafe fn find(
+        start: usize,
+        end: usize,
+        pgoff: usize,
+        file: *const bindings::file,
+        vm_ops: *const bindings::vm_operations_struct,
+        tag: usize,
+    ) -> Option<Self> {
+        // SAFETY: The caller holds the `mmap_lock` the lookup needs.
+        let vma = unsafe { carveout_vma_lookup_current(start) };
+        if vma.is_null() {
+            return None;
+        }
+        // SAFETY: `vma` is a VMA of the current process, which stays valid and unchanged by
+        // others while its `mmap_lock` is held (the caller's contract).
+        let found = unsafe { VmaRef::from_raw(vma) };
+        // SAFETY: As above.
+        let (vma_file, vma_ops, vma_tag) =
+            unsafe { ((*vma).vm_file, (*vma).vm_ops, (*vma).vm_private_data.addr()) };
+        let same = found.end() == end
+            && core::ptr::eq(vma_file, file)
+            && core::ptr::eq(vma_ops, vm_ops)
+            && vma_tag == tag;
+        // INVARIANT: The VMA has the operations and the tag that only a described descriptor
+        // was given (the caller's contract), under the lock held for `'a`.
+        same.then_some(Self { vma: found, pgoff })
+    }
+
+    /// The length of the mapping in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.vma.end() - self.vma.start()
+    }
+}
+
+/// Maps the window of `region` at `vma`'s page offset into the whole of `vma`, with
 /// `memory_type`. On failure `remap_pfn_range` has unmapped what it mapped.
 ///
 /// # Safety
 ///
-/// - `region` must be a claimed `no-map` carveout that no other kernel user owns, mapped
-///   everywhere else with `memory_type` only.
-/// - `vma` must be a shared VMA described by [`MmapDesc::describe`] for `region`, whose `mmap`
-///   is in progress (its `vm_ops->mapped`), with the `mmap_lock` held for writing.
+/// `region` must be a claimed `no-map` carveout that no other kernel user owns, mapped
+/// everywhere else with `memory_type` only.
 pub(super) unsafe fn remap(
-    vma: &VmaRef,
-    pgoff: usize,
+    vma: &DescribedVma<'_>,
     region: &Region,
     memory_type: MemoryType,
 ) -> Result<(), MapError> {
-    let len = vma.end() - vma.start();
-    let phys = region.window(pgoff, len).map_err(MapError::Window)?;
-    let vma_ptr = vma.as_ptr();
-    // SAFETY: The `mmap_lock` is held for writing (the caller's contract), so nothing changes
-    // the protection meanwhile. It is the one `describe` set, which the kernel kept but for the
-    // page's dirty state (`vma_set_page_prot`): `user_prot` gives the same protection again.
+    let len = vma.len();
+    let phys = region.window(vma.pgoff, len).map_err(MapError::Window)?;
+    let vma_ptr = vma.vma.as_ptr();
+    // SAFETY: The `mmap_lock` is held for writing (type invariant), so nothing changes the
+    // protection meanwhile. It is the one `describe` set, which the kernel kept but for the
+    // page's dirty state (`vma_set_page_prot`): `user_prot` sets the memory type's bits again.
     let prot = memory_type.user_prot(unsafe { (*vma_ptr).vm_page_prot });
     // `phys` is a page-aligned address inside the region (checked by `window`), so the page
     // frame number fits in `unsigned long`.
     let pfn = (phys >> bindings::PAGE_SHIFT) as usize;
     // SAFETY: `vma` is a new shared VMA of the current process, with the mmap lock held for
-    // writing (the caller's contract). The PFN range `[pfn, pfn + len / PAGE_SIZE)` lies inside
+    // writing (type invariant). The PFN range `[pfn, pfn + len / PAGE_SIZE)` lies inside
     // `region` (`window` checked it), which no other kernel user owns and nothing maps with
     // another type (the caller's contract).
-    let ret = unsafe { bindings::remap_pfn_range(vma_ptr, vma.start(), pfn, len, prot) };
+    let ret = unsafe { bindings::remap_pfn_range(vma_ptr, vma.vma.start(), pfn, len, prot) };
     to_result(ret).map_err(MapError::Kernel)
 }

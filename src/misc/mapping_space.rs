@@ -7,7 +7,6 @@ use core::ptr::NonNull;
 use kernel::{
     bindings,
     error::from_err_ptr,
-    fs::File,
     prelude::*, //
 };
 
@@ -61,13 +60,13 @@ impl MappingSpace {
     ///   another thread).
     /// - `self` outlives `file` (for instance, `file`'s private data owns it): `file` keeps
     ///   pointing at the inode's address space until it is released.
-    pub(crate) unsafe fn attach(&self, file: &File) {
+    pub(super) unsafe fn attach(&self, file: *mut bindings::file) {
         // SAFETY: `self.inode` is live (type invariant), and so is its `i_mapping`.
         let mapping = unsafe { (*self.inode.as_ptr()).i_mapping };
         // SAFETY: `file` is being opened, so no other thread uses its `f_mapping` yet (DRM's
         // `drm_open` does the same); the inode, and so `mapping`, outlives `file` (the caller's
         // contract).
-        unsafe { (*file.as_ptr()).f_mapping = mapping };
+        unsafe { (*file).f_mapping = mapping };
     }
 
     /// Removes every page of every user mapping of the files attached to this space.

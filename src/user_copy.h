@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The copies without page faults src/phys/user_copy.rs makes for src/phys/kernel_mapping.rs,
+ * The copies without page faults src/user_copy.rs makes for src/phys/kernel_mapping.rs,
  * under its revocable guard: to and from an iov_iter (read_iter, write_iter) and a user buffer
  * (read, write).
  */
-#ifndef CARVEOUT_PHYS_USER_COPY_H
-#define CARVEOUT_PHYS_USER_COPY_H
+#ifndef CARVEOUT_USER_COPY_H
+#define CARVEOUT_USER_COPY_H
 
 #include <linux/compiler_types.h>
 #include <linux/types.h>

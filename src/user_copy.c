@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * For src/phys/user_copy.rs: copies between kernel memory and user memory with page faults
+ * For src/user_copy.rs: copies between kernel memory and user memory with page faults
  * disabled, which src/phys/kernel_mapping.rs makes inside an RCU read-side critical section (the
  * revocable guard around its kernel mapping), where a fault, which may sleep, must not be taken.
  * pagefault_disable() and pagefault_enable() are inlines without a binding. A page that is not

@@ -5,10 +5,7 @@
 
 use core::ffi::CStr;
 use kernel::{
-    bindings,
     device::Device,
-    fs::File,
-    mm::virt::VmaRef,
     new_mutex,
     prelude::*,
     revocable::Revocable,
@@ -22,26 +19,30 @@ use kernel::{
 use crate::{
     cache_plan::SyncDirection,
     config::Config,
-    misc::MiscName,
+    misc::MappingSpace,
     phys::{
-        cond_resched,
-        fatal_signal_pending,
         ClaimedRegion,
+        DescribedVma,
         KernelMapping,
         MapError,
-        MappingSpace,
         MemoryType,
         MmapDesc,
-        StackBuffer,
-        UserDest,
-        UserSource, //
+        StackBuffer, //
     },
     probe_error::ProbeError,
     region::{
         IoSpan,
         Region, //
     },
+    task::{
+        cond_resched,
+        fatal_signal_pending, //
+    },
     uapi,
+    user_copy::{
+        UserDest,
+        UserSource, //
+    },
 };
 
 /// Bytes of a cache sync done under one hold of the kernel mapping's guard (an RCU read-side
@@ -99,12 +100,6 @@ pub(crate) struct Carveout {
     dev: ARef<Device>,
 }
 
-impl MiscName for Carveout {
-    fn misc_name(&self) -> &CStr {
-        &self.name
-    }
-}
-
 impl Carveout {
     /// Reads `dev`'s device-tree node, validates and claims its region and maps it into the
     /// kernel. Every refusal is logged once, here, naming the value and the rule it breaks.
@@ -134,6 +129,17 @@ impl Carveout {
         &self.dev
     }
 
+    /// The device name (`/dev/<name>`).
+    pub(crate) fn misc_name(&self) -> &CStr {
+        &self.name
+    }
+
+    /// The address space every open file of the device maps through, which [`Carveout::revoke`]
+    /// zaps.
+    pub(crate) fn mapping_space(&self) -> &MappingSpace {
+        &self.space
+    }
+
     /// The device name, as text.
     pub(crate) fn name(&self) -> &str {
         self.name.to_str().unwrap_or("?")
@@ -144,10 +150,11 @@ impl Carveout {
         self.region.base()
     }
 
-    /// The size of the region in bytes.
-    pub(crate) fn size(&self) -> u64 {
-        // Lossless: `usize` is at most 64 bits on every architecture Linux supports.
-        self.region.size() as u64
+    /// The size of the region in bytes. A `usize`, as the kernel holds it: formatting it in
+    /// decimal (the `size` attribute) divides a word, where a `u64` would need a 64-bit division,
+    /// which the kernel refuses Rust on 32-bit ARM (its `__aeabi_uldivmod` panics).
+    pub(crate) fn size(&self) -> usize {
+        self.region.size()
     }
 
     /// The memory type of every mapping of the region.
@@ -186,27 +193,16 @@ impl Carveout {
         self.mapping.try_access_with(f).ok_or(ENODEV)?
     }
 
-    /// Makes `file`'s mappings revocable by [`Carveout::revoke`].
-    ///
-    /// # Safety
-    ///
-    /// As for [`MappingSpace::attach`]: `file` is being opened, and `self` outlives it.
-    pub(crate) unsafe fn attach(&self, file: &File) {
-        // SAFETY: The caller's contract is `MappingSpace::attach`'s, and `self.space` lives as
-        // long as `self`.
-        unsafe { self.space.attach(file) };
-    }
-
     /// The `CARVEOUT_IOC_INFO` answer; `ENODEV` once unbound.
-    pub(crate) fn info(&self) -> Result<[u8; uapi::INFO_SIZE]> {
+    pub(crate) fn info(&self) -> Result<uapi::Info> {
         self.with_live(|_| Ok(()))?;
-        Ok(uapi::Info {
-            phys_base: self.region.base(),
-            size: self.size(),
-            memory_type: self.memory_type.as_uapi(),
-            name: self.name.to_bytes(),
-        }
-        .to_bytes())
+        Ok(uapi::Info::new(
+            self.region.base(),
+            // Lossless: `usize` is at most 64 bits on every architecture Linux supports.
+            self.size() as u64,
+            self.memory_type.as_uapi(),
+            self.name.to_bytes(),
+        ))
     }
 
     /// The end of the file for `lseek`: the region's size; `ENODEV` once unbound.
@@ -272,12 +268,8 @@ impl Carveout {
     }
 
     /// `mmap`, before the VMA exists: shared mappings only, never executable, inside the
-    /// region, and `ENODEV` once unbound. Describes the mapping with `vm_ops`; maps no page.
-    pub(crate) fn describe_user(
-        &self,
-        desc: &mut MmapDesc<'_>,
-        vm_ops: &'static bindings::vm_operations_struct,
-    ) -> Result {
+    /// region, and `ENODEV` once unbound. Describes the mapping; maps no page.
+    pub(crate) fn describe_user(&self, desc: &mut MmapDesc<'_>) -> Result {
         self.with_live(|live| {
             if !desc.may_share() {
                 dev_dbg!(
@@ -290,22 +282,19 @@ impl Carveout {
                 dev_dbg!(self.dev, "mmap refused: PROT_EXEC (or READ_IMPLIES_EXEC)\n");
                 return Err(EPERM);
             }
-            live.describe_user(desc, vm_ops)
+            live.describe_user(desc)
                 .map_err(|err| self.map_error(err, desc.len()))
         })
     }
 
     /// `mmap`, once the kernel has linked `vma`, which [`Carveout::describe_user`] described,
-    /// into the process and the file's address space: maps the region's window at page offset
-    /// `pgoff` into it, while the claim is there (see the lock order on [`Carveout`]); `ENODEV`
+    /// into the process and the file's address space: maps the region's window at its page
+    /// offset into it, while the claim is there (see the lock order on [`Carveout`]); `ENODEV`
     /// once unbound, and the kernel unmaps the VMA.
-    pub(crate) fn map_user(&self, vma: &VmaRef, pgoff: usize) -> Result {
+    pub(crate) fn map_user(&self, vma: &DescribedVma<'_>) -> Result {
         self.with_live(|live| {
-            // SAFETY: `vma` is the VMA `describe_user` described (`MiscMmap::mapped`'s
-            // contract), so shared (checked there), and its `mmap` is in progress with the
-            // `mmap_lock` held for writing.
-            unsafe { live.map_user(vma, pgoff) }
-                .map_err(|err| self.map_error(err, vma.end() - vma.start()))
+            live.map_user(vma)
+                .map_err(|err| self.map_error(err, vma.len()))
         })
     }
 

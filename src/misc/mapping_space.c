@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The pseudo filesystem behind src/phys/mapping_space.rs: a `struct file_system_type` with
+ * The pseudo filesystem behind src/misc/mapping_space.rs: a `struct file_system_type` with
  * its callbacks, which Rust bindings of Linux 7.3 cannot define. Every carveout gets one inode
  * of it; the open files of the carveout map through that inode's address space, so that
  * unmap_mapping_range() on it zaps every user mapping at once, as DRM does.
