@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! [`Carveout`]: an open carveout device file, what the driver reports about it, and its calls.
+//!
+//! Mapping a window of it ([`Carveout::map`], [`Carveout::map_mut`]) is in `mapping.rs`, with
+//! the types those return: this module knows nothing of mappings.
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -10,9 +13,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use crate::mapping::Mapping;
 use crate::memory_type::MemoryType;
-use crate::sys::{self, consts};
+use crate::sys::consts;
 use crate::sysfs::{self, SysfsAttributes};
 use crate::uapi::{self, CarveoutInfo, CarveoutSync};
 use crate::{Error, Result};
@@ -25,8 +27,10 @@ use crate::{Error, Result};
 /// use carveout::{Access, Carveout};
 ///
 /// let dev = Carveout::open_with("carveout-fb", Access::ReadOnly)?;
-/// let map = dev.map(0, 4096, Access::ReadOnly)?;
+/// let map = dev.map(0, 4096)?;
 /// assert_eq!(map.access(), Access::ReadOnly);
+/// // The kernel refuses a writable mapping of a read-only file.
+/// assert!(dev.map_mut(0, 4096).is_err());
 /// # Ok::<(), carveout::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -49,14 +53,6 @@ impl Access {
         match self {
             Access::ReadOnly => "read-only",
             Access::ReadWrite => "read-write",
-        }
-    }
-
-    /// The `mmap(2)` protection.
-    pub(crate) fn prot(self) -> i32 {
-        match self {
-            Access::ReadOnly => consts::PROT_READ,
-            Access::ReadWrite => consts::PROT_READ | consts::PROT_WRITE,
         }
     }
 }
@@ -175,7 +171,8 @@ impl Info {
 ///
 /// Reading and writing the region with `pread`/`pwrite`, `read`/`write` and `lseek` is std's
 /// [`FileExt`], [`Read`](std::io::Read), [`Write`](std::io::Write) and [`Seek`](std::io::Seek)
-/// on [`Carveout::file`]. [`Carveout::map`] maps a window of it.
+/// on [`Carveout::file`]. [`Carveout::map`] maps a window of it read-only, [`Carveout::map_mut`]
+/// read-write.
 ///
 /// After the device is unbound (or the module unloaded), every call on the file fails with
 /// `ENODEV`, and touching a mapping of it raises `SIGBUS`. `docs/abi.md` describes every call.
@@ -185,11 +182,11 @@ impl Info {
 /// ```no_run
 /// use std::os::unix::fs::FileExt;
 ///
-/// use carveout::{Access, Carveout};
+/// use carveout::Carveout;
 ///
 /// let dev = Carveout::open("carveout-fb")?; // /dev/carveout-fb
 /// dev.file().write_all_at(b"hello", 0)?; // pwrite(2)
-/// let map = dev.map(0, 4096, Access::ReadOnly)?;
+/// let map = dev.map(0, 4096)?;
 /// assert_eq!(map.read_u8(1)?, b'e');
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -376,53 +373,6 @@ impl Carveout {
     /// ```
     pub fn memory_type(&self) -> MemoryType {
         self.info.memory_type
-    }
-
-    /// Maps `len` bytes of the region at byte `offset` (a multiple of the page size), shared.
-    ///
-    /// The kernel checks the window: the arguments go to `mmap(2)` as they are.
-    ///
-    /// # Errors
-    ///
-    /// `EINVAL` for a window that is empty, not page-aligned or not inside the region; `EACCES`
-    /// for [`Access::ReadWrite`] on a read-only file; `ENODEV` after unbind.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// use carveout::{Access, Carveout};
-    ///
-    /// let dev = Carveout::open("carveout-fb")?;
-    /// let page = carveout::page_size();
-    /// let map = dev.map(page as u64, page, Access::ReadWrite)?;
-    /// map.write_u32(0, 0x1234_5678)?;
-    /// # Ok::<(), carveout::Error>(())
-    /// ```
-    pub fn map(&self, offset: u64, len: usize, access: Access) -> Result<Mapping> {
-        let operation = || format!("mmap {len:#x} bytes at offset {offset:#x} ({access})");
-        let file_offset = i64::try_from(offset).map_err(|_| {
-            Error::new(
-                &self.path,
-                operation(),
-                io::Error::new(io::ErrorKind::InvalidInput, "the offset does not fit off_t"),
-            )
-        })?;
-        let addr = sys::mmap_shared(self.file.as_fd(), len, access.prot(), file_offset)
-            .map_err(|e| Error::new(&self.path, operation(), e))?;
-        // SAFETY: `mmap` just returned `addr`: `len` bytes that nothing else owns, readable, and
-        // writable with `Access::ReadWrite`, with the region's memory type (the driver maps
-        // every window with it).
-        Ok(unsafe {
-            Mapping::new(
-                addr,
-                len,
-                offset,
-                self.info.memory_type,
-                access,
-                self.path.clone(),
-                Some(self.info.phys_base),
-            )
-        })
     }
 
     /// Makes `len` bytes at byte `offset` of the region coherent in `direction`

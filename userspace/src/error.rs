@@ -22,10 +22,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// A failed system call keeps its `errno` ([`Error::raw_os_error`]); a request the crate refuses
 /// before any system call (a range outside a mapping, say) has kind
-/// [`io::ErrorKind::InvalidInput`] or [`io::ErrorKind::PermissionDenied`] and a message that
-/// says why. It displays as `path: operation: error`, complete: so
-/// [`source`](std::error::Error::source) is `None`, and a reporter that prints the chain of
-/// sources does not print the underlying error twice. [`Error::io_error`] gives it.
+/// [`io::ErrorKind::InvalidInput`] and a message that says why. It displays as
+/// `path: operation: error`, complete: so [`source`](std::error::Error::source) is `None`, and a
+/// reporter that prints the chain of sources does not print the underlying error twice.
+/// [`Error::io_error`] gives it.
 ///
 /// # Examples
 ///
@@ -122,12 +122,12 @@ impl Error {
     /// # Examples
     ///
     /// ```no_run
-    /// use carveout::{Access, Carveout};
+    /// use carveout::Carveout;
     ///
     /// const EINVAL: i32 = 22;
     /// let dev = Carveout::open("carveout-fb")?;
     /// // A window past the end of the region: the kernel refuses it.
-    /// let e = dev.map(dev.size(), 4096, Access::ReadWrite).unwrap_err();
+    /// let e = dev.map_mut(dev.size(), 4096).unwrap_err();
     /// assert_eq!(e.raw_os_error(), Some(EINVAL));
     /// # Ok::<(), carveout::Error>(())
     /// ```

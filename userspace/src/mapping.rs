@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! [`Mapping`]: a window of a carveout in this process, accessed with volatile loads and stores.
+//! [`Mapping`] and [`MappingMut`]: a window of a carveout in this process, read-only or
+//! read-write, accessed with volatile loads and stores; and [`Carveout::map`] and
+//! [`Carveout::map_mut`], which make them.
+//!
+//! The two methods of [`Carveout`] live here, beside the types they return, and use only its
+//! public interface (its descriptor, path and [`Info`](crate::Info), and [`Carveout::sync`]):
+//! the device module knows nothing of mappings, and this one builds on it.
 
 use std::fmt;
 use std::io;
 use std::mem::size_of;
+use std::ops::Deref;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 
 use crate::device::{Access, Carveout, SyncDirection};
 use crate::memory_type::MemoryType;
-use crate::sys;
+use crate::sys::{self, consts};
 use crate::{Error, Result};
 
 /// The page size: mapping offsets and region sizes are multiples of it.
@@ -25,7 +33,7 @@ pub fn page_size() -> usize {
     sys::page_size()
 }
 
-/// A value [`Mapping`] loads and stores in one access.
+/// A value [`Mapping`] loads and [`MappingMut`] stores in one access.
 trait Scalar: Copy {
     /// Its Rust name, for messages.
     const NAME: &'static str;
@@ -52,7 +60,98 @@ macro_rules! scalar {
 }
 scalar!(u8, u16, u32, u64);
 
-/// A shared mapping of a window of a carveout, unmapped on drop.
+impl Carveout {
+    /// Maps `len` bytes of the region at byte `offset` (a multiple of the page size), shared and
+    /// read-only (`PROT_READ`): a [`Mapping`], which has no write methods.
+    ///
+    /// The kernel checks the window: the arguments go to `mmap(2)` as they are.
+    ///
+    /// # Errors
+    ///
+    /// `EINVAL` for a window that is empty, not page-aligned or not inside the region; `ENODEV`
+    /// after unbind.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use carveout::{Access, Carveout};
+    ///
+    /// let dev = Carveout::open_with("carveout-fb", Access::ReadOnly)?;
+    /// let map = dev.map(0, carveout::page_size())?;
+    /// println!("first word: {:#010x}", map.read_u32(0)?);
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn map(&self, offset: u64, len: usize) -> Result<Mapping> {
+        map_window(self, offset, len, Access::ReadOnly)
+    }
+
+    /// Maps `len` bytes of the region at byte `offset` (a multiple of the page size), shared and
+    /// read-write (`PROT_READ | PROT_WRITE`): a [`MappingMut`].
+    ///
+    /// The kernel checks the window: the arguments go to `mmap(2)` as they are.
+    ///
+    /// # Errors
+    ///
+    /// As [`Carveout::map`], and `EACCES` when the file was opened [`Access::ReadOnly`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use carveout::Carveout;
+    ///
+    /// let dev = Carveout::open("carveout-fb")?;
+    /// let page = carveout::page_size();
+    /// let map = dev.map_mut(page as u64, page)?;
+    /// map.write_u32(0, 0x1234_5678)?;
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn map_mut(&self, offset: u64, len: usize) -> Result<MappingMut> {
+        // INVARIANT: Mapped read-write.
+        map_window(self, offset, len, Access::ReadWrite).map(MappingMut)
+    }
+}
+
+/// `mmap(2)` of `len` bytes of `carveout` at byte `offset`, shared, with the protection of
+/// `access`.
+fn map_window(carveout: &Carveout, offset: u64, len: usize, access: Access) -> Result<Mapping> {
+    let path = carveout.path();
+    let operation = || format!("mmap {len:#x} bytes at offset {offset:#x} ({access})");
+    let file_offset = i64::try_from(offset).map_err(|_| {
+        Error::new(
+            path,
+            operation(),
+            io::Error::new(io::ErrorKind::InvalidInput, "the offset does not fit off_t"),
+        )
+    })?;
+    let prot = match access {
+        Access::ReadOnly => consts::PROT_READ,
+        Access::ReadWrite => consts::PROT_READ | consts::PROT_WRITE,
+    };
+    let addr = sys::mmap_shared(carveout.as_fd(), len, prot, file_offset)
+        .map_err(|e| Error::new(path, operation(), e))?;
+    let info = carveout.info();
+    // SAFETY: `mmap` just returned `addr`: `len` bytes that nothing else owns, readable, and
+    // writable with `Access::ReadWrite`, with the region's memory type (the driver maps every
+    // window with it), at byte `offset` of the carveout at `info.phys_base`.
+    Ok(unsafe {
+        Mapping::new(
+            addr,
+            len,
+            offset,
+            info.memory_type,
+            access,
+            path.to_path_buf(),
+            Some(info.phys_base),
+        )
+    })
+}
+
+/// A shared, read-only mapping of a window of a carveout ([`Carveout::map`]), unmapped on drop.
+///
+/// It has no write methods: a [`MappingMut`] ([`Carveout::map_mut`]) has them, and derefs to a
+/// `Mapping` for everything else, so that each read method is written once and code that only
+/// reads takes a `&Mapping` of either kind. Writing through a read-only mapping is a compile
+/// error, not a run-time one (see "Read-only" below).
 ///
 /// The memory can change at any time (a device, another process or another mapping may write
 /// it), so the mapping hands out values, never references: every access is a volatile load or
@@ -65,17 +164,18 @@ scalar!(u8, u16, u32, u64);
 /// The region is shared with agents Rust's memory model does not describe: the device, other
 /// processes, other mappings of it (at other addresses, which the compiler cannot know alias),
 /// and other threads using this mapping (it is [`Sync`]). The crate treats it as I/O memory, which
-/// only volatile accesses touch, so the scalar accessors ([`Mapping::read_u32`] and the others)
-/// are sound whatever those agents do: a naturally aligned `u8`, `u16` or `u32` is one access,
-/// which reads the old or the new value, never a mix; a `u64` is one on a 64-bit CPU and may be
-/// two halves on a 32-bit one; an unaligned value (write-combine and cached memory only) is
-/// accessed byte by byte and may mix. Volatile accesses are not atomic operations: they order
-/// nothing, so a protocol that hands data over through a flag needs barriers of its own.
+/// only volatile accesses touch, so the scalar accessors ([`Mapping::read_u32`],
+/// [`MappingMut::write_u32`] and the others) are sound whatever those agents do: a naturally
+/// aligned `u8`, `u16` or `u32` is one access, which reads the old or the new value, never a mix;
+/// a `u64` is one on a 64-bit CPU and may be two halves on a 32-bit one; an unaligned value
+/// (write-combine and cached memory only) is accessed byte by byte and may mix. Volatile accesses
+/// are not atomic operations: they order nothing, so a protocol that hands data over through a
+/// flag needs barriers of its own.
 ///
-/// [`Mapping::read_into`] and [`Mapping::write_from`] on write-combine and cached memory are the
-/// exception: they copy with `memcpy`, for speed, and a `memcpy` is not volatile. Rust treats
+/// [`Mapping::read_into`] and [`MappingMut::write_from`] on write-combine and cached memory are
+/// the exception: they copy with `memcpy`, for speed, and a `memcpy` is not volatile. Rust treats
 /// the bytes it copies as ordinary memory, so another agent writing them during the copy (or
-/// reading them during [`Mapping::write_from`]) is a data race, undefined behaviour in Rust's
+/// reading them during [`MappingMut::write_from`]) is a data race, undefined behaviour in Rust's
 /// memory model. In practice the copy holds a mix of old and new bytes, as in every C program
 /// that `memcpy`s to or from a shared mapping and in the kernel's `memcpy_fromio` and
 /// `memcpy_toio` on 32-bit Arm (`mmiocpy`, which is `memcpy`). Copy only a range that nothing
@@ -84,22 +184,64 @@ scalar!(u8, u16, u32, u64);
 /// A mapping holds no file descriptor: it outlives the [`Carveout`] it came from, as with
 /// `mmap(2)`. Once the device is unbound, touching it raises `SIGBUS`.
 ///
+/// # Read-only
+///
+/// The file's access is a run-time fact (the kernel refuses [`Carveout::map_mut`] on a file
+/// opened [`Access::ReadOnly`] with `EACCES`); what a mapping allows is the type's. A `Mapping`
+/// has no `write_u8` .. `write_u64`, no `write_from` and no `as_mut_slice`:
+///
+/// ```compile_fail,E0599
+/// # fn f(map: &carveout::Mapping) -> carveout::Result<()> {
+/// map.write_u8(0, 1)?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// ```compile_fail,E0599
+/// # fn f(map: &carveout::Mapping) -> carveout::Result<()> {
+/// map.write_from(0, b"x")?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// ```compile_fail,E0599
+/// # fn f(mut map: carveout::Mapping) -> carveout::Result<()> {
+/// // SAFETY: Never reached: this does not compile.
+/// unsafe { map.as_mut_slice() }?.fill(0);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// The same lines compile on a [`MappingMut`], so the three examples above fail for the type
+/// alone (stable rustdoc does not check the error code):
+///
+/// ```
+/// # fn f(mut map: carveout::MappingMut) -> carveout::Result<()> {
+/// map.write_u8(0, 1)?;
+/// map.write_from(0, b"x")?;
+/// // SAFETY: Never run: this example is only compiled.
+/// unsafe { map.as_mut_slice() }?.fill(0);
+/// # Ok(())
+/// # }
+/// ```
+///
 /// # Invariants
 ///
 /// `ptr..ptr + len` is a mapping this value owns and unmaps on drop, page-aligned, readable,
-/// writable if `access` is [`Access::ReadWrite`], with memory type `memory_type`. If
-/// `phys_base` is `Some`, it maps byte `offset` onwards of the carveout at that physical base.
+/// writable if `access` is [`Access::ReadWrite`] (always so in a [`MappingMut`]), with memory
+/// type `memory_type`. If `phys_base` is `Some`, it maps byte `offset` onwards of the carveout at
+/// that physical base.
 ///
 /// # Examples
 ///
 /// ```no_run
-/// use carveout::{Access, Carveout, SyncDirection};
+/// use carveout::{Carveout, SyncDirection};
 ///
 /// let dev = Carveout::open("carveout-dsp")?;
-/// let map = dev.map(0, carveout::page_size(), Access::ReadWrite)?;
-/// map.write_u32(0, 0xcafe_f00d)?;
-/// map.sync(&dev, 0, 4, SyncDirection::ForDevice)?;
-/// assert_eq!(map.read_u32(0)?, 0xcafe_f00d);
+/// let map = dev.map(0, carveout::page_size())?;
+/// // The DSP wrote a reply: drop stale cache lines, then read it.
+/// map.sync(&dev, 0, 4, SyncDirection::ForCpu)?;
+/// let reply = map.read_u32(0)?;
 /// # Ok::<(), carveout::Error>(())
 /// ```
 pub struct Mapping {
@@ -117,16 +259,17 @@ pub struct Mapping {
 // `mmap`).
 unsafe impl Send for Mapping {}
 
-// SAFETY: Through `&Mapping` a thread gets volatile loads and stores, `memcpy` copies and
-// `unsafe` slice views. None of them assumes that the thread is alone with the bytes: the
-// region is shared with agents no Rust type can exclude (the device, other processes, and other
-// `Mapping`s of it, which safe code can make and send to other threads), so each is written for
-// bytes that change under it ("Concurrent access" in the type's documentation). Another thread
-// using the same `Mapping` is one more such agent and adds no case: a volatile access meets it
-// as it meets the device, a `memcpy` as it meets a second mapping (the trade-off `read_into` and
-// `write_from` document), and the slice views' contract already excludes every other writer,
-// `self` included. Unmapping (drop, `remap`, `into_raw_parts`) takes the `Mapping` by value, so
-// no other thread can be using it then.
+// SAFETY: Through `&Mapping` a thread gets volatile loads, `memcpy` copies and `unsafe` slice
+// views; through `&MappingMut`, which derefs to it, volatile stores and `memcpy` copies into it
+// too. None of them assumes that the thread is alone with the bytes: the region is shared with
+// agents no Rust type can exclude (the device, other processes, and other mappings of it, which
+// safe code can make and send to other threads), so each is written for bytes that change under
+// it ("Concurrent access" in the type's documentation). Another thread using the same mapping is
+// one more such agent and adds no case: a volatile access meets it as it meets the device, a
+// `memcpy` as it meets a second mapping (the trade-off `read_into` and `write_from` document),
+// and the slice views' contract already excludes every other writer, `self` included.
+// Unmapping (drop, `remap`, `into_raw_parts`) takes the mapping by value, so no other thread can
+// be using it then.
 unsafe impl Sync for Mapping {}
 
 impl Mapping {
@@ -136,7 +279,7 @@ impl Mapping {
     ///
     /// `ptr..ptr + len` must satisfy the type invariants with these arguments, and nothing else
     /// may unmap it.
-    pub(crate) unsafe fn new(
+    unsafe fn new(
         ptr: NonNull<u8>,
         len: usize,
         offset: u64,
@@ -157,67 +300,51 @@ impl Mapping {
         }
     }
 
-    /// Takes ownership of a mapping this process made itself: of another file (`/dev/mem`, a
-    /// UIO device) or of anonymous memory, to access it as a carveout's.
+    /// Takes ownership of a mapping this process made itself, to read it as a carveout's: of
+    /// another file (`/dev/mem`, a UIO device) or of anonymous memory.
+    /// [`MappingMut::from_raw_parts`] takes one to write it too.
     ///
-    /// The mapping is unmapped on drop; [`Mapping::offset`] is 0 and [`Mapping::sync`] refuses
-    /// it. `path` names it in errors.
+    /// The mapping is unmapped on drop; [`Mapping::offset`] is 0, [`Mapping::access`] is
+    /// [`Access::ReadOnly`] and [`Mapping::sync`] refuses it. `path` names it in errors.
     ///
     /// # Safety
     ///
-    /// `ptr..ptr + len` must be a page-aligned mapping of this process, readable, writable if
-    /// `access` is [`Access::ReadWrite`], whose memory type allows every access that
-    /// `memory_type` allows; nothing else may unmap it or use it as Rust memory.
+    /// `ptr..ptr + len` must be a page-aligned, readable mapping of this process whose memory
+    /// type allows every access that `memory_type` allows; nothing else may unmap it or use it
+    /// as Rust memory.
     ///
     /// # Examples
     ///
     /// ```no_run
-    /// use std::ffi::{c_int, c_void};
-    /// use std::os::fd::AsRawFd;
-    /// use std::ptr::NonNull;
+    /// use carveout::{Carveout, Mapping};
     ///
-    /// use carveout::{Access, Mapping, MemoryType};
-    ///
-    /// extern "C" {
-    ///     // glibc's `mmap` with a 64-bit offset on every target (plain `mmap` takes `off_t`,
-    ///     // 32 bits on 32-bit targets).
-    ///     fn mmap64(
-    ///         addr: *mut c_void,
-    ///         len: usize,
-    ///         prot: c_int,
-    ///         flags: c_int,
-    ///         fd: c_int,
-    ///         offset: i64,
-    ///     ) -> *mut c_void;
-    /// }
-    /// let devmem = std::fs::OpenOptions::new().read(true).write(true).open("/dev/mem")?;
-    /// let (len, fd) = (carveout::page_size(), devmem.as_raw_fd());
-    /// // PROT_READ | PROT_WRITE, MAP_SHARED (the same on every Linux target), at physical
-    /// // address 0x58000000.
-    /// // SAFETY: A NULL hint picks a free range; nothing existing is replaced.
-    /// let ptr = unsafe { mmap64(std::ptr::null_mut(), len, 3, 1, fd, 0x5800_0000) };
-    /// let ptr = NonNull::new(ptr.cast::<u8>())
-    ///     .filter(|p| p.as_ptr() as isize != -1)
-    ///     .ok_or("mmap failed")?;
-    /// // SAFETY: `mmap64` made this shared, read-write mapping for us alone. `Device` allows the
-    /// // fewest accesses (naturally aligned ones), which every memory type allows: right
-    /// // whatever /dev/mem picks (on 32-bit Arm: RAM, no-map carveouts included, cached, or
-    /// // write-combine with `O_SYNC`; anything else strongly ordered, where `memcpy` faults).
-    /// let map = unsafe {
-    ///     Mapping::from_raw_parts(ptr, len, MemoryType::Device, Access::ReadWrite, "/dev/mem")
-    /// };
-    /// println!("{:#x}", map.read_u32(0)?);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// let dev = Carveout::open("carveout-fb")?;
+    /// let map = dev.map(0, 4096)?;
+    /// let memory_type = map.memory_type();
+    /// let (ptr, len) = map.into_raw_parts();
+    /// // SAFETY: The parts of a mapping that nothing else owns, given back whole.
+    /// let map = unsafe { Mapping::from_raw_parts(ptr, len, memory_type, dev.path()) };
+    /// # Ok::<(), carveout::Error>(())
     /// ```
     pub unsafe fn from_raw_parts(
         ptr: NonNull<u8>,
         len: usize,
         memory_type: MemoryType,
-        access: Access,
         path: impl Into<PathBuf>,
     ) -> Mapping {
-        // SAFETY: The caller guarantees the invariants; `phys_base` is `None`.
-        unsafe { Mapping::new(ptr, len, 0, memory_type, access, path.into(), None) }
+        // SAFETY: The caller guarantees the invariants for a read-only mapping; `phys_base` is
+        // `None`.
+        unsafe {
+            Mapping::new(
+                ptr,
+                len,
+                0,
+                memory_type,
+                Access::ReadOnly,
+                path.into(),
+                None,
+            )
+        }
     }
 
     /// Gives up ownership of the mapping without unmapping it: its address and length, for
@@ -226,14 +353,14 @@ impl Mapping {
     /// # Examples
     ///
     /// ```no_run
-    /// use carveout::{Access, Carveout, Mapping};
+    /// use carveout::{Carveout, Mapping};
     ///
     /// let dev = Carveout::open("carveout-fb")?;
-    /// let map = dev.map(0, 4096, Access::ReadOnly)?;
-    /// let (memory_type, access) = (map.memory_type(), map.access());
+    /// let map = dev.map(0, 4096)?;
+    /// let memory_type = map.memory_type();
     /// let (ptr, len) = map.into_raw_parts();
     /// // SAFETY: The parts of a mapping that nothing else owns, given back whole.
-    /// let map = unsafe { Mapping::from_raw_parts(ptr, len, memory_type, access, dev.path()) };
+    /// let map = unsafe { Mapping::from_raw_parts(ptr, len, memory_type, dev.path()) };
     /// # Ok::<(), carveout::Error>(())
     /// ```
     pub fn into_raw_parts(self) -> (NonNull<u8>, usize) {
@@ -250,7 +377,7 @@ impl Mapping {
     ///
     /// ```no_run
     /// let dev = carveout::Carveout::open("carveout-fb")?;
-    /// let map = dev.map(0, carveout::page_size(), carveout::Access::ReadOnly)?;
+    /// let map = dev.map(0, carveout::page_size())?;
     /// assert_eq!(map.as_ptr() as usize % carveout::page_size(), 0);
     /// # Ok::<(), carveout::Error>(())
     /// ```
@@ -264,7 +391,7 @@ impl Mapping {
     ///
     /// ```no_run
     /// let dev = carveout::Carveout::open("carveout-fb")?;
-    /// let map = dev.map(0, 8192, carveout::Access::ReadOnly)?;
+    /// let map = dev.map(0, 8192)?;
     /// assert_eq!(map.len(), 8192);
     /// # Ok::<(), carveout::Error>(())
     /// ```
@@ -278,7 +405,7 @@ impl Mapping {
     ///
     /// ```no_run
     /// let dev = carveout::Carveout::open("carveout-fb")?;
-    /// assert!(!dev.map(0, 4096, carveout::Access::ReadOnly)?.is_empty());
+    /// assert!(!dev.map(0, 4096)?.is_empty());
     /// # Ok::<(), carveout::Error>(())
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -291,7 +418,7 @@ impl Mapping {
     ///
     /// ```no_run
     /// let dev = carveout::Carveout::open("carveout-fb")?;
-    /// let map = dev.map(0x10000, 4096, carveout::Access::ReadOnly)?;
+    /// let map = dev.map(0x10000, 4096)?;
     /// assert_eq!(map.offset(), 0x10000);
     /// # Ok::<(), carveout::Error>(())
     /// ```
@@ -305,7 +432,7 @@ impl Mapping {
     ///
     /// ```no_run
     /// let dev = carveout::Carveout::open("carveout-mbox")?;
-    /// let map = dev.map(0, 4096, carveout::Access::ReadOnly)?;
+    /// let map = dev.map(0, 4096)?;
     /// assert_eq!(map.memory_type(), dev.memory_type());
     /// # Ok::<(), carveout::Error>(())
     /// ```
@@ -313,14 +440,18 @@ impl Mapping {
         self.memory_type
     }
 
-    /// Whether the mapping may be written.
+    /// How the mapping was made: [`Access::ReadOnly`] for a `Mapping`, [`Access::ReadWrite`] for
+    /// the one a [`MappingMut`] derefs to. The type says it first: only a `MappingMut` has write
+    /// methods.
     ///
     /// # Examples
     ///
     /// ```no_run
+    /// use carveout::Access;
+    ///
     /// let dev = carveout::Carveout::open("carveout-fb")?;
-    /// let map = dev.map(0, 4096, carveout::Access::ReadOnly)?;
-    /// assert!(map.write_u8(0, 1).is_err());
+    /// assert_eq!(dev.map(0, 4096)?.access(), Access::ReadOnly);
+    /// assert_eq!(dev.map_mut(0, 4096)?.access(), Access::ReadWrite);
     /// # Ok::<(), carveout::Error>(())
     /// ```
     pub fn access(&self) -> Access {
@@ -333,7 +464,7 @@ impl Mapping {
     ///
     /// ```no_run
     /// let dev = carveout::Carveout::open("carveout-fb")?;
-    /// let map = dev.map(0, 4096, carveout::Access::ReadOnly)?;
+    /// let map = dev.map(0, 4096)?;
     /// assert_eq!(map.path(), dev.path());
     /// # Ok::<(), carveout::Error>(())
     /// ```
@@ -358,18 +489,6 @@ impl Mapping {
                     "{len:#x} bytes at {offset:#x} are not inside the mapping of {:#x} bytes",
                     self.len
                 ),
-            )),
-        }
-    }
-
-    /// Checks that the mapping may be written.
-    fn check_writable(&self, operation: impl Fn() -> String) -> Result<()> {
-        match self.access {
-            Access::ReadWrite => Ok(()),
-            Access::ReadOnly => Err(self.refuse(
-                operation(),
-                io::ErrorKind::PermissionDenied,
-                "the mapping is read-only".into(),
             )),
         }
     }
@@ -418,28 +537,6 @@ impl Mapping {
         Ok(T::from_ne_slice(bytes))
     }
 
-    /// A volatile store of `value` at byte `offset`.
-    fn write<T: Scalar>(&self, offset: usize, value: T) -> Result<()> {
-        self.check_writable(|| format!("write_{} at offset {offset:#x}", T::NAME))?;
-        let aligned = self.check_scalar::<T>(offset, "write")?;
-        // SAFETY: As in `read`.
-        let at = unsafe { self.ptr.as_ptr().add(offset) };
-        if aligned {
-            // SAFETY: As in `read`, and the mapping is writable (checked). No Rust reference
-            // points into the mapping, so the store changes nothing Rust assumes.
-            unsafe { at.cast::<T>().write_volatile(value) };
-            return Ok(());
-        }
-        let mut bytes = [0u8; 8];
-        let bytes = &mut bytes[..size_of::<T>()];
-        value.to_ne_slice(bytes);
-        for (i, byte) in bytes.iter().enumerate() {
-            // SAFETY: As above, for one byte inside the checked range.
-            unsafe { at.add(i).write_volatile(*byte) };
-        }
-        Ok(())
-    }
-
     /// Reads the byte at byte `offset`.
     ///
     /// # Errors
@@ -450,7 +547,7 @@ impl Mapping {
     ///
     /// ```no_run
     /// let dev = carveout::Carveout::open("carveout-mbox")?;
-    /// let map = dev.map(0, 4096, carveout::Access::ReadOnly)?;
+    /// let map = dev.map(0, 4096)?;
     /// let status = map.read_u8(3)?;
     /// # Ok::<(), carveout::Error>(())
     /// ```
@@ -469,7 +566,7 @@ impl Mapping {
     ///
     /// ```no_run
     /// let dev = carveout::Carveout::open("carveout-fb")?;
-    /// let map = dev.map(0, 4096, carveout::Access::ReadOnly)?;
+    /// let map = dev.map(0, 4096)?;
     /// let half = map.read_u16(2)?;
     /// # Ok::<(), carveout::Error>(())
     /// ```
@@ -488,7 +585,7 @@ impl Mapping {
     ///
     /// ```no_run
     /// let dev = carveout::Carveout::open("carveout-mbox")?;
-    /// let map = dev.map(0, 4096, carveout::Access::ReadOnly)?;
+    /// let map = dev.map(0, 4096)?;
     /// let word = map.read_u32(0x10)?;
     /// assert!(map.read_u32(0x11).is_err()); // device memory: unaligned
     /// # Ok::<(), carveout::Error>(())
@@ -509,89 +606,12 @@ impl Mapping {
     ///
     /// ```no_run
     /// let dev = carveout::Carveout::open("carveout-fb")?;
-    /// let map = dev.map(0, 4096, carveout::Access::ReadOnly)?;
+    /// let map = dev.map(0, 4096)?;
     /// let stamp = map.read_u64(8)?;
     /// # Ok::<(), carveout::Error>(())
     /// ```
     pub fn read_u64(&self, offset: usize) -> Result<u64> {
         self.read(offset)
-    }
-
-    /// Writes the byte `value` at byte `offset`.
-    ///
-    /// # Errors
-    ///
-    /// [`io::ErrorKind::InvalidInput`] outside the mapping;
-    /// [`io::ErrorKind::PermissionDenied`] on a read-only mapping.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let dev = carveout::Carveout::open("carveout-fb")?;
-    /// let map = dev.map(0, 4096, carveout::Access::ReadWrite)?;
-    /// map.write_u8(7, b'!')?;
-    /// # Ok::<(), carveout::Error>(())
-    /// ```
-    pub fn write_u8(&self, offset: usize, value: u8) -> Result<()> {
-        self.write(offset, value)
-    }
-
-    /// Writes the `u16` `value` at byte `offset`, in native byte order.
-    ///
-    /// # Errors
-    ///
-    /// As [`Mapping::write_u8`], and [`io::ErrorKind::InvalidInput`] at an odd offset of
-    /// [`MemoryType::Device`] memory.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let dev = carveout::Carveout::open("carveout-fb")?;
-    /// let map = dev.map(0, 4096, carveout::Access::ReadWrite)?;
-    /// map.write_u16(2, 0xbeef)?;
-    /// # Ok::<(), carveout::Error>(())
-    /// ```
-    pub fn write_u16(&self, offset: usize, value: u16) -> Result<()> {
-        self.write(offset, value)
-    }
-
-    /// Writes the `u32` `value` at byte `offset`, in native byte order.
-    ///
-    /// # Errors
-    ///
-    /// As [`Mapping::write_u8`], and [`io::ErrorKind::InvalidInput`] at an offset of
-    /// [`MemoryType::Device`] memory that is not a multiple of 4.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let dev = carveout::Carveout::open("carveout-mbox")?;
-    /// let map = dev.map(0, 4096, carveout::Access::ReadWrite)?;
-    /// map.write_u32(0, 1)?; // ring the doorbell
-    /// # Ok::<(), carveout::Error>(())
-    /// ```
-    pub fn write_u32(&self, offset: usize, value: u32) -> Result<()> {
-        self.write(offset, value)
-    }
-
-    /// Writes the `u64` `value` at byte `offset`, in native byte order, in one access where
-    /// the CPU has one.
-    ///
-    /// # Errors
-    ///
-    /// As [`Mapping::write_u8`], and [`io::ErrorKind::InvalidInput`] at an offset of
-    /// [`MemoryType::Device`] memory that is not a multiple of 8.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let dev = carveout::Carveout::open("carveout-fb")?;
-    /// let map = dev.map(0, 4096, carveout::Access::ReadWrite)?;
-    /// map.write_u64(8, u64::MAX)?;
-    /// # Ok::<(), carveout::Error>(())
-    /// ```
-    pub fn write_u64(&self, offset: usize, value: u64) -> Result<()> {
-        self.write(offset, value)
     }
 
     /// Copies `buf.len()` bytes at byte `offset` out of the mapping.
@@ -614,7 +634,7 @@ impl Mapping {
     ///
     /// ```no_run
     /// let dev = carveout::Carveout::open("carveout-mbox")?;
-    /// let map = dev.map(0, 4096, carveout::Access::ReadOnly)?;
+    /// let map = dev.map(0, 4096)?;
     /// let mut message = [0u8; 64];
     /// map.read_into(0x100, &mut message)?;
     /// # Ok::<(), carveout::Error>(())
@@ -644,50 +664,6 @@ impl Mapping {
         Ok(())
     }
 
-    /// Copies `buf` into the mapping at byte `offset`.
-    ///
-    /// As in [`Mapping::read_into`]: naturally aligned volatile stores on
-    /// [`MemoryType::Device`] memory; a `memcpy` on write-combine and cached memory, where a
-    /// read or write of the range by anything else while it runs is a data race (in practice
-    /// the other agent sees a mix of old and new bytes, as with the kernel's `memcpy_toio`).
-    /// Hand the range over only after the copy, or write it with the scalar accessors.
-    ///
-    /// # Errors
-    ///
-    /// [`io::ErrorKind::InvalidInput`] when the range is not inside the mapping;
-    /// [`io::ErrorKind::PermissionDenied`] on a read-only mapping.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let dev = carveout::Carveout::open("carveout-fb")?;
-    /// let map = dev.map(0, 4096, carveout::Access::ReadWrite)?;
-    /// map.write_from(0x10, b"frame 1")?;
-    /// # Ok::<(), carveout::Error>(())
-    /// ```
-    pub fn write_from(&self, offset: usize, buf: &[u8]) -> Result<()> {
-        let operation = || format!("write {:#x} bytes at offset {offset:#x}", buf.len());
-        self.check_writable(operation)?;
-        self.check_range(offset, buf.len(), operation)?;
-        // SAFETY: The range is inside the mapping (checked).
-        let dst = unsafe { self.ptr.as_ptr().add(offset) };
-        if self.memory_type.allows_unaligned() {
-            // SAFETY: As in `read_into` (a read or write of the range by another agent during
-            // the copy would race with it, as documented), and the mapping is writable
-            // (checked).
-            unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), dst, buf.len()) };
-            return Ok(());
-        }
-        for (i, chunk) in aligned_chunks(offset, buf.len()) {
-            let at = offset + i;
-            match chunk {
-                4 => self.write::<u32>(at, u32::from_ne_slice(&buf[i..i + 4]))?,
-                _ => self.write::<u8>(at, buf[i])?,
-            }
-        }
-        Ok(())
-    }
-
     /// The mapping as a byte slice.
     ///
     /// # Errors
@@ -706,7 +682,7 @@ impl Mapping {
     ///
     /// ```no_run
     /// let dev = carveout::Carveout::open("carveout-fb")?;
-    /// let map = dev.map(0, 4096, carveout::Access::ReadOnly)?;
+    /// let map = dev.map(0, 4096)?;
     /// // SAFETY: Nothing writes the frame buffer while this program reads it.
     /// let bytes = unsafe { map.as_slice() }?;
     /// let sum: u32 = bytes.iter().map(|&b| u32::from(b)).sum();
@@ -717,36 +693,6 @@ impl Mapping {
         // SAFETY: The mapping is readable for `len` bytes while `self` lives (invariants), and
         // allows any access (checked); the caller guarantees that the bytes do not change.
         Ok(unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) })
-    }
-
-    /// The mapping as a mutable byte slice.
-    ///
-    /// # Errors
-    ///
-    /// As [`Mapping::as_slice`], and [`io::ErrorKind::PermissionDenied`] on a read-only
-    /// mapping.
-    ///
-    /// # Safety
-    ///
-    /// Nothing else may read or write the mapped bytes while the slice lives: no device, no
-    /// other process, no other mapping of the region, no `pread` or `pwrite` of them.
-    ///
-    /// # Examples
-    ///
-    /// ```no_run
-    /// let dev = carveout::Carveout::open("carveout-fb")?;
-    /// let mut map = dev.map(0, 4096, carveout::Access::ReadWrite)?;
-    /// // SAFETY: The display engine is off; nothing else touches the frame buffer.
-    /// let bytes = unsafe { map.as_mut_slice() }?;
-    /// bytes.fill(0);
-    /// # Ok::<(), carveout::Error>(())
-    /// ```
-    pub unsafe fn as_mut_slice(&mut self) -> Result<&mut [u8]> {
-        self.check_writable(|| "mutable slice view".into())?;
-        self.check_slice("mutable slice view")?;
-        // SAFETY: As in `as_slice`, writable (checked), borrowed mutably through `&mut self`,
-        // and the caller guarantees that nothing else accesses the bytes.
-        Ok(unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) })
     }
 
     /// Checks that the memory type allows a slice.
@@ -777,10 +723,10 @@ impl Mapping {
     /// # Examples
     ///
     /// ```no_run
-    /// use carveout::{Access, Carveout, SyncDirection};
+    /// use carveout::{Carveout, SyncDirection};
     ///
     /// let dev = Carveout::open("carveout-dsp")?;
-    /// let window = dev.map(0x10000, 0x1000, Access::ReadWrite)?;
+    /// let window = dev.map_mut(0x10000, 0x1000)?;
     /// window.write_from(0, b"command")?;
     /// window.sync(&dev, 0, 7, SyncDirection::ForDevice)?; // bytes 0x10000..0x10007 of the region
     /// # Ok::<(), carveout::Error>(())
@@ -817,7 +763,7 @@ impl Mapping {
     /// ```no_run
     /// let dev = carveout::Carveout::open("carveout-fb")?;
     /// let page = carveout::page_size();
-    /// let map = dev.map(0, 2 * page, carveout::Access::ReadWrite)?;
+    /// let map = dev.map(0, 2 * page)?;
     /// let map = map.remap(page).map_err(|(_, e)| e)?;
     /// assert_eq!(map.len(), page);
     /// # Ok::<(), carveout::Error>(())
@@ -851,6 +797,330 @@ impl Mapping {
                 Err((self, error))
             }
         }
+    }
+}
+
+/// A shared, read-write mapping of a window of a carveout ([`Carveout::map_mut`]), unmapped on
+/// drop.
+///
+/// It derefs to [`Mapping`], which reads ([`Mapping::read_u32`], [`Mapping::read_into`], ...),
+/// syncs ([`Mapping::sync`]) and tells what it maps; it adds the writes:
+/// [`MappingMut::write_u8`] .. [`MappingMut::write_u64`], [`MappingMut::write_from`] and the
+/// `unsafe` [`MappingMut::as_mut_slice`]. Everything [`Mapping`] says about concurrent access,
+/// alignment and unbind holds for them. It is not `DerefMut`: a `&mut Mapping` could be swapped
+/// for a read-only one.
+///
+/// # Invariants
+///
+/// The mapping is writable: its [`Mapping::access`] is [`Access::ReadWrite`].
+///
+/// # Examples
+///
+/// ```no_run
+/// use carveout::{Carveout, SyncDirection};
+///
+/// let dev = Carveout::open("carveout-dsp")?;
+/// let map = dev.map_mut(0, carveout::page_size())?;
+/// map.write_u32(0, 0xcafe_f00d)?;
+/// map.sync(&dev, 0, 4, SyncDirection::ForDevice)?;
+/// assert_eq!(map.read_u32(0)?, 0xcafe_f00d);
+/// # Ok::<(), carveout::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct MappingMut(Mapping);
+
+impl Deref for MappingMut {
+    type Target = Mapping;
+
+    fn deref(&self) -> &Mapping {
+        &self.0
+    }
+}
+
+impl MappingMut {
+    /// Takes ownership of a read-write mapping this process made itself, to access it as a
+    /// carveout's: of another file (`/dev/mem`, a UIO device) or of anonymous memory.
+    ///
+    /// The mapping is unmapped on drop; [`Mapping::offset`] is 0 and [`Mapping::sync`] refuses
+    /// it. `path` names it in errors.
+    ///
+    /// # Safety
+    ///
+    /// `ptr..ptr + len` must be a page-aligned mapping of this process, readable and writable,
+    /// whose memory type allows every access that `memory_type` allows; nothing else may unmap
+    /// it or use it as Rust memory.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use std::ffi::{c_int, c_void};
+    /// use std::os::fd::AsRawFd;
+    /// use std::ptr::NonNull;
+    ///
+    /// use carveout::{MappingMut, MemoryType};
+    ///
+    /// extern "C" {
+    ///     // glibc's `mmap` with a 64-bit offset on every target (plain `mmap` takes `off_t`,
+    ///     // 32 bits on 32-bit targets).
+    ///     fn mmap64(
+    ///         addr: *mut c_void,
+    ///         len: usize,
+    ///         prot: c_int,
+    ///         flags: c_int,
+    ///         fd: c_int,
+    ///         offset: i64,
+    ///     ) -> *mut c_void;
+    /// }
+    /// let devmem = std::fs::OpenOptions::new().read(true).write(true).open("/dev/mem")?;
+    /// let (len, fd) = (carveout::page_size(), devmem.as_raw_fd());
+    /// // PROT_READ | PROT_WRITE, MAP_SHARED (the same on every Linux target), at physical
+    /// // address 0x58000000.
+    /// // SAFETY: A NULL hint picks a free range; nothing existing is replaced.
+    /// let ptr = unsafe { mmap64(std::ptr::null_mut(), len, 3, 1, fd, 0x5800_0000) };
+    /// let ptr = NonNull::new(ptr.cast::<u8>())
+    ///     .filter(|p| p.as_ptr() as isize != -1)
+    ///     .ok_or("mmap failed")?;
+    /// // SAFETY: `mmap64` made this shared, read-write mapping for us alone. `Device` allows the
+    /// // fewest accesses (naturally aligned ones), which every memory type allows: right
+    /// // whatever /dev/mem picks (on 32-bit Arm: RAM, no-map carveouts included, cached, or
+    /// // write-combine with `O_SYNC`; anything else strongly ordered, where `memcpy` faults).
+    /// let map = unsafe { MappingMut::from_raw_parts(ptr, len, MemoryType::Device, "/dev/mem") };
+    /// map.write_u32(0, 1)?;
+    /// println!("{:#x}", map.read_u32(0)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub unsafe fn from_raw_parts(
+        ptr: NonNull<u8>,
+        len: usize,
+        memory_type: MemoryType,
+        path: impl Into<PathBuf>,
+    ) -> MappingMut {
+        // SAFETY: The caller guarantees the invariants, writable included; `phys_base` is `None`.
+        let map = unsafe {
+            Mapping::new(
+                ptr,
+                len,
+                0,
+                memory_type,
+                Access::ReadWrite,
+                path.into(),
+                None,
+            )
+        };
+        // INVARIANT: `access` is `ReadWrite`, and the caller guarantees that it is so.
+        MappingMut(map)
+    }
+
+    /// Gives up ownership of the mapping without unmapping it: its address and length, for
+    /// `munmap(2)` or [`MappingMut::from_raw_parts`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use carveout::{Carveout, MappingMut};
+    ///
+    /// let dev = Carveout::open("carveout-fb")?;
+    /// let map = dev.map_mut(0, 4096)?;
+    /// let memory_type = map.memory_type();
+    /// let (ptr, len) = map.into_raw_parts();
+    /// // SAFETY: The parts of a read-write mapping that nothing else owns, given back whole.
+    /// let map = unsafe { MappingMut::from_raw_parts(ptr, len, memory_type, dev.path()) };
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn into_raw_parts(self) -> (NonNull<u8>, usize) {
+        self.0.into_raw_parts()
+    }
+
+    /// A volatile store of `value` at byte `offset`.
+    fn write<T: Scalar>(&self, offset: usize, value: T) -> Result<()> {
+        let aligned = self.0.check_scalar::<T>(offset, "write")?;
+        // SAFETY: As in `read`.
+        let at = unsafe { self.0.ptr.as_ptr().add(offset) };
+        if aligned {
+            // SAFETY: As in `read`, and the mapping is writable (type invariants). No Rust
+            // reference points into the mapping, so the store changes nothing Rust assumes.
+            unsafe { at.cast::<T>().write_volatile(value) };
+            return Ok(());
+        }
+        let mut bytes = [0u8; 8];
+        let bytes = &mut bytes[..size_of::<T>()];
+        value.to_ne_slice(bytes);
+        for (i, byte) in bytes.iter().enumerate() {
+            // SAFETY: As above, for one byte inside the checked range.
+            unsafe { at.add(i).write_volatile(*byte) };
+        }
+        Ok(())
+    }
+
+    /// Writes the byte `value` at byte `offset`.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::InvalidInput`] outside the mapping.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// let map = dev.map_mut(0, 4096)?;
+    /// map.write_u8(7, b'!')?;
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn write_u8(&self, offset: usize, value: u8) -> Result<()> {
+        self.write(offset, value)
+    }
+
+    /// Writes the `u16` `value` at byte `offset`, in native byte order.
+    ///
+    /// # Errors
+    ///
+    /// As [`MappingMut::write_u8`], and [`io::ErrorKind::InvalidInput`] at an odd offset of
+    /// [`MemoryType::Device`] memory.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// let map = dev.map_mut(0, 4096)?;
+    /// map.write_u16(2, 0xbeef)?;
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn write_u16(&self, offset: usize, value: u16) -> Result<()> {
+        self.write(offset, value)
+    }
+
+    /// Writes the `u32` `value` at byte `offset`, in native byte order.
+    ///
+    /// # Errors
+    ///
+    /// As [`MappingMut::write_u8`], and [`io::ErrorKind::InvalidInput`] at an offset of
+    /// [`MemoryType::Device`] memory that is not a multiple of 4.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-mbox")?;
+    /// let map = dev.map_mut(0, 4096)?;
+    /// map.write_u32(0, 1)?; // ring the doorbell
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn write_u32(&self, offset: usize, value: u32) -> Result<()> {
+        self.write(offset, value)
+    }
+
+    /// Writes the `u64` `value` at byte `offset`, in native byte order, in one access where
+    /// the CPU has one.
+    ///
+    /// # Errors
+    ///
+    /// As [`MappingMut::write_u8`], and [`io::ErrorKind::InvalidInput`] at an offset of
+    /// [`MemoryType::Device`] memory that is not a multiple of 8.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// let map = dev.map_mut(0, 4096)?;
+    /// map.write_u64(8, u64::MAX)?;
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn write_u64(&self, offset: usize, value: u64) -> Result<()> {
+        self.write(offset, value)
+    }
+
+    /// Copies `buf` into the mapping at byte `offset`.
+    ///
+    /// As in [`Mapping::read_into`]: naturally aligned volatile stores on
+    /// [`MemoryType::Device`] memory; a `memcpy` on write-combine and cached memory, where a
+    /// read or write of the range by anything else while it runs is a data race (in practice
+    /// the other agent sees a mix of old and new bytes, as with the kernel's `memcpy_toio`).
+    /// Hand the range over only after the copy, or write it with the scalar accessors.
+    ///
+    /// # Errors
+    ///
+    /// [`io::ErrorKind::InvalidInput`] when the range is not inside the mapping.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// let map = dev.map_mut(0, 4096)?;
+    /// map.write_from(0x10, b"frame 1")?;
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn write_from(&self, offset: usize, buf: &[u8]) -> Result<()> {
+        let operation = || format!("write {:#x} bytes at offset {offset:#x}", buf.len());
+        self.0.check_range(offset, buf.len(), operation)?;
+        // SAFETY: The range is inside the mapping (checked).
+        let dst = unsafe { self.0.ptr.as_ptr().add(offset) };
+        if self.0.memory_type.allows_unaligned() {
+            // SAFETY: As in `read_into` (a read or write of the range by another agent during
+            // the copy would race with it, as documented), and the mapping is writable (type
+            // invariants).
+            unsafe { std::ptr::copy_nonoverlapping(buf.as_ptr(), dst, buf.len()) };
+            return Ok(());
+        }
+        for (i, chunk) in aligned_chunks(offset, buf.len()) {
+            let at = offset + i;
+            match chunk {
+                4 => self.write::<u32>(at, u32::from_ne_slice(&buf[i..i + 4]))?,
+                _ => self.write::<u8>(at, buf[i])?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The mapping as a mutable byte slice.
+    ///
+    /// # Errors
+    ///
+    /// As [`Mapping::as_slice`].
+    ///
+    /// # Safety
+    ///
+    /// Nothing else may read or write the mapped bytes while the slice lives: no device, no
+    /// other process, no other mapping of the region, no `pread` or `pwrite` of them.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// let mut map = dev.map_mut(0, 4096)?;
+    /// // SAFETY: The display engine is off; nothing else touches the frame buffer.
+    /// let bytes = unsafe { map.as_mut_slice() }?;
+    /// bytes.fill(0);
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub unsafe fn as_mut_slice(&mut self) -> Result<&mut [u8]> {
+        self.0.check_slice("mutable slice view")?;
+        // SAFETY: As in `as_slice`, writable (type invariants), borrowed mutably through
+        // `&mut self` (no `&Mapping` of it lives meanwhile), and the caller guarantees that
+        // nothing else accesses the bytes.
+        Ok(unsafe { std::slice::from_raw_parts_mut(self.0.ptr.as_ptr(), self.0.len) })
+    }
+
+    /// Resizes the mapping with `mremap(2)`, as [`Mapping::remap`] does; it stays writable.
+    ///
+    /// # Errors
+    ///
+    /// The mapping, unchanged, and the `mremap` error.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let dev = carveout::Carveout::open("carveout-fb")?;
+    /// let page = carveout::page_size();
+    /// let map = dev.map_mut(0, 2 * page)?;
+    /// let map = map.remap(page).map_err(|(_, e)| e)?;
+    /// map.write_u32(0, 1)?;
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn remap(self, new_len: usize) -> std::result::Result<MappingMut, (MappingMut, Error)> {
+        // INVARIANT: `mremap` keeps the protection: the moved mapping is as writable.
+        self.0
+            .remap(new_len)
+            .map(MappingMut)
+            .map_err(|(map, e)| (MappingMut(map), e))
     }
 }
 
@@ -901,15 +1171,17 @@ mod tests {
     use super::*;
 
     /// Anonymous read-write memory that claims to be of `memory_type`.
-    fn anonymous(len: usize, memory_type: MemoryType, access: Access) -> Mapping {
+    fn anonymous(len: usize, memory_type: MemoryType) -> MappingMut {
         let ptr = crate::sys::tests::map_anonymous(len);
-        // SAFETY: A fresh private mapping of this test alone; RAM allows every access.
-        unsafe { Mapping::from_raw_parts(ptr, len, memory_type, access, "(anonymous)") }
+        // SAFETY: A fresh private read-write mapping of this test alone; RAM allows every
+        // access.
+        unsafe { MappingMut::from_raw_parts(ptr, len, memory_type, "(anonymous)") }
     }
 
     #[test]
     fn values_round_trip_aligned_and_not() {
-        let map = anonymous(page_size(), MemoryType::Cached, Access::ReadWrite);
+        let map = anonymous(page_size(), MemoryType::Cached);
+        assert_eq!(map.access(), Access::ReadWrite);
         map.write_u32(8, 0x1122_3344).unwrap();
         assert_eq!(map.read_u32(8).unwrap(), 0x1122_3344);
         map.write_u64(13, 0x0102_0304_0506_0708).unwrap();
@@ -925,7 +1197,7 @@ mod tests {
     #[test]
     fn out_of_bounds_is_refused() {
         let len = page_size();
-        let map = anonymous(len, MemoryType::WriteCombine, Access::ReadWrite);
+        let map = anonymous(len, MemoryType::WriteCombine);
         assert!(map.read_u32(len - 4).is_ok());
         let e = map.read_u32(len - 2).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
@@ -938,7 +1210,7 @@ mod tests {
 
     #[test]
     fn device_memory_refuses_unaligned_accesses_and_slices() {
-        let mut map = anonymous(page_size(), MemoryType::Device, Access::ReadWrite);
+        let mut map = anonymous(page_size(), MemoryType::Device);
         assert!(map.write_u32(4, 7).is_ok());
         let e = map.read_u32(6).unwrap_err();
         assert!(
@@ -965,7 +1237,7 @@ mod tests {
 
     #[test]
     fn device_copies_are_word_by_word_and_exact() {
-        let map = anonymous(page_size(), MemoryType::Device, Access::ReadWrite);
+        let map = anonymous(page_size(), MemoryType::Device);
         let data: Vec<u8> = (0..37).collect();
         map.write_from(3, &data).unwrap();
         let mut back = vec![0u8; 37];
@@ -977,21 +1249,27 @@ mod tests {
         assert_eq!(chunks, [(0, 1), (1, 4), (5, 4), (9, 1)]);
     }
 
+    /// A read-only mapping reads, slices and says what it is; that it cannot be written is
+    /// checked where it is decided, by the compiler (the `compile_fail` examples on `Mapping`).
     #[test]
-    fn read_only_mappings_refuse_writes() {
-        let mut map = anonymous(page_size(), MemoryType::Cached, Access::ReadOnly);
-        let e = map.write_u8(0, 1).unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::PermissionDenied);
-        assert!(map.write_from(0, b"x").is_err());
-        // SAFETY: Refused before any slice exists.
-        assert!(unsafe { map.as_mut_slice() }.is_err());
+    fn read_only_mappings_read_and_say_so() {
+        let len = page_size();
+        let writer = anonymous(len, MemoryType::Cached);
+        writer.write_u32(4, 0x0bad_f00d).unwrap();
+        let (ptr, len) = writer.into_raw_parts();
+        // SAFETY: The parts of the mapping above, handed to one owner; RAM allows every access.
+        let map = unsafe { Mapping::from_raw_parts(ptr, len, MemoryType::Cached, "(anonymous)") };
+        assert_eq!(map.access(), Access::ReadOnly);
+        assert_eq!(map.read_u32(4).unwrap(), 0x0bad_f00d);
         // SAFETY: Nothing writes this private memory.
         assert_eq!(unsafe { map.as_slice() }.unwrap().len(), page_size());
+        let map = map.remap(len).map_err(|(_, e)| e).unwrap();
+        assert_eq!(map.access(), Access::ReadOnly);
     }
 
     #[test]
     fn slices_see_volatile_stores() {
-        let mut map = anonymous(page_size(), MemoryType::WriteCombine, Access::ReadWrite);
+        let mut map = anonymous(page_size(), MemoryType::WriteCombine);
         map.write_from(0, b"abc").unwrap();
         // SAFETY: Nothing else accesses this private memory while the slice lives.
         let bytes = unsafe { map.as_mut_slice() }.unwrap();
@@ -1002,7 +1280,7 @@ mod tests {
 
     #[test]
     fn threads_share_one_mapping() {
-        let map = anonymous(page_size(), MemoryType::Cached, Access::ReadWrite);
+        let map = anonymous(page_size(), MemoryType::Cached);
         let words_per_thread = page_size() / 4 / 4;
         std::thread::scope(|s| {
             for t in 0..4 {
@@ -1023,11 +1301,13 @@ mod tests {
     #[test]
     fn remap_shrinks_and_keeps_the_front() {
         let page = page_size();
-        let map = anonymous(2 * page, MemoryType::Cached, Access::ReadWrite);
+        let map = anonymous(2 * page, MemoryType::Cached);
         map.write_u32(0, 0xfeed).unwrap();
         let map = map.remap(page).map_err(|(_, e)| e).unwrap();
         assert_eq!(map.len(), page);
         assert_eq!(map.read_u32(0).unwrap(), 0xfeed);
         assert!(map.read_u32(page).is_err());
+        map.write_u32(0, 0xbeef).unwrap();
+        assert_eq!(map.access(), Access::ReadWrite);
     }
 }

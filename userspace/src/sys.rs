@@ -28,12 +28,13 @@ use consts::{MAP_SHARED, MREMAP_MAYMOVE, SC_PAGESIZE};
 /// as an integer constant).
 const MAP_FAILED: *mut c_void = std::ptr::without_provenance_mut(usize::MAX);
 
-// glibc only (so is `raw.rs`, and build.rs refuses other C libraries): `mmap64` (and
-// `raw.rs`'s `pread64`, `pwrite64`, `lseek64`) is glibc's 64-bit-offset call on every target,
-// where plain `mmap`'s `off_t` is 32 bits on 32-bit ones. musl 1.2.4 and later no longer
-// provide the `*64` symbols to link against, and on 32-bit musl the plain `getrusage` symbol
-// (`raw.rs`) fills in the old 32-bit-time `struct rusage`, not the layout its headers (and so
-// `consts.c`) describe. The Buildroot package depends on `BR2_TOOLCHAIN_USES_GLIBC`.
+// glibc only (so is the program's `src/bin/carveout/harness/raw.rs`, and build.rs refuses
+// other C libraries): `mmap64` (and `raw.rs`'s `pread64`, `pwrite64`, `lseek64`) is glibc's
+// 64-bit-offset call on every target, where plain `mmap`'s `off_t` is 32 bits on 32-bit ones.
+// musl 1.2.4 and later no longer provide the `*64` symbols to link against, and on 32-bit musl
+// the plain `getrusage` symbol (`raw.rs`) fills in the old 32-bit-time `struct rusage`, not the
+// layout its headers (and so `consts.c`) describe. The Buildroot package depends on
+// `BR2_TOOLCHAIN_USES_GLIBC`.
 extern "C" {
     fn mmap64(
         addr: *mut c_void,
@@ -138,7 +139,7 @@ pub(crate) mod tests {
     use super::*;
     use consts::{MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};
 
-    /// A fresh private anonymous read-write mapping of `len` bytes, for tests of `Mapping`.
+    /// A fresh private anonymous read-write mapping of `len` bytes, for tests of mappings.
     pub(crate) fn map_anonymous(len: usize) -> NonNull<u8> {
         // SAFETY: A NULL hint without `MAP_FIXED`: no existing mapping is replaced.
         let addr = unsafe {

@@ -34,13 +34,11 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use carveout::{Access, Carveout, Error, Info, Mapping, MemoryType};
+use carveout::{Access, Carveout, Error, Info, MappingMut, MemoryType};
 
-use crate::lifecycle::driver_control;
-use crate::raw::consts::{EFAULT, ENODEV, ENOENT, SIGBUS, SIGKILL};
-use crate::raw::{self, Exit};
-use crate::selftest::{pattern, pattern_bytes, Report};
-use crate::stress::Rng;
+use crate::harness::raw::consts::{EFAULT, ENODEV, ENOENT, SIGBUS, SIGKILL};
+use crate::harness::raw::{self, Exit};
+use crate::harness::{driver_control, pattern, pattern_bytes, region_len, Report, Rng};
 
 /// Worker processes per device against unbind/bind.
 const WORKERS_PER_DEVICE: usize = 3;
@@ -182,7 +180,7 @@ impl Outcome {
 /// `map` is shared anonymous RAM of `1 + workers * OPS.len() * OUTCOMES.len()` words at least,
 /// which every process accesses only through [`Tallies::word`], atomically.
 struct Tallies {
-    map: Mapping,
+    map: MappingMut,
     workers: usize,
 }
 
@@ -268,9 +266,9 @@ impl Target {
 
     /// Opens the device and maps `len` bytes at byte `offset`; the file closes, the mapping
     /// keeps it. The outcome when either fails.
-    fn map(&self, offset: usize, len: usize) -> Result<Mapping, Outcome> {
+    fn map(&self, offset: usize, len: usize) -> Result<MappingMut, Outcome> {
         let dev = self.open()?;
-        dev.map(offset as u64, len, Access::ReadWrite)
+        dev.map_mut(offset as u64, len)
             .map_err(|e| Outcome::of_error(&e))
     }
 
@@ -281,7 +279,7 @@ impl Target {
 
     /// Reads every word of `map` (which maps byte `offset` of the region), checks it and writes
     /// it back; `Wrong` at the first word that is not the pattern.
-    fn touch(&self, map: &Mapping, offset: usize) -> Outcome {
+    fn touch(&self, map: &MappingMut, offset: usize) -> Outcome {
         for w in 0..map.len() / 4 {
             let want = pattern(self.seed, offset / 4 + w);
             match map.read_u32(w * 4) {
@@ -322,7 +320,7 @@ fn run_op(
     t: &Target,
     op: Op,
     rng: &mut Rng,
-    held: &mut Option<Mapping>,
+    held: &mut Option<MappingMut>,
     out: &mut dyn FnMut(Outcome),
 ) {
     match op {
@@ -564,7 +562,7 @@ pub fn run(
         let dev = Carveout::open(path)?;
         let seed = 0x5eed_0000 ^ (i as u32) << 8;
         saved.push(dev.contents()?);
-        dev.write_all_at(&pattern_bytes(seed, 0, crate::region_len(&dev)), 0)?;
+        dev.write_all_at(&pattern_bytes(seed, 0, region_len(&dev)), 0)?;
         targets.push(Target {
             path: path.clone(),
             node: node.clone(),

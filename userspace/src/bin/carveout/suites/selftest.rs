@@ -1,116 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The on-board self-test of one carveout device: one line per case, then a summary.
+//! The on-board self-test of one carveout device: its info, sysfs, mappings, sync, the
+//! refusals of `mmap`, ioctl and `lseek`, and `pread`/`pwrite` at the edges; one line per case.
+//!
+//! [`run`] saves the region's contents first, and hands them back for [`restore`]: the
+//! `selftest` command runs the bad calls (`contract.rs`) and the kill cases (`kill.rs`) in
+//! between (`suites.rs`).
 
-use std::fmt::Display;
-use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::ops::Range;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 
-use carveout::{Access, Carveout, Mapping, SyncDirection};
+use carveout::{Access, Carveout, MappingMut, SyncDirection};
 
-use crate::raw;
-use crate::raw::consts::{
+use crate::harness::raw;
+use crate::harness::raw::consts::{
     CARVEOUT_IOC_INFO, EACCES, EFAULT, EINVAL, ENOSPC, ENOTTY, EPERM, MAP_PRIVATE, MAP_SHARED,
     PROT_EXEC, PROT_READ, PROT_WRITE, SEEK_DATA, SEEK_HOLE,
 };
-
-/// Counts of passed and failed cases.
-#[derive(Default)]
-pub struct Report {
-    pub passed: u32,
-    pub failed: u32,
-}
-
-impl Report {
-    /// Prints the summary line; `Failure::Tests` if any case failed.
-    pub fn finish(&self) -> Result<(), crate::Failure> {
-        println!("{} passed, {} failed", self.passed, self.failed);
-        if self.failed > 0 {
-            Err(crate::Failure::Tests)
-        } else {
-            Ok(())
-        }
-    }
-
-    /// A case that does not apply to this device (a region too small for it): one line, not
-    /// counted.
-    pub fn skip(&mut self, dev: &str, name: &str, why: &str) {
-        println!("SKIP {dev}: {name}: {why}");
-    }
-
-    /// A case whose watchdog fired before its work was done: one `TIMEOUT` line, counted as a
-    /// failure but told apart from a check that failed.
-    pub fn timeout(&mut self, dev: &str, name: &str, why: &str) {
-        self.failed += 1;
-        println!("TIMEOUT {dev}: {name}: {why}");
-    }
-
-    pub fn case(&mut self, dev: &str, name: &str, result: Result<(), String>) {
-        match result {
-            Ok(()) => {
-                self.passed += 1;
-                println!("PASS {dev}: {name}");
-            }
-            Err(why) => {
-                self.failed += 1;
-                println!("FAIL {dev}: {name}: {why}");
-            }
-        }
-    }
-}
-
-/// A 32-bit value that differs for every word and seed, so a misplaced window shows.
-pub fn pattern(seed: u32, word: usize) -> u32 {
-    let x = (word as u32).wrapping_mul(0x9e37_79b1) ^ seed.rotate_left(7) ^ (word as u32 >> 16);
-    x ^ (x >> 15)
-}
-
-/// Writes the pattern of `seed` to every word of `map`, numbered from 0.
-pub fn fill_mapping(map: &Mapping, seed: u32) -> Result<(), String> {
-    fill_words(map, seed, 0..map.len() / 4)
-}
-
-/// Fills words `words` of `map` with the pattern of `seed` for those words.
-fn fill_words(map: &Mapping, seed: u32, words: Range<usize>) -> Result<(), String> {
-    for w in words {
-        map.write_u32(w * 4, pattern(seed, w))
-            .map_err(|e| e.to_string())?;
-    }
-    Ok(())
-}
-
-/// Checks that word `w` of `map` holds the pattern of `seed` for word `first_word + w`.
-pub fn check_mapping(map: &Mapping, seed: u32, first_word: usize) -> Result<(), String> {
-    check_words(map, seed, first_word, 0..map.len() / 4)
-}
-
-/// As [`check_mapping`], for words `words` of `map` only.
-pub fn check_words(
-    map: &Mapping,
-    seed: u32,
-    first_word: usize,
-    words: Range<usize>,
-) -> Result<(), String> {
-    for w in words {
-        let got = map.read_u32(w * 4).map_err(|e| e.to_string())?;
-        let want = pattern(seed, first_word + w);
-        if got != want {
-            return Err(format!(
-                "mapping word {w} (byte {:#x}): got {got:#010x}, want {want:#010x}",
-                w * 4
-            ));
-        }
-    }
-    Ok(())
-}
-
-pub fn pattern_bytes(seed: u32, first_word: usize, len: usize) -> Vec<u8> {
-    (0..len / 4)
-        .flat_map(|w| pattern(seed, first_word + w).to_ne_bytes())
-        .collect()
-}
+use crate::harness::{
+    check_mapping, check_words, expect_errno, fill_mapping, fill_words, pattern, pattern_bytes,
+    region_len, Report,
+};
 
 /// Compares `len` bytes at `offset` read with pread against the pattern.
 fn check_pread(dev: &Carveout, offset: usize, len: usize, seed: u32) -> Result<(), String> {
@@ -126,36 +37,6 @@ fn check_pread(dev: &Carveout, offset: usize, len: usize, seed: u32) -> Result<(
             &buf[w * 4..w * 4 + 4],
             &want[w * 4..w * 4 + 4]
         )),
-    }
-}
-
-/// An error that may carry an `errno`: std's, or the library's.
-pub trait Errno: Display {
-    fn errno(&self) -> Option<i32>;
-}
-
-impl Errno for io::Error {
-    fn errno(&self) -> Option<i32> {
-        self.raw_os_error()
-    }
-}
-
-impl Errno for carveout::Error {
-    fn errno(&self) -> Option<i32> {
-        self.raw_os_error()
-    }
-}
-
-/// Expects `result` to fail with `errno`.
-pub fn expect_errno<T, E: Errno>(
-    result: Result<T, E>,
-    errno: i32,
-    name: &str,
-) -> Result<(), String> {
-    match result {
-        Ok(_) => Err(format!("succeeded, want {name}")),
-        Err(e) if e.errno() == Some(errno) => Ok(()),
-        Err(e) => Err(format!("failed with {e}, want {name}")),
     }
 }
 
@@ -361,7 +242,7 @@ fn sync_spans(len: usize) -> Vec<(usize, usize)> {
 /// `offset` in `direction`, and checks that the mapping and pread still see the pattern there.
 fn check_sync(
     dev: &Carveout,
-    whole: &Mapping,
+    whole: &MappingMut,
     seed: u32,
     (offset, len): (u64, u64),
     direction: SyncDirection,
@@ -379,12 +260,13 @@ fn check_sync(
     Ok(())
 }
 
-/// Runs every case on `dev`. The region's contents are saved first and restored at the end.
-pub fn run(dev: &Carveout, report: &mut Report) {
-    let name = dev.path().display().to_string();
-    let name = name.as_str();
+/// Runs every case of this suite on `dev`, named `name` in the report, after saving the
+/// region's contents: the contents saved, for [`restore`] once the other suites have run, or
+/// `None` when a case failed that leaves nothing more to test (the device's info, saving the
+/// contents, mapping the whole region).
+pub fn run(dev: &Carveout, name: &str, report: &mut Report) -> Option<Vec<u8>> {
     let page = carveout::page_size();
-    let size = crate::region_len(dev);
+    let size = region_len(dev);
     let info = dev.info();
 
     let info_ok = (|| {
@@ -417,7 +299,7 @@ pub fn run(dev: &Carveout, report: &mut Report) {
         info_ok,
     );
     if !info_valid {
-        return;
+        return None;
     }
     report.case(
         name,
@@ -439,16 +321,16 @@ pub fn run(dev: &Carveout, report: &mut Report) {
         Ok(saved) => saved,
         Err(e) => {
             report.case(name, "save contents", Err(e.to_string()));
-            return;
+            return None;
         }
     };
 
     // Whole region: write through the mapping, read back with pread.
-    let whole = match dev.map(0, size, Access::ReadWrite) {
+    let whole = match dev.map_mut(0, size) {
         Ok(map) => map,
         Err(e) => {
             report.case(name, "mmap whole region", Err(e.to_string()));
-            return;
+            return None;
         }
     };
     report.case(
@@ -471,7 +353,7 @@ pub fn run(dev: &Carveout, report: &mut Report) {
     let offset = (size / 2) / page * page;
     let len = (size - offset).min(4 * page);
     let window_ok = dev
-        .map(offset as u64, len, Access::ReadWrite)
+        .map_mut(offset as u64, len)
         .map_err(|e| e.to_string())
         .and_then(|window| {
             fill_mapping(&window, 0x3333_3333)?;
@@ -554,7 +436,7 @@ pub fn run(dev: &Carveout, report: &mut Report) {
         check_sync(dev, &whole, 0x7777_0005, (3, 61), SyncDirection::ForCpu),
     );
     let window_sync = dev
-        .map(offset as u64, len, Access::ReadWrite)
+        .map_mut(offset as u64, len)
         .map_err(|e| e.to_string())
         .and_then(|window| {
             fill_mapping(&window, 0x7777_0004)?;
@@ -594,22 +476,18 @@ pub fn run(dev: &Carveout, report: &mut Report) {
     report.case(
         name,
         "mmap offset past the end: EINVAL",
-        expect_errno(
-            dev.map(size as u64, page, Access::ReadWrite),
-            EINVAL,
-            "EINVAL",
-        ),
+        expect_errno(dev.map_mut(size as u64, page), EINVAL, "EINVAL"),
     );
     report.case(
         name,
         "mmap length past the end: EINVAL",
-        expect_errno(dev.map(0, size + page, Access::ReadWrite), EINVAL, "EINVAL"),
+        expect_errno(dev.map_mut(0, size + page), EINVAL, "EINVAL"),
     );
     report.case(
         name,
         "mmap window crossing the end: EINVAL",
         expect_errno(
-            dev.map((size - page) as u64, 2 * page, Access::ReadWrite),
+            dev.map_mut((size - page) as u64, 2 * page),
             EINVAL,
             "EINVAL",
         ),
@@ -617,11 +495,7 @@ pub fn run(dev: &Carveout, report: &mut Report) {
     report.case(
         name,
         "mmap offset whose byte sum overflows: EINVAL",
-        expect_errno(
-            dev.map(0x7fff_ffff_f000, page, Access::ReadWrite),
-            EINVAL,
-            "EINVAL",
-        ),
+        expect_errno(dev.map_mut(0x7fff_ffff_f000, page), EINVAL, "EINVAL"),
     );
     report.case(
         name,
@@ -642,7 +516,7 @@ pub fn run(dev: &Carveout, report: &mut Report) {
         ),
     );
     let mprotect_ok = dev
-        .map(0, page, Access::ReadWrite)
+        .map_mut(0, page)
         .map_err(|e| e.to_string())
         .and_then(|m| expect_errno(raw::protect(&m, rw | PROT_EXEC), EACCES, "EACCES"));
     report.case(name, "mprotect adding PROT_EXEC: EACCES", mprotect_ok);
@@ -650,14 +524,8 @@ pub fn run(dev: &Carveout, report: &mut Report) {
     let ro_ok = Carveout::open_with(dev.path(), Access::ReadOnly)
         .map_err(|e| e.to_string())
         .and_then(|ro| {
-            expect_errno(
-                ro.map(0, page, Access::ReadWrite),
-                EACCES,
-                "EACCES for PROT_WRITE",
-            )?;
-            let map = ro
-                .map(0, page, Access::ReadOnly)
-                .map_err(|e| e.to_string())?;
+            expect_errno(ro.map_mut(0, page), EACCES, "EACCES for PROT_WRITE")?;
+            let map = ro.map(0, page).map_err(|e| e.to_string())?;
             // Word 1 holds what the cases above left there (on a one-page region, the window's
             // pattern): compare with pread, not with an assumed pattern.
             let mut word = [0u8; 4];
@@ -746,19 +614,13 @@ pub fn run(dev: &Carveout, report: &mut Report) {
         expect_errno(dev.file().write_at(&buf, size as u64), ENOSPC, "ENOSPC"),
     );
 
-    crate::contract::run(dev, name, report);
-    if size >= crate::kill::MIN_REGION {
-        crate::kill::run(dev, name, report);
-    } else {
-        report.skip(
-            name,
-            "SIGKILL inside a long pread and pwrite",
-            "the region copies too fast to be caught in the middle",
-        );
-    }
+    Some(saved)
+}
 
+/// Writes back the contents [`run`] saved, and checks them: the last case of the self-test.
+pub fn restore(dev: &Carveout, name: &str, saved: &[u8], report: &mut Report) {
     let restored = dev
-        .write_all_at(&saved, 0)
+        .write_all_at(saved, 0)
         .map_err(|e| e.to_string())
         .and_then(|()| {
             if dev.contents().map_err(|e| e.to_string())? == saved {

@@ -2,27 +2,32 @@
 
 //! `carveout`: inspect, read, write, fill, sync and self-test carveout devices on the board.
 //!
-//! Built on the `carveout` library (`src/lib.rs`); `raw.rs` makes the calls the library does
-//! not (the bad ones the self-test needs, processes).
+//! Built on the `carveout` library (`userspace/src/lib.rs`), in layers that each use only the
+//! ones below them and the library:
+//!
+//! - this file, the command line: arguments, commands, exit codes;
+//! - `suites.rs` and `suites/`: the test suites (selftest, contract, kill, lifecycle, stress,
+//!   race) and the benchmark, each on its own, and the `selftest` command's composition of
+//!   three of them;
+//! - `harness.rs`: the report (`PASS`/`FAIL`/`SKIP`/`TIMEOUT` lines and the closing
+//!   `N passed, N failed`) and what the suites share; `harness/raw.rs`: the calls the library
+//!   does not make (the bad ones the self-test needs, processes).
 //!
 //! Exit codes: 0 success, 1 a self-test case failed, 2 bad usage, 3 an operation failed or the
 //! system lacks what the command needs (no carveout device to self-test).
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
-mod bench;
-mod contract;
-mod kill;
-mod lifecycle;
-mod race;
-mod raw;
-mod selftest;
-mod stress;
+mod harness;
+mod suites;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use carveout::{Carveout, Error, MemoryType, SyncDirection, SysfsAttributes};
+
+use crate::harness::{region_len, CasesFailed, Report};
+use crate::suites::{bench, lifecycle, race, stress};
 
 const USAGE: &str = "\
 usage: carveout <command> [args]
@@ -56,7 +61,7 @@ usage: carveout <command> [args]
 DEV is a path or a name under /dev. Numbers may be decimal or 0x-prefixed hex.
 The self-test saves the region's contents first and restores them at the end.";
 
-pub enum Failure {
+enum Failure {
     /// Bad arguments: the message, then the usage (exit 2).
     Usage(String),
     /// A failed operation (exit 3).
@@ -73,13 +78,14 @@ impl From<Error> for Failure {
     }
 }
 
-fn dev_path(arg: &str) -> PathBuf {
-    Carveout::device_path(arg)
+impl From<CasesFailed> for Failure {
+    fn from(_: CasesFailed) -> Failure {
+        Failure::Tests
+    }
 }
 
-/// The region's size in bytes, as a length in this address space.
-pub(crate) fn region_len(dev: &Carveout) -> usize {
-    usize::try_from(dev.size()).unwrap_or(usize::MAX)
+fn dev_path(arg: &str) -> PathBuf {
+    Carveout::device_path(arg)
 }
 
 fn number(arg: &str, what: &str) -> Result<usize, Failure> {
@@ -289,7 +295,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
                     "fill: OFFSET and LEN must be multiples of 4".into(),
                 ));
             }
-            let map = dev.map(0, region_len(&dev), carveout::Access::ReadWrite)?;
+            let map = dev.map_mut(0, region_len(&dev))?;
             let word = u32::from_ne_bytes([byte; 4]);
             for at in (offset..offset + len).step_by(4) {
                 map.write_u32(at, word)?;
@@ -309,9 +315,9 @@ fn run(args: &[String]) -> Result<(), Failure> {
                     "selftest: no carveout device found".into(),
                 ));
             }
-            let mut report = selftest::Report::default();
+            let mut report = Report::default();
             for dev in &devices {
-                selftest::run(dev, &mut report);
+                suites::selftest_device(dev, &mut report);
             }
             report.finish()?;
         }
@@ -324,7 +330,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
             lifecycle::hold(&dev_arg()?, how)?;
         }
         ("revoke", 2) => {
-            let mut report = selftest::Report::default();
+            let mut report = Report::default();
             lifecycle::revoke(&dev_arg()?, &rest[1], &mut report)?;
             report.finish()?;
         }
@@ -355,7 +361,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 .iter()
                 .map(|d| Carveout::open(dev_path(d)))
                 .collect::<Result<Vec<_>, _>>()?;
-            let mut report = selftest::Report::default();
+            let mut report = Report::default();
             stress::run(&devices, seconds, &mut report)?;
             report.finish()?;
         }
@@ -388,7 +394,7 @@ fn run(args: &[String]) -> Result<(), Failure> {
                     )))
                 }
             };
-            let mut report = selftest::Report::default();
+            let mut report = Report::default();
             race::run(timeout, cycles, how, &devices, &mut report)?;
             report.finish()?;
         }

@@ -4,7 +4,8 @@
 //! (flags the library never passes, bad pointers, malformed ioctl arguments), `mm` operations
 //! on mappings, mappings of other files and of RAM, and processes (fork, signals, users).
 //!
-//! The constants come from the C headers, as the library's do (`consts.c`, `build.rs`).
+//! Part of the harness, used by the suites; it imports only the library. The constants come
+//! from the C headers, as the library's do (`consts.c`, `build.rs`).
 
 use std::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
 use std::fs::File;
@@ -16,7 +17,7 @@ use std::path::Path;
 use std::process::ExitStatus;
 use std::ptr::NonNull;
 
-use carveout::{Access, Carveout, Mapping, MemoryType};
+use carveout::{Carveout, Mapping, MappingMut, MemoryType};
 
 /// The constants of the C headers (`consts.c`, extracted by `build.rs`).
 ///
@@ -96,36 +97,20 @@ fn check(ret: c_int) -> io::Result<()> {
 }
 
 /// `mmap(2)` of `fd` (or anonymous memory, with `fd` -1) with any protection and flags, at an
-/// address the kernel picks, as a [`Mapping`] of `memory_type` named `path`.
-fn mmap(
-    fd: c_int,
-    path: &Path,
-    len: usize,
-    offset: i64,
-    prot: c_int,
-    flags: c_int,
-    memory_type: MemoryType,
-) -> io::Result<Mapping> {
+/// address the kernel picks: a page-aligned mapping for the caller alone.
+fn mmap(fd: c_int, len: usize, offset: i64, prot: c_int, flags: c_int) -> io::Result<NonNull<u8>> {
     // SAFETY: A NULL hint without `MAP_FIXED` lets the kernel pick a free range: no existing
     // mapping, no memory Rust uses, is replaced.
     let addr = unsafe { mmap64(std::ptr::null_mut(), len, prot, flags, fd, offset) };
     if addr == MAP_FAILED {
         return Err(io::Error::last_os_error());
     }
-    let ptr = NonNull::new(addr.cast()).ok_or_else(|| io::Error::other("mmap returned NULL"))?;
-    let access = if prot & PROT_WRITE != 0 {
-        Access::ReadWrite
-    } else {
-        Access::ReadOnly
-    };
-    // SAFETY: `mmap` just made this page-aligned mapping for us alone, with `prot` (the callers
-    // all map readable memory), of memory `memory_type` describes (the callers' choice, which
-    // each one argues).
-    Ok(unsafe { Mapping::from_raw_parts(ptr, len, memory_type, access, path) })
+    NonNull::new(addr.cast()).ok_or_else(|| io::Error::other("mmap returned NULL"))
 }
 
 /// `mmap(2)` of a carveout with any offset, length, protection and flags, for the requests the
-/// kernel must refuse (the library maps only shared, never executable).
+/// kernel must refuse (the library maps only shared, never executable): read through the
+/// [`Mapping`] only, whatever `prot` allows.
 pub(crate) fn map_carveout(
     dev: &Carveout,
     offset: i64,
@@ -133,9 +118,11 @@ pub(crate) fn map_carveout(
     prot: c_int,
     flags: c_int,
 ) -> io::Result<Mapping> {
-    let fd = dev.as_fd().as_raw_fd();
-    // Every mapping of a carveout has its memory type.
-    mmap(fd, dev.path(), len, offset, prot, flags, dev.memory_type())
+    let ptr = mmap(dev.as_fd().as_raw_fd(), len, offset, prot, flags)?;
+    // SAFETY: `mmap` just made this page-aligned mapping for us alone, readable (the callers
+    // all ask for `PROT_READ`), of the carveout's memory type (every mapping of a carveout has
+    // it).
+    Ok(unsafe { Mapping::from_raw_parts(ptr, len, dev.memory_type(), dev.path()) })
 }
 
 /// A shared read-write mapping of `len` bytes of `file` at byte `offset` (`/dev/mem`, a UIO
@@ -147,16 +134,12 @@ pub(crate) fn map_file(
     len: usize,
     offset: i64,
     memory_type: MemoryType,
-) -> io::Result<Mapping> {
-    mmap(
-        file.as_raw_fd(),
-        path,
-        len,
-        offset,
-        PROT_READ | PROT_WRITE,
-        MAP_SHARED,
-        memory_type,
-    )
+) -> io::Result<MappingMut> {
+    let prot = PROT_READ | PROT_WRITE;
+    let ptr = mmap(file.as_raw_fd(), len, offset, prot, MAP_SHARED)?;
+    // SAFETY: `mmap` just made this page-aligned, read-write mapping for us alone; the caller
+    // vouches for `memory_type`.
+    Ok(unsafe { MappingMut::from_raw_parts(ptr, len, memory_type, path) })
 }
 
 /// Anonymous read-write RAM: shared with the children forked afterwards, or private and
@@ -166,19 +149,15 @@ pub(crate) fn map_anonymous(
     shared: bool,
     populate: bool,
     memory_type: MemoryType,
-) -> io::Result<Mapping> {
+) -> io::Result<MappingMut> {
     let flags = MAP_ANONYMOUS
         | if shared { MAP_SHARED } else { MAP_PRIVATE }
         | if populate { MAP_POPULATE } else { 0 };
-    mmap(
-        -1,
-        Path::new("(anonymous memory)"),
-        len,
-        0,
-        PROT_READ | PROT_WRITE,
-        flags,
-        memory_type,
-    )
+    let ptr = mmap(-1, len, 0, PROT_READ | PROT_WRITE, flags)?;
+    let path = Path::new("(anonymous memory)");
+    // SAFETY: `mmap` just made this page-aligned, read-write mapping for us alone, of RAM,
+    // which allows every access `memory_type` allows.
+    Ok(unsafe { MappingMut::from_raw_parts(ptr, len, memory_type, path) })
 }
 
 /// `mprotect(2)` of the whole of `map`.
@@ -203,15 +182,15 @@ pub(crate) fn advise(map: &Mapping, advice: c_int) -> io::Result<()> {
 
 /// A mapping with a hole: the part before it, the hole's address, the part after it.
 pub(crate) struct Holed {
-    pub(crate) before: Mapping,
+    pub(crate) before: MappingMut,
     pub(crate) hole: usize,
-    pub(crate) after: Option<Mapping>,
+    pub(crate) after: Option<MappingMut>,
 }
 
 /// `munmap(2)` of `len` bytes at byte `offset` of `map` (page multiples, `offset` > 0): the
-/// parts before and after stay mapped, each a [`Mapping`] of its own.
-pub(crate) fn punch_hole(map: Mapping, offset: usize, len: usize) -> io::Result<Holed> {
-    let (memory_type, access, path) = (map.memory_type(), map.access(), map.path().to_owned());
+/// parts before and after stay mapped, each a [`MappingMut`] of its own.
+pub(crate) fn punch_hole(map: MappingMut, offset: usize, len: usize) -> io::Result<Holed> {
+    let (memory_type, path) = (map.memory_type(), map.path().to_owned());
     assert!(
         0 < offset && offset + len <= map.len(),
         "a hole inside the mapping"
@@ -223,8 +202,8 @@ pub(crate) fn punch_hole(map: Mapping, offset: usize, len: usize) -> io::Result<
     // there; the rest is handed back to owners below, whatever the result.
     let unmapped = check(unsafe { munmap(hole.as_ptr().cast(), len) });
     let rebuild = |at: NonNull<u8>, len: usize| {
-        // SAFETY: A part of the mapping we own, handed to one owner.
-        unsafe { Mapping::from_raw_parts(at, len, memory_type, access, path.clone()) }
+        // SAFETY: A part of the read-write mapping we own, handed to one owner.
+        unsafe { MappingMut::from_raw_parts(at, len, memory_type, path.clone()) }
     };
     if let Err(e) = unmapped {
         drop(rebuild(ptr, total));
@@ -415,7 +394,7 @@ pub(crate) fn write_unmapped(fd: BorrowedFd<'_>, io: Io, len: usize) -> io::Resu
 pub(crate) fn read_into(
     fd: BorrowedFd<'_>,
     io: Io,
-    map: &Mapping,
+    map: &MappingMut,
     at: usize,
     len: usize,
     offset: i64,

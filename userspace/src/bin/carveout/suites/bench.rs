@@ -19,10 +19,11 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use carveout::{Access, Carveout, Error, Mapping, MemoryType};
+use carveout::{Carveout, Error, MappingMut, MemoryType};
 
-use crate::raw;
-use crate::raw::consts::O_SYNC;
+use crate::harness::raw;
+use crate::harness::raw::consts::O_SYNC;
+use crate::harness::region_len;
 
 /// How a region is reached.
 enum Via<'a> {
@@ -49,10 +50,10 @@ struct Target<'a> {
 
 impl Target<'_> {
     /// Maps `len` bytes from the start of the region (RAM: populated when `populate`).
-    fn map(&self, len: usize, populate: bool) -> Option<Mapping> {
+    fn map(&self, len: usize, populate: bool) -> Option<MappingMut> {
         let t = self.memory_type;
         match &self.via {
-            Via::Carveout(dev) => dev.map(0, len, Access::ReadWrite).ok(),
+            Via::Carveout(dev) => dev.map_mut(0, len).ok(),
             Via::DevMem(f, base) => raw::map_file(f, "/dev/mem".as_ref(), len, *base, t).ok(),
             Via::Uio(f, path) => raw::map_file(f, path, len, 0, t).ok(),
             Via::Ram => raw::map_anonymous(len, false, populate, t).ok(),
@@ -184,7 +185,7 @@ fn uio_for(base: u64, size: u64) -> Option<PathBuf> {
 
 /// Benchmarks one carveout device; against a file in the ramfs at `ramfs` too, if given.
 fn run_device(dev: &Carveout, reps: usize, ramfs: Option<&Path>) -> Result<(), Error> {
-    let size = crate::region_len(dev);
+    let size = region_len(dev);
     let page = carveout::page_size();
     let memory_type = dev.memory_type();
     let info = dev.info();

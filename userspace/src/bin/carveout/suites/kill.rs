@@ -12,11 +12,11 @@
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
-use carveout::{Access, Carveout, Mapping, MemoryType};
+use carveout::{Carveout, Mapping, MappingMut, MemoryType};
 
-use crate::raw::consts::SIGKILL;
-use crate::raw::{self, Exit, Io};
-use crate::selftest::Report;
+use crate::harness::raw::consts::SIGKILL;
+use crate::harness::raw::{self, Exit, Io};
+use crate::harness::{region_len, Report};
 
 /// Regions smaller than this copy too fast to be caught in the middle.
 pub const MIN_REGION: usize = 4 << 20;
@@ -50,7 +50,7 @@ enum Outcome {
 
 /// Runs both cases on `dev`, whose contents the caller saves and restores.
 pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
-    let size = crate::region_len(dev);
+    let size = region_len(dev);
     for (direction, what) in [(Direction::Read, "pread"), (Direction::Write, "pwrite")] {
         let case = format!(
             "SIGKILL inside a {} MiB {what}: dies with the copy unfinished",
@@ -79,7 +79,7 @@ fn stops(dev: &Carveout, size: usize, direction: Direction) -> Result<(), String
 }
 
 /// Fills every word of `map` with `word`.
-fn fill(map: &Mapping, word: u32) -> Result<(), String> {
+fn fill(map: &MappingMut, word: u32) -> Result<(), String> {
     (0..map.len())
         .step_by(4)
         .try_for_each(|at| map.write_u32(at, word))
@@ -97,9 +97,7 @@ fn prefix(map: &Mapping, word: u32) -> Result<usize, String> {
 }
 
 fn try_once(dev: &Carveout, size: usize, direction: Direction) -> Result<Outcome, String> {
-    let region = dev
-        .map(0, size, Access::ReadWrite)
-        .map_err(|e| e.to_string())?;
+    let region = dev.map_mut(0, size).map_err(|e| e.to_string())?;
     // Memory shared with the child: what it reads into, or what it writes from.
     let buffer = raw::map_anonymous(size, true, true, MemoryType::Cached)
         .map_err(|e| format!("mmap {size} bytes of shared memory: {e}"))?;

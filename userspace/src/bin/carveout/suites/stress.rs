@@ -7,29 +7,16 @@
 
 use std::time::{Duration, Instant};
 
-use carveout::{Access, Carveout, Error};
+use carveout::{Carveout, Error};
 
-use crate::raw::{self, Exit};
-use crate::selftest::{pattern, Report};
+use crate::harness::raw::{self, Exit};
+use crate::harness::{pattern, region_len, Report, Rng};
 
 const PROCESSES: usize = 2;
 const THREADS: usize = 3;
 const WORKERS: usize = PROCESSES * THREADS;
 /// The largest window a worker maps, in pages.
 const MAX_PAGES: usize = 8;
-
-/// A small deterministic generator (xorshift64*), seeded per worker.
-pub struct Rng(pub u64);
-
-impl Rng {
-    /// A number in `0..n` (0 when `n` is 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n.max(1)
-    }
-}
 
 /// What one worker did.
 #[derive(Default)]
@@ -42,7 +29,7 @@ struct Tally {
 /// One worker: `id` owns the words whose index is `id` modulo `WORKERS`.
 fn work(dev: &Carveout, id: usize, deadline: Instant) -> Tally {
     let page = carveout::page_size();
-    let pages = crate::region_len(dev) / page;
+    let pages = region_len(dev) / page;
     let zone = (pages / WORKERS).max(1);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (id as u64 + 1).wrapping_mul(0xff51_afd7));
     let mut tally = Tally::default();
@@ -59,7 +46,7 @@ fn work(dev: &Carveout, id: usize, deadline: Instant) -> Tally {
             (rng.below(pages - count + 1), count)
         };
         let (offset, len) = (first * page, count * page);
-        let Ok(map) = dev.map(offset as u64, len, Access::ReadWrite) else {
+        let Ok(map) = dev.map_mut(offset as u64, len) else {
             tally.errors += 1;
             continue;
         };

@@ -2,21 +2,23 @@
 
 //! Bad calls from user space: each case makes one call the driver (or the kernel's mm, for the
 //! device's mappings) must refuse or survive, and checks the exact errno, signal or contents.
-//! Run by the self-test between saving and restoring the region's contents.
+//! Run by the `selftest` command between saving and restoring the region's contents
+//! (`suites.rs`).
 
 use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 
 use carveout::{Access, Carveout, MemoryType, SyncDirection};
 
-use crate::raw::consts::{
+use crate::harness::raw::consts::{
     CARVEOUT_IOC_SYNC, CARVEOUT_SYNC_BIDIRECTIONAL, CARVEOUT_SYNC_FOR_CPU,
     CARVEOUT_SYNC_FOR_DEVICE, EACCES, EBADF, EFAULT, EINVAL, ENOSPC, EOVERFLOW, EPERM,
     MADV_DONTNEED, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE, READ_IMPLIES_EXEC, SIGSEGV,
 };
-use crate::raw::{self, Exit, Io};
-use crate::selftest::{
-    check_mapping, check_words, expect_errno, fill_mapping, pattern, pattern_bytes, Report,
+use crate::harness::raw::{self, Exit, Io};
+use crate::harness::{
+    check_mapping, check_words, expect_errno, fill_mapping, pattern, pattern_bytes, region_len,
+    Report,
 };
 
 /// Seconds a test child may run before SIGALRM ends it.
@@ -51,14 +53,12 @@ fn expect_sync_einval(dev: &Carveout, ranges: &[(u64, u64)]) -> Result<(), Strin
 fn user_pages(dev: &Carveout, name: &str, io: Io, report: &mut Report) {
     let (read, write) = (io.read_name(), io.write_name());
     let page = carveout::page_size();
-    let size = crate::region_len(dev);
+    let size = region_len(dev);
     let fd = dev.file().as_fd();
     // More than one 64 KiB copy chunk where the region allows it.
     let len = size.min(4 * 64 * 1024);
     let fill = |seed: u32| -> Result<(), String> {
-        let map = dev
-            .map(0, len, Access::ReadWrite)
-            .map_err(|e| e.to_string())?;
+        let map = dev.map_mut(0, len).map_err(|e| e.to_string())?;
         fill_mapping(&map, seed)
     };
 
@@ -161,9 +161,7 @@ fn user_pages(dev: &Carveout, name: &str, io: Io, report: &mut Report) {
     // into its pages, mapped at mmap time, and must land whole and aligned.
     if size >= 2 * page {
         let own = fill(0x7474_7474).and_then(|()| {
-            let map = dev
-                .map(0, 2 * page, Access::ReadWrite)
-                .map_err(|e| e.to_string())?;
+            let map = dev.map_mut(0, 2 * page).map_err(|e| e.to_string())?;
             match raw::read_into(fd, io, &map, page, page, 0) {
                 // The second page now holds the first page's words.
                 Ok(n) if n == page => (0..page / 4).try_for_each(|w| {
@@ -188,9 +186,7 @@ fn user_pages(dev: &Carveout, name: &str, io: Io, report: &mut Report) {
 
 /// Checks that the first `len` bytes of the region read as zeros through a mapping.
 fn check_zero(dev: &Carveout, len: usize) -> Result<(), String> {
-    let map = dev
-        .map(0, len, Access::ReadWrite)
-        .map_err(|e| e.to_string())?;
+    let map = dev.map_mut(0, len).map_err(|e| e.to_string())?;
     for at in (0..len).step_by(4) {
         match map.read_u32(at).map_err(|e| e.to_string())? {
             0 => {}
@@ -203,7 +199,7 @@ fn check_zero(dev: &Carveout, len: usize) -> Result<(), String> {
 /// Runs every case on `dev`; the cases that need more pages than the region has are skipped.
 pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
     let page = carveout::page_size();
-    let size = crate::region_len(dev);
+    let size = region_len(dev);
     let region = dev.size();
     let rw = PROT_READ | PROT_WRITE;
     let fd = dev.file().as_fd();
@@ -211,12 +207,12 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
     report.case(
         name,
         "mmap of length 0: EINVAL",
-        expect_errno(dev.map(0, 0, Access::ReadWrite), EINVAL, "EINVAL"),
+        expect_errno(dev.map_mut(0, 0), EINVAL, "EINVAL"),
     );
     report.case(
         name,
         "mmap offset not page-aligned: EINVAL",
-        expect_errno(dev.map(100, page, Access::ReadWrite), EINVAL, "EINVAL"),
+        expect_errno(dev.map_mut(100, page), EINVAL, "EINVAL"),
     );
     // The largest page-aligned offset mmap can carry, so that the mapping would end past the
     // last offset a file may have: on a 32-bit kernel 0xffffffff pages (mmap2's page offset),
@@ -237,7 +233,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
     // A fresh mapping is complete at mmap time: no page faults when reading and writing every
     // page (on ARM the pages are mapped dirty, so the first write does not fault either).
     let faults = dev
-        .map(0, size, Access::ReadWrite)
+        .map_mut(0, size)
         .map_err(|e| e.to_string())
         .and_then(|map| {
             let before = raw::minor_faults().map_err(|e| format!("getrusage: {e}"))?;
@@ -260,7 +256,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
 
     // mremap: growing is refused (VM_DONTEXPAND), the mapping stays as it was.
     let grow = dev
-        .map(0, page, Access::ReadWrite)
+        .map_mut(0, page)
         .map_err(|e| e.to_string())
         .and_then(|map| {
             fill_mapping(&map, 0x4444_4444)?;
@@ -285,7 +281,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         report.skip(name, shrink_name, "needs 2 pages");
     } else {
         let shrink = dev
-            .map(0, 2 * page, Access::ReadWrite)
+            .map_mut(0, 2 * page)
             .map_err(|e| e.to_string())
             .and_then(|map| {
                 fill_mapping(&map, 0x4545_4545)?;
@@ -307,7 +303,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         report.skip(name, &partial_name, "needs 2 pages");
     } else {
         let partial = dev
-            .map(0, mapped * page, Access::ReadWrite)
+            .map_mut(0, mapped * page)
             .map_err(|e| e.to_string())
             .and_then(|map| {
                 fill_mapping(&map, 0x5555_5555)?;
@@ -336,7 +332,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
 
     // fork: the child inherits the shared mapping; writes from both sides are seen by both.
     let forked = dev
-        .map(0, page, Access::ReadWrite)
+        .map_mut(0, page)
         .map_err(|e| e.to_string())
         .and_then(|map| {
             map.write_u32(0, 0x0a0a_0a0a).map_err(|e| e.to_string())?;
@@ -370,7 +366,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
 
     // madvise(MADV_DONTNEED) cannot drop PFN pages: refused, and the data stays.
     let dontneed = dev
-        .map(0, page, Access::ReadWrite)
+        .map_mut(0, page)
         .map_err(|e| e.to_string())
         .and_then(|map| {
             fill_mapping(&map, 0x6666_6666)?;
@@ -425,9 +421,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
     let ro_protect = Carveout::open_with(dev.path(), Access::ReadOnly)
         .map_err(|e| e.to_string())
         .and_then(|ro| {
-            let map = ro
-                .map(0, page, Access::ReadOnly)
-                .map_err(|e| e.to_string())?;
+            let map = ro.map(0, page).map_err(|e| e.to_string())?;
             expect_errno(raw::protect(&map, rw), EACCES, "EACCES")
         });
     report.case(

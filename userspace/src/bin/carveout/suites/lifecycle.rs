@@ -7,23 +7,17 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsFd;
 use std::path::Path;
 
-use carveout::{Access, Carveout, Error, SyncDirection};
+use carveout::{Carveout, Error, SyncDirection};
 
-use crate::raw::consts::{ENODEV, MAP_PRIVATE, PROT_READ, SIGBUS};
-use crate::raw::{self, Exit, Io};
-use crate::selftest::{check_mapping, expect_errno, fill_mapping, Report};
-
-const DRIVER: &str = "/sys/bus/platform/drivers/carveout";
+use crate::harness::raw::consts::{ENODEV, MAP_PRIVATE, PROT_READ, SIGBUS};
+use crate::harness::raw::{self, Exit, Io};
+use crate::harness::{
+    check_mapping, driver_control, expect_errno, fill_mapping, region_len, Report,
+};
 /// An ioctl number of the driver's type that it does not define (`_IO(0xB9, 0x7f)`).
 const UNKNOWN_IOCTL: u32 = 0xb97f;
 /// Seconds a child may wait for the parent before SIGALRM ends it.
 const CHILD_TIMEOUT: u32 = 60;
-
-/// Writes `node` to the driver's `bind` or `unbind` file.
-pub fn driver_control(what: &str, node: &str) -> Result<(), String> {
-    let path = format!("{DRIVER}/{what}");
-    std::fs::write(&path, node).map_err(|e| format!("{path}: write '{node}': {e}"))
-}
 
 /// `carveout hold DEV open|map`: keeps DEV open (or only mapped, with the file closed), prints
 /// "holding", then waits for a signal (kill it to let go).
@@ -32,7 +26,7 @@ pub fn hold(path: &Path, how: &str) -> Result<(), Error> {
     let held = match how {
         // The mapping keeps the file referenced after `dev` closes it.
         "map" => {
-            let map = dev.map(0, carveout::page_size(), Access::ReadWrite)?;
+            let map = dev.map_mut(0, carveout::page_size())?;
             drop(dev);
             (None, Some(map))
         }
@@ -59,11 +53,11 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), Error>
     let name = format!("revoke {}", path.display());
     let name = name.as_str();
     let dev = Carveout::open(path)?;
-    let size = crate::region_len(&dev);
+    let size = region_len(&dev);
     let page = carveout::page_size();
     let saved = dev.contents()?;
     let seed = 0x7e70_0e00;
-    let whole = dev.map(0, size, Access::ReadWrite)?;
+    let whole = dev.map_mut(0, size)?;
     fill_mapping(&whole, seed)
         .map_err(|why| Error::new(path, "fill the mapping", std::io::Error::other(why)))?;
 
@@ -87,7 +81,7 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), Error>
     // The second page, where there is one: a window at a non-zero offset.
     let own_offset = if size > page { page } else { 0 };
     let own = spawn(&mut || {
-        let Ok(map) = dev.map(own_offset as u64, page, Access::ReadWrite) else {
+        let Ok(map) = dev.map_mut(own_offset as u64, page) else {
             return 3;
         };
         if ready_tx.write_all(b"r").is_err() {
@@ -105,7 +99,7 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), Error>
     // revocation reaches it as it reaches root's.
     let (mut held_rx, mut held_tx) = pipe()?;
     let unprivileged = spawn(&mut || {
-        let Ok(map) = dev.map(0, page, Access::ReadWrite) else {
+        let Ok(map) = dev.map_mut(0, page) else {
             return 3;
         };
         if raw::become_nobody().is_err() {
@@ -180,7 +174,7 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), Error>
         report.case(
             name,
             "after unbind: mmap on a file still open: ENODEV",
-            expect_errno(dev.map(0, page, Access::ReadWrite), ENODEV, "ENODEV"),
+            expect_errno(dev.map_mut(0, page), ENODEV, "ENODEV"),
         );
         report.case(
             name,
@@ -324,7 +318,7 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), Error>
         return Ok(());
     }
     let dev = Carveout::open(path)?;
-    let map = dev.map(0, size, Access::ReadWrite)?;
+    let map = dev.map_mut(0, size)?;
     report.case(
         name,
         "after rebind: a new mapping sees the contents written before unbind",
