@@ -64,14 +64,39 @@ run_check "dtc checks on dts/ and dts/lpae/" dtc_clean
 no_discarding_invalidate() {
 	local found
 	# Code lines only: the comments name these primitives to say why they are not used.
-	found=$(grep -nE '\b(arch_invalidate_pmem|dcache_inval_poc|outer_inv_range|dmac_inv_range|dmac_unmap_area|dc[[:space:]]+ivac|v7_dma_inv_range)\b' src/phys/*.c src/phys/*.rs |
+	found=$(grep -nE '\b(arch_invalidate_pmem|dcache_inval_poc|outer_inv_range|dmac_inv_range|dmac_unmap_area|dc[[:space:]]+ivac|v7_dma_inv_range)\b' \
+		-r --include='*.[ch]' --include='*.rs' src |
 		grep -vE '^[^:]+:[0-9]+:[[:space:]]*(/?\*|//)' || true)
 	[ -z "$found" ] || {
 		echo "invalidate-only cache maintenance in the driver: $found"
 		return 1
 	}
 }
-run_check "no invalidate-only cache maintenance in src/phys/" no_discarding_invalidate
+run_check "no invalidate-only cache maintenance in src/" no_discarding_invalidate
+# The driver's C boundary is a few files (src/carveout_main.rs lists them): src/ffi.rs, the
+# abstractions of src/phys/ and src/misc/, and each src/X.rs that has its C glue in src/X.c. No
+# other file names `bindings` or declares `extern "C"`: the driver's policy is safe Rust.
+c_boundary_only() {
+	local file hits found=""
+	while IFS= read -r file; do
+		case $file in
+		src/ffi.rs | src/phys/*.rs | src/misc/*.rs) continue ;;
+		esac
+		[ ! -e "${file%.rs}.c" ] || continue
+		hits=$(grep -nE '\bbindings\b|extern[[:space:]]+"C"' "$file" |
+			grep -vE '^[0-9]+:[[:space:]]*//' | sed "s|^|  $file:|") || true
+		[ -z "$hits" ] || found+=$hits$'\n'
+
+	done < <(find src -name '*.rs' ! -name '*_generated.rs' | sort)
+	[ -z "$found" ] || {
+		printf 'C bindings outside the C-boundary files (src/carveout_main.rs lists them):\n%s' "$found"
+		return 1
+	}
+}
+run_check "bindings and extern \"C\" only in the C-boundary files of src/" c_boundary_only
+# No module of the driver, of the library or of the program uses one that uses it back.
+run_check "no module cycle in src/ and userspace/ (ci/mod-deps.py)" \
+	ci/mod-deps.py src/carveout_main.rs userspace/src/lib.rs userspace/src/bin/carveout/main.rs
 run_check "dtschema: the binding, and every board against it (ci/lint-dt.sh)" ci/lint-dt.sh
 run_check "GitHub workflows: actionlint and zizmor" ci/lint-workflows.sh
 summary lint
