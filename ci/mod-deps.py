@@ -13,8 +13,9 @@ that re-exports it; a parent's `mod child;` alone is no use. A path into another
 given on the command line (by its crate name: the `[lib]` name, taken from the root's
 directory's Cargo.toml, or the root's file name) is a use of that crate.
 
-Prints, for each crate, its modules with the ones each uses, dependencies first, then
-`cycles: none` or every cycle; exits 1 if any crate has a cycle, 2 on bad input.
+Prints, for each crate, its modules with the ones each uses, by level (0: uses no other module
+of the crate; n: uses one of level n - 1 at most) so that every module comes after those it uses,
+then `cycles: none` or every cycle; exits 1 if any crate has a cycle, 2 on bad input.
 """
 
 import re
@@ -243,23 +244,31 @@ def cycles(deps):
     return out
 
 
-def order(deps):
-    """Modules, each after every module it uses (ties by name); cycles broken arbitrarily."""
-    done, out = set(), []
+def levels(deps):
+    """Each module's level: 0 if it uses no module of the crate, else one above the highest it
+    uses (a module in a cycle counts the others of its cycle as level 0 there)."""
+    memo = {}
 
-    def visit(v, seen):
-        if v in done or v in seen:
-            return
+    def level(v, seen):
+        if v in memo:
+            return memo[v]
+        if v in seen:
+            return 0
         seen.add(v)
-        for w in sorted(deps[v]):
-            if w in deps:
-                visit(w, seen)
-        done.add(v)
-        out.append(v)
+        below = [level(w, seen) for w in deps[v] if w in deps]
+        seen.discard(v)
+        memo[v] = 1 + max(below) if below else 0
+        return memo[v]
 
-    for v in sorted(deps):
-        visit(v, set())
-    return out
+    for v in deps:
+        level(v, set())
+    return memo
+
+
+def order(deps):
+    """Modules by level, then by name: each after every module it uses (if no cycle)."""
+    level = levels(deps)
+    return sorted(deps, key=lambda v: (level[v], v))
 
 
 def main(argv):
@@ -271,11 +280,12 @@ def main(argv):
     failed = False
     for crate in crates:
         deps = crate.graph(names - {crate.name})
-        print(f"crate {crate.name} ({crate.root}), dependencies first:")
+        print(f"crate {crate.name} ({crate.root}): level, module, the modules it uses")
+        level = levels(deps)
         for module in order(deps):
             label = module or "(crate root)"
             used = sorted(d if d.startswith("@") else (d or "(crate root)") for d in deps[module])
-            print(f"  {label:<28} {', '.join(used) if used else '-'}")
+            print(f"  {level[module]:>2}  {label:<24} {', '.join(used) if used else '-'}")
         found = cycles(deps)
         if found:
             failed = True
