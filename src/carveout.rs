@@ -271,17 +271,6 @@ impl Carveout {
     /// region, and `ENODEV` once unbound. Describes the mapping; maps no page.
     pub(crate) fn describe_user(&self, desc: &mut MmapDesc<'_>) -> Result {
         self.with_live(|live| {
-            if !desc.may_share() {
-                dev_dbg!(
-                    self.dev,
-                    "mmap refused: MAP_PRIVATE (copy-on-write of PFN memory)\n"
-                );
-                return Err(EINVAL);
-            }
-            if desc.executable() {
-                dev_dbg!(self.dev, "mmap refused: PROT_EXEC (or READ_IMPLIES_EXEC)\n");
-                return Err(EPERM);
-            }
             live.describe_user(desc)
                 .map_err(|err| self.map_error(err, desc.len()))
         })
@@ -291,16 +280,25 @@ impl Carveout {
     /// into the process and the file's address space: maps the region's window at its page
     /// offset into it, while the claim is there (see the lock order on [`Carveout`]); `ENODEV`
     /// once unbound, and the kernel unmaps the VMA.
-    pub(crate) fn map_user(&self, vma: &DescribedVma<'_>) -> Result {
-        self.with_live(|live| {
-            live.map_user(vma)
-                .map_err(|err| self.map_error(err, vma.len()))
-        })
+    pub(crate) fn map_user(&self, vma: DescribedVma<'_>) -> Result {
+        let len = vma.len();
+        self.with_live(|live| live.map_user(vma).map_err(|err| self.map_error(err, len)))
     }
 
     /// The errno of a refused or failed user mapping of `len` bytes, logged.
     fn map_error(&self, err: MapError, len: usize) -> Error {
         match err {
+            MapError::Private => {
+                dev_dbg!(
+                    self.dev,
+                    "mmap refused: MAP_PRIVATE (copy-on-write of PFN memory)\n"
+                );
+                EINVAL
+            }
+            MapError::Executable => {
+                dev_dbg!(self.dev, "mmap refused: PROT_EXEC (or READ_IMPLIES_EXEC)\n");
+                EPERM
+            }
             MapError::Window(why) => {
                 dev_dbg!(
                     self.dev,

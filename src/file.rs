@@ -104,7 +104,7 @@ impl MiscFile for CarveoutFile {
         carveout.describe_user(desc)
     }
 
-    fn mapped(carveout: &Carveout, vma: &DescribedVma<'_>) -> Result {
+    fn mapped(carveout: &Carveout, vma: DescribedVma<'_>) -> Result {
         carveout.map_user(vma)
     }
 }

@@ -8,16 +8,14 @@
 //! ([`Attribute::show_raw`]) finds the data and the function.
 
 use core::{
-    ffi::{
-        c_char,
-        CStr, //
-    },
+    ffi::CStr,
     fmt,
     marker::PhantomData,
-    ptr,
+    ptr, //
 };
 use kernel::{
     bindings,
+    ffi::c_char,
     page::PAGE_SIZE,
     prelude::*,
     str::as_char_ptr_in_const_context, //
@@ -82,7 +80,8 @@ impl<T: MiscFile> Attribute<T> {
         // call: `misc_deregister()` removes the attributes and waits for calls in progress
         // first.
         let data = unsafe { MiscWithData::<T::Data>::data_of((*dev).driver_data.cast()) };
-        // SAFETY: `buf` is a page that sysfs gives `show` alone for the call.
+        // SAFETY: `buf` is a page (`PAGE_SIZE` bytes, zeroed: `sysfs_kf_seq_show` gives `show`
+        // a cleared buffer of at least a page) that `show` alone uses during the call.
         let page = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), PAGE_SIZE) };
         let mut text = SysfsText { page, len: 0 };
         match (this.show)(data, &mut text) {

@@ -62,7 +62,8 @@ pub(crate) trait MiscFile: Sized + 'static {
     type Data: Send + Sync;
 
     /// The operations of every file of `Self`'s devices: a `static` made by [`FileOps::new`],
-    /// which tells `Self`'s files and mappings from others'.
+    /// whose address tells `Self`'s files and mappings from others' (a `const` would have no
+    /// one address: such files and mappings would fail with `EINVAL`).
     const OPS: &'static FileOps<Self>;
 
     /// The device name (`/dev/<name>`), which lives as long as `data`.
@@ -101,7 +102,7 @@ pub(crate) trait MiscFile: Sized + 'static {
     /// `mmap`, once the VMA that [`MiscFile::mmap_prepare`] described is linked into the
     /// process and into its file's address space: maps its pages. An error unmaps the VMA and
     /// fails the `mmap`. The process's `mmap_lock` is held for writing.
-    fn mapped(data: &Self::Data, vma: &DescribedVma<'_>) -> Result;
+    fn mapped(data: &Self::Data, vma: DescribedVma<'_>) -> Result;
 }
 
 /// The C operations of the files and mappings of `T`'s devices.
@@ -164,7 +165,8 @@ impl<T: MiscFile> FileOps<T> {
         &self.fops
     }
 
-    /// Whether `file` is a file of a `T` device: its operations are these.
+    /// Whether `file` is a file of a `T` device: its operations are these (which is why
+    /// [`MiscFile::OPS`] must be a `static`: a `const` has no one address).
     ///
     /// # Safety
     ///
@@ -390,13 +392,12 @@ impl<T: MiscFile> FileOps<T> {
         let data = unsafe { Self::data(file) };
         // SAFETY: The caller's contract.
         let mut mmap = unsafe { MmapDesc::from_raw(desc) };
-        match T::mmap_prepare(&data, &mut mmap) {
-            Ok(()) => {
-                // INVARIANT: Only a described descriptor gets `vm_ops`.
-                let tag = NEXT_MAPPING.fetch_add(1, Ordering::Relaxed);
-                mmap.set_operations(&T::OPS.vm_ops, tag);
-                0
-            }
+        let tag = NEXT_MAPPING.fetch_add(1, Ordering::Relaxed);
+        // `set_operations` gives `vm_ops` only to a descriptor `T` described.
+        match T::mmap_prepare(&data, &mut mmap)
+            .and_then(|()| mmap.set_operations(&T::OPS.vm_ops, tag))
+        {
+            Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
     }
@@ -426,8 +427,8 @@ impl<T: MiscFile> FileOps<T> {
         }
         // SAFETY: `vm_private_data` is valid for the call (the caller's contract).
         let tag = unsafe { *vm_private_data }.addr();
-        // SAFETY: The `mmap_lock` is held for writing during the call (the caller's contract),
-        // and `mmap_prepare` gives `vm_ops` and a tag only to a descriptor `T` described.
+        // SAFETY: The `mmap_lock` is held for writing during the call (the caller's contract);
+        // `vm_ops` are these operations' own, which only `MmapDesc::set_operations` gives a VMA.
         let vma = unsafe { DescribedVma::find(start, end, pgoff, file, &T::OPS.vm_ops, tag) };
         let Some(vma) = vma else {
             return EINVAL.to_errno();
@@ -435,7 +436,7 @@ impl<T: MiscFile> FileOps<T> {
         // SAFETY: `file` is open with these operations (checked above); the VMA holds a
         // reference to it.
         let data = unsafe { Self::data(file) };
-        match T::mapped(&data, &vma) {
+        match T::mapped(&data, vma) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }

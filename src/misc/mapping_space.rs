@@ -83,7 +83,8 @@ impl MappingSpace {
 impl Drop for MappingSpace {
     fn drop(&mut self) {
         // SAFETY: The inode came from `carveout_inode_new` (type invariant) and is freed once.
-        // No file can still point at it: files keep their carveout, and with it `self`, alive.
+        // No file can still point at it: an attached file keeps `self` alive until it is
+        // released (`attach`'s contract).
         unsafe { carveout_inode_free(self.inode.as_ptr()) };
     }
 }

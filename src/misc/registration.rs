@@ -45,12 +45,13 @@ unsafe impl<T: MiscFile> Sync for Registration<T> {}
 
 impl<T: MiscFile> Registration<T> {
     /// Registers `/dev/<T::name(&data)>` as a child of `parent`, with `T`'s operations and the
-    /// sysfs attributes `groups`.
-    pub(crate) fn register(
+    /// sysfs attributes `groups`. The initialiser borrows `parent` (`+ 'a`): it is alive when
+    /// the device is added, and the driver core holds a reference to it from then on.
+    pub(crate) fn register<'a>(
         data: Arc<T::Data>,
-        parent: &Device,
+        parent: &'a Device,
         groups: &'static AttributeGroups<T>,
-    ) -> impl PinInit<Self, Error> {
+    ) -> impl PinInit<Self, Error> + 'a {
         // All-zero, as a `static struct miscdevice` leaves every field it does not name.
         let mut raw: bindings::miscdevice = pin_init::zeroed();
         raw.minor = bindings::MISC_DYNAMIC_MINOR as c_int;
@@ -65,7 +66,7 @@ impl<T: MiscFile> Registration<T> {
         // deregisters it.
         try_pin_init!(Self {
             // SAFETY: The name lives in the data the registration keeps; the operations and the
-            // groups are statics. `PinnedDrop` deregisters.
+            // groups are statics; the initialiser borrows the parent. `PinnedDrop` deregisters.
             inner <- unsafe { MiscWithData::register(data, raw) },
             _t: PhantomData,
         })

@@ -32,7 +32,8 @@ impl<D> MiscWithData<D> {
     /// # Safety
     ///
     /// `raw`'s name, operations and attribute groups must outlive the registration, which must
-    /// end with [`MiscWithData::deregister`] before `Self` is dropped.
+    /// end with [`MiscWithData::deregister`] before `Self` is dropped; its parent, if any, must
+    /// be alive when the initialiser runs (the driver core then takes a reference of its own).
     pub(super) unsafe fn register(
         data: Arc<D>,
         raw: bindings::miscdevice,
@@ -47,8 +48,8 @@ impl<D> MiscWithData<D> {
                 // SAFETY: `slot` is valid for writes (the initialiser's contract).
                 unsafe { slot.write(raw) };
                 // SAFETY: `slot` holds a complete `struct miscdevice`, pinned until `deregister`;
-                // its name, operations and groups outlive the registration (the caller's
-                // contract).
+                // its name, operations and groups outlive the registration, and its parent is
+                // alive (the caller's contract).
                 to_result(unsafe { bindings::misc_register(slot) })
             }),
         })

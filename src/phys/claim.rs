@@ -180,7 +180,8 @@ impl ClaimedRegion {
 
     /// Maps the window of the region at `vma`'s page offset into the whole of `vma`, with the
     /// region's memory type, during `mmap` once `vma` is linked (`vm_ops->mapped`).
-    pub(crate) fn map_user(&self, vma: &DescribedVma<'_>) -> Result<(), MapError> {
+    /// `vma` is taken by value: a VMA is mapped once.
+    pub(crate) fn map_user(&self, vma: DescribedVma<'_>) -> Result<(), MapError> {
         // SAFETY: By the type invariants, `self.region` is a claimed `no-map` carveout that no
         // other kernel user owns (so exposing it to user space exposes nothing else), and whose
         // only mappings, made here and in `map_kernel`, all use `self.memory_type`.

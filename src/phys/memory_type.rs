@@ -52,7 +52,7 @@ impl MemoryType {
         }
     }
 
-    /// The device-tree spelling, as C text (the `memory_type` sysfs attribute).
+    /// The device-tree spelling, as C text.
     pub(crate) fn c_name(self) -> &'static CStr {
         match self {
             Self::WriteCombine => c"write-combine",

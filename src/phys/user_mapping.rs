@@ -8,7 +8,7 @@
 //! revocation at unbind finds it). Linux 7.3 calls `mapped` only for `mmap_prepare` drivers
 //! (`mmap_action_finish` in mm/util.c, from `__mmap_region` in mm/vma.c); an error from it
 //! unmaps the new VMA and fails the `mmap`. A stacking driver's legacy `->mmap`
-//! (`compat_vma_mmap`) calls `mapped` before its VMA is linked: [`current_vma`] does not find
+//! (`compat_vma_mmap`) calls `mapped` before its VMA is linked: [`DescribedVma::find`] does not find
 //! that VMA then, and the `mmap` fails. Pages are thus mapped only into a VMA that the
 //! revocation can reach, and the revocation never waits for a process's `mmap_lock`
 //! (`Carveout::revoke`).
@@ -48,6 +48,10 @@ extern "C" {
 /// Why a user mapping is refused or failed.
 #[derive(Debug)]
 pub(crate) enum MapError {
+    /// A private (copy-on-write) mapping: copy-on-write of PFN memory is refused.
+    Private,
+    /// An executable mapping (`PROT_EXEC`, or `READ_IMPLIES_EXEC`).
+    Executable,
     /// The requested window is not inside the region.
     Window(WindowError),
     /// `remap_pfn_range` failed.
@@ -59,11 +63,14 @@ pub(crate) enum MapError {
 ///
 /// # Invariants
 ///
-/// `desc` is the descriptor of an `mmap` in progress in the current process, valid for `'a`,
-/// and only this `MmapDesc` reads or writes it meanwhile (the kernel hands it to
-/// `f_op->mmap_prepare` alone, under the `mmap_lock` held for writing).
+/// - `desc` is the descriptor of an `mmap` in progress in the current process, valid for `'a`,
+///   and only this `MmapDesc` reads or writes it meanwhile (the kernel hands it to
+///   `f_op->mmap_prepare` alone, under the `mmap_lock` held for writing).
+/// - `described` is true only once [`MmapDesc::describe`] has described a shared, not
+///   executable mapping of a window of a region; only then can it be given operations.
 pub(crate) struct MmapDesc<'a> {
     desc: NonNull<bindings::vm_area_desc>,
+    described: bool,
     _desc: PhantomData<&'a mut bindings::vm_area_desc>,
 }
 
@@ -74,9 +81,10 @@ impl MmapDesc<'_> {
     ///
     /// `desc` is the descriptor passed to `f_op->mmap_prepare`, used by nothing else for `'a`.
     pub(crate) unsafe fn from_raw(desc: NonNull<bindings::vm_area_desc>) -> Self {
-        // INVARIANT: The caller's contract.
+        // INVARIANT: The caller's contract; not described yet.
         Self {
             desc,
+            described: false,
             _desc: PhantomData,
         }
     }
@@ -98,45 +106,56 @@ impl MmapDesc<'_> {
     }
 
     /// Whether the mapping is shared (`MAP_SHARED`), not a private copy-on-write one.
-    pub(crate) fn may_share(&self) -> bool {
+    fn may_share(&self) -> bool {
         // SAFETY: `desc` is valid (type invariant); the helper reads its flags.
         unsafe { carveout_desc_may_share(self.desc.as_ptr()) }
     }
 
     /// Whether the mapping asks for `PROT_EXEC` (also set by `READ_IMPLIES_EXEC`).
-    pub(crate) fn executable(&self) -> bool {
+    fn executable(&self) -> bool {
         // SAFETY: As in `may_share`.
         unsafe { carveout_desc_exec(self.desc.as_ptr()) }
     }
 
     /// Gives the mapping the operations `vm_ops` and the private data `tag`, by which
-    /// `vm_ops->mapped` tells its VMA from any other ([`DescribedVma::find`]). Only once
-    /// [`MmapDesc::describe`] has succeeded: a VMA with these operations and tag is one it
+    /// `vm_ops->mapped` tells its VMA from any other ([`DescribedVma::find`]). `EINVAL` unless
+    /// [`MmapDesc::describe`] has described it: so a VMA with operations set here is one it
     /// described.
     pub(crate) fn set_operations(
         &mut self,
         vm_ops: &'static bindings::vm_operations_struct,
         tag: usize,
-    ) {
-        let desc = self.desc.as_ptr();
-        // SAFETY: `desc` is valid and ours (type invariant); the operations and the private
-        // data become the VMA's, which nothing else of this driver reads.
-        unsafe {
-            (*desc).vm_ops = vm_ops;
-            (*desc).private_data = core::ptr::without_provenance_mut(tag);
+    ) -> Result {
+        if !self.described {
+            return Err(EINVAL);
         }
+        let desc = self.desc.as_ptr();
+        // SAFETY: `desc` is valid and ours (type invariant); the operations become the VMA's.
+        unsafe { (*desc).vm_ops = vm_ops };
+        // SAFETY: As above; the private data becomes the VMA's, which nothing else of this
+        // driver reads.
+        unsafe { (*desc).private_data = core::ptr::without_provenance_mut(tag) };
+        Ok(())
     }
 
-    /// Describes a mapping of `region`'s window at this descriptor's offset with `memory_type`,
-    /// never executable (not even by a later `mprotect`), marked as
+    /// Describes a shared mapping of `region`'s window at this descriptor's offset with
+    /// `memory_type`, never executable (not even by a later `mprotect`), marked as
     /// `remap_pfn_range` marks a VMA (`VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP`): set
     /// now, the kernel neither merges the VMA with a neighbour (it would then not call
-    /// `mapped`) nor tracks its pages for writeback. Maps no page.
+    /// `mapped`) nor tracks its pages for writeback. Maps no page. Refuses a private mapping
+    /// (`remap_pfn_range` of a copy-on-write VMA rewrites its page offset while the VMA is in the
+    /// file's address space), an executable one, and a window outside the region.
     pub(crate) fn describe(
         &mut self,
         region: &Region,
         memory_type: MemoryType,
     ) -> Result<(), MapError> {
+        if !self.may_share() {
+            return Err(MapError::Private);
+        }
+        if self.executable() {
+            return Err(MapError::Executable);
+        }
         region
             .window(self.pgoff(), self.len())
             .map_err(MapError::Window)?;
@@ -147,6 +166,8 @@ impl MmapDesc<'_> {
         unsafe { carveout_desc_set_remap_flags(desc) };
         // SAFETY: As above; the protection becomes the VMA's.
         unsafe { (*desc).page_prot = memory_type.user_prot((*desc).page_prot) };
+        // INVARIANT: Shared, not executable, a window of `region`.
+        self.described = true;
         Ok(())
     }
 }
@@ -157,7 +178,7 @@ impl MmapDesc<'_> {
 /// # Invariants
 ///
 /// `vma` is a shared VMA of the current process described by [`MmapDesc::describe`] (which
-/// refused anything but a shared mapping), whose `mmap` is in progress with the process's
+/// refuses anything but a shared mapping), whose `mmap` is in progress with the process's
 /// `mmap_lock` held for writing for `'a`; `pgoff` is the page offset it maps.
 pub(crate) struct DescribedVma<'a> {
     vma: &'a VmaRef,
@@ -175,8 +196,8 @@ impl<'a> DescribedVma<'a> {
     ///
     /// - The current process's `mmap_lock` must be held for writing for `'a` (`mapped` runs
     ///   under it).
-    /// - Only a descriptor that [`MmapDesc::describe`] described may have been given `vm_ops`
-    ///   and `tag` by [`MmapDesc::set_operations`].
+    /// - `vm_ops` must be operations that only [`MmapDesc::set_operations`] gives a VMA (which
+    ///   gives them only to a descriptor [`MmapDesc::describe`] described).
     pub(crate) unsafe fn find(
         start: usize,
         end: usize,
@@ -200,8 +221,8 @@ impl<'a> DescribedVma<'a> {
             && core::ptr::eq(vma_file, file)
             && core::ptr::eq(vma_ops, vm_ops)
             && vma_tag == tag;
-        // INVARIANT: The VMA has the operations and the tag that only a described descriptor
-        // was given (the caller's contract), under the lock held for `'a`.
+        // INVARIANT: The VMA has operations that only a described descriptor was given (the
+        // caller's contract, and `set_operations`), under the lock held for `'a`.
         same.then_some(Self { vma: found, pgoff })
     }
 
@@ -219,7 +240,7 @@ impl<'a> DescribedVma<'a> {
 /// `region` must be a claimed `no-map` carveout that no other kernel user owns, mapped
 /// everywhere else with `memory_type` only.
 pub(super) unsafe fn remap(
-    vma: &DescribedVma<'_>,
+    vma: DescribedVma<'_>,
     region: &Region,
     memory_type: MemoryType,
 ) -> Result<(), MapError> {
