@@ -92,7 +92,8 @@ pub(crate) struct Carveout {
     #[pin]
     mapping: Revocable<KernelMapping>,
     /// The claim on the range: `None` once the device is unbound, and every later call on its
-    /// files fails with `ENODEV`.
+    /// files fails with `ENODEV`. Never replaced: a mapping is mapped with the memory type of
+    /// the same region that described it.
     #[pin]
     claim: Mutex<Option<ClaimedRegion>>,
     space: MappingSpace,
@@ -298,6 +299,10 @@ impl Carveout {
             MapError::Executable => {
                 dev_dbg!(self.dev, "mmap refused: PROT_EXEC (or READ_IMPLIES_EXEC)\n");
                 EPERM
+            }
+            MapError::DescribedTwice => {
+                dev_err!(self.dev, "mmap of {len} bytes described twice\n");
+                EINVAL
             }
             MapError::Window(why) => {
                 dev_dbg!(

@@ -114,7 +114,8 @@ pub(crate) trait MiscFile: Sized + 'static {
 /// - `fops` leaves this module only through [`FileOps::fops`], which only
 ///   [`Registration::<T>::register`](super::Registration::register) calls, so every file with
 ///   these operations was opened through a `struct miscdevice` inside a `MiscWithData<T::Data>`.
-/// - `vm_ops` are the operations of every VMA `mmap_prepare` describes, and of no other.
+/// - `vm_ops` are the operations of every VMA `mmap_prepare` describes (and of those the kernel
+///   derives from them: split, fork, `mremap`), and of no other.
 pub(crate) struct FileOps<T: MiscFile> {
     fops: bindings::file_operations,
     vm_ops: bindings::vm_operations_struct,
@@ -392,11 +393,12 @@ impl<T: MiscFile> FileOps<T> {
         let data = unsafe { Self::data(file) };
         // SAFETY: The caller's contract.
         let mut mmap = unsafe { MmapDesc::from_raw(desc) };
-        let tag = NEXT_MAPPING.fetch_add(1, Ordering::Relaxed);
-        // `set_operations` gives `vm_ops` only to a descriptor `T` described.
-        match T::mmap_prepare(&data, &mut mmap)
-            .and_then(|()| mmap.set_operations(&T::OPS.vm_ops, tag))
-        {
+        // `set_operations` gives `vm_ops` only to a descriptor `T` described, and a tag only
+        // to a mapping that gets them.
+        match T::mmap_prepare(&data, &mut mmap).and_then(|()| {
+            let tag = NEXT_MAPPING.fetch_add(1, Ordering::Relaxed);
+            mmap.set_operations(&T::OPS.vm_ops, tag)
+        }) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
@@ -428,7 +430,10 @@ impl<T: MiscFile> FileOps<T> {
         // SAFETY: `vm_private_data` is valid for the call (the caller's contract).
         let tag = unsafe { *vm_private_data }.addr();
         // SAFETY: The `mmap_lock` is held for writing during the call (the caller's contract);
-        // `vm_ops` are these operations' own, which only `MmapDesc::set_operations` gives a VMA.
+        // `vm_ops` are these operations' own, which only `MmapDesc::set_operations` gives a VMA
+        // (in `mmap_prepare`; the kernel copies them to VMAs derived from those), and `tag` is
+        // the VMA's private data, which `set_operations` set. `T::mapped` takes the result by
+        // value for this call and cannot keep it.
         let vma = unsafe { DescribedVma::find(start, end, pgoff, file, &T::OPS.vm_ops, tag) };
         let Some(vma) = vma else {
             return EINVAL.to_errno();

@@ -8,8 +8,8 @@
 //! revocation at unbind finds it). Linux 7.3 calls `mapped` only for `mmap_prepare` drivers
 //! (`mmap_action_finish` in mm/util.c, from `__mmap_region` in mm/vma.c); an error from it
 //! unmaps the new VMA and fails the `mmap`. A stacking driver's legacy `->mmap`
-//! (`compat_vma_mmap`) calls `mapped` before its VMA is linked: [`DescribedVma::find`] does not find
-//! that VMA then, and the `mmap` fails. Pages are thus mapped only into a VMA that the
+//! (`compat_vma_mmap`) calls `mapped` before its VMA is linked: [`DescribedVma::find`] does not
+//! find that VMA then, and the `mmap` fails. Pages are thus mapped only into a VMA that the
 //! revocation can reach, and the revocation never waits for a process's `mmap_lock`
 //! (`Carveout::revoke`).
 //!
@@ -52,6 +52,8 @@ pub(crate) enum MapError {
     Private,
     /// An executable mapping (`PROT_EXEC`, or `READ_IMPLIES_EXEC`).
     Executable,
+    /// A descriptor described twice: its protection would mix two memory types.
+    DescribedTwice,
     /// The requested window is not inside the region.
     Window(WindowError),
     /// `remap_pfn_range` failed.
@@ -132,8 +134,7 @@ impl MmapDesc<'_> {
         let desc = self.desc.as_ptr();
         // SAFETY: `desc` is valid and ours (type invariant); the operations become the VMA's.
         unsafe { (*desc).vm_ops = vm_ops };
-        // SAFETY: As above; the private data becomes the VMA's, which nothing else of this
-        // driver reads.
+        // SAFETY: As above; the private data becomes the VMA's, a tag that nothing dereferences.
         unsafe { (*desc).private_data = core::ptr::without_provenance_mut(tag) };
         Ok(())
     }
@@ -150,6 +151,9 @@ impl MmapDesc<'_> {
         region: &Region,
         memory_type: MemoryType,
     ) -> Result<(), MapError> {
+        if self.described {
+            return Err(MapError::DescribedTwice);
+        }
         if !self.may_share() {
             return Err(MapError::Private);
         }
@@ -177,9 +181,13 @@ impl MmapDesc<'_> {
 ///
 /// # Invariants
 ///
-/// `vma` is a shared VMA of the current process described by [`MmapDesc::describe`] (which
-/// refuses anything but a shared mapping), whose `mmap` is in progress with the process's
-/// `mmap_lock` held for writing for `'a`; `pgoff` is the page offset it maps.
+/// - `vma` is a shared, not executable VMA of the current process described once by
+///   [`MmapDesc::describe`], so its protection carries the memory type `describe` was given.
+/// - Its `mmap` is in progress with the process's `mmap_lock` held for writing for `'a`, and no
+///   page is mapped into it yet: the kernel calls `mapped` once, right after linking the VMA,
+///   and the tag tells it from any other VMA at the same place (tags are unique until the
+///   counter wraps, after `usize::MAX` mappings: 2^32 on 32-bit ARM).
+/// - `pgoff` is the page offset it maps.
 pub(crate) struct DescribedVma<'a> {
     vma: &'a VmaRef,
     pgoff: usize,
@@ -197,7 +205,10 @@ impl<'a> DescribedVma<'a> {
     /// - The current process's `mmap_lock` must be held for writing for `'a` (`mapped` runs
     ///   under it).
     /// - `vm_ops` must be operations that only [`MmapDesc::set_operations`] gives a VMA (which
-    ///   gives them only to a descriptor [`MmapDesc::describe`] described).
+    ///   gives them only to a descriptor [`MmapDesc::describe`] described), or that the kernel
+    ///   copies to VMAs it derives from those (split, fork, `mremap`: they keep the flags
+    ///   `describe` set).
+    /// - `tag` must be the one `set_operations` gave the `mmap` whose `mapped` this is.
     pub(crate) unsafe fn find(
         start: usize,
         end: usize,
