@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! Generates `$OUT_DIR/consts.rs`, the C constants of the crate, from `consts.c`.
 //!

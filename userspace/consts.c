@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 /*
  * The C constants of the carveout crate, the way the kernel's asm-offsets.c gives assembly its
  * constants: build.rs compiles this file with the target's C compiler and -S (it is never

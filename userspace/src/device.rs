@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! [`Carveout`]: an open carveout device file, what the driver reports about it, and its calls.
 //!

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! Open, map and sync carveout devices: the reserved-memory regions the `carveout` kernel
 //! module serves as `/dev/<name>`.

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! [`Mapping`] and [`MappingMut`]: a window of a carveout in this process, read-only or
 //! read-write, accessed with volatile loads and stores; and [`Carveout::map`] and

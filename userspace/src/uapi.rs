@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! The ioctl ABI of `include/uapi/linux/carveout.h`, written in Rust and checked against it.
 //!

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! What every test suite of the program shares: the [`Report`] that prints one line per case
 //! and the closing `N passed, N failed`, the word pattern the suites write and check, errno

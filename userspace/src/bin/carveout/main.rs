@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! `carveout`: inspect, read, write, fill, sync and self-test carveout devices on the board.
 //!

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! The program's test suites and its benchmark, one file each under `suites/`, and
 //! [`selftest_device`], the `selftest` command's run on one device, which composes three of them.

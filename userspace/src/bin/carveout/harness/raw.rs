@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! The calls of the program that the library does not make: requests the kernel must refuse
 //! (flags the library never passes, bad pointers, malformed ioctl arguments), `mm` operations

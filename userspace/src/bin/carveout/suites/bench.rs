@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! `carveout bench [--ramfs DIR] REPS DEV...`: the same carveout through this driver, through
 //! /dev/mem and through UIO (a `generic-uio` node over the same range), with plain RAM as the

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! Bad calls from user space: each case makes one call the driver (or the kernel's mm, for the
 //! device's mappings) must refuse or survive, and checks the exact errno, signal or contents.

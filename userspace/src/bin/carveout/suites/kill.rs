@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! A process killed inside a long `pread` or `pwrite` of a device dies between two chunks of
 //! the copy, with the rest of it undone, rather than after copying up to the whole region.

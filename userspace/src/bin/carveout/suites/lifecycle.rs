@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! Lifecycle tests that need the driver's sysfs controls: unbinding a device while processes map
 //! it, and holding a device open or mapped (so the board script can try to unload the module).

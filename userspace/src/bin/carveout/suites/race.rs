@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! `carveout race`: every way a process can use a device, at once, against the device going
 //! away and coming back.

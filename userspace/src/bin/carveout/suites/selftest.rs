@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! The on-board self-test of one carveout device: its info, sysfs, mappings, sync, the
 //! refusals of `mmap`, ioctl and `lseek`, and `pread`/`pwrite` at the edges; one line per case.

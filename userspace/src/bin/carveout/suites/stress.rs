@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: MIT OR Apache-2.0
 
 //! `carveout stress SECONDS DEV...`: several processes, each with several threads, map windows
 //! of every device, write their own words and verify them through the mapping and through
