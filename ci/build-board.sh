@@ -3,7 +3,8 @@
 # boards): device trees
 # (QEMU's own tree, the board's trees: dts/*.dts and the malformed dts/bad/*.dts, or
 # dts/lpae/*.dts) and the initramfs (busybox, the module, the userspace program, the kernel's
-# mm/pfnmap selftest, the C test of the UAPI header, examples/mdev.conf, the test runner). The
+# mm/pfnmap selftest, the C test of the UAPI header, the C and Rust examples, examples/mdev.conf,
+# the test runner). The
 # module of a board other than armv7 is built here, beside its kernel.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
@@ -19,8 +20,10 @@ if [ "$BOARD_NAME" != armv7 ]; then
 fi
 module=$MODULE_DIR/src/carveout.ko
 tool=$USERSPACE_BIN
+rust_example=$(dirname "$tool")/carveout-map-sync
 [ -f "$module" ] || die "$module is missing: run 'make module'"
 [ -x "$tool" ] || die "$tool is missing: run 'make userspace'"
+[ -x "$rust_example" ] || die "$rust_example is missing: run 'make userspace'"
 
 # QEMU's tree for the board's options, regenerated when QEMU or the options change.
 base=$BOARD/qemu-virt-base.dts
@@ -63,6 +66,10 @@ ctest=$BOARD/carveout-ctest
 "${CROSS_COMPILE}gcc" -static -O2 -Wall -Wextra -Werror -D_FILE_OFFSET_BITS=64 \
 	-I "$ROOT/include/uapi" "$ROOT/tests/carveout-ctest.c" -o "$ctest" ||
 	die "cannot build tests/carveout-ctest.c"
+# The C example, built as its comment tells a user to build it (plus -static -Werror).
+c_example=$BOARD/map-sync
+"${CROSS_COMPILE}gcc" -static -O2 -Wall -Werror -I "$ROOT/include/uapi" \
+	"$ROOT/examples/c/map-sync.c" -o "$c_example" || die "cannot build examples/c/map-sync.c"
 
 # The initramfs, as a newc cpio archive (uncompressed: the kernel needs no decompressor).
 root=$BOARD/rootfs
@@ -72,6 +79,8 @@ install -m 0755 "$BUSYBOX" "$root/bin/busybox"
 install -m 0755 "$tool" "$root/bin/carveout"
 install -m 0755 "$pfnmap" "$root/bin/pfnmap"
 install -m 0755 "$ctest" "$root/bin/carveout-ctest"
+install -m 0755 "$c_example" "$root/bin/map-sync"
+install -m 0755 "$rust_example" "$root/bin/carveout-map-sync"
 install -m 0644 "$ROOT/examples/mdev.conf" "$root/etc/mdev.conf"
 install -m 0644 "$module" "$root/lib/modules/carveout.ko"
 install -m 0755 "$ROOT/ci/board/init" "$root/init"

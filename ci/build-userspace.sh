@@ -3,7 +3,9 @@
 # aarch64-unknown-linux-gnu for BOARD=arm64) as a static binary, building std from rust-src
 # (no rust-std for the target is needed): $CARGO_OUT/userspace/<target>/release/carveout
 # ($OUT/cargo, or the cache's: ci/lib.sh); with USERSPACE_PROFILE=dev-board (ci/dev.sh), the
-# edit loop's quicker build in .../dev-board/carveout.
+# edit loop's quicker build in .../dev-board/carveout. With the release profile, also the Rust
+# example (examples/rust/, a crate on the library as a user's would be) beside it:
+# .../release/carveout-map-sync.
 # The crate's build.rs compiles (never runs) consts.c with the cross compiler to read the C
 # constants it needs: CC_<target> names it.
 set -euo pipefail
@@ -26,3 +28,12 @@ cargo build --quiet --profile "$USERSPACE_PROFILE" --locked --manifest-path "$RO
 bin=$USERSPACE_BIN
 file "$bin" | grep -q 'statically linked' || die "$bin is not statically linked"
 log "userspace: $bin"
+# The edit loop pushes the program alone; the board image has the example too.
+[ "$USERSPACE_PROFILE" = release ] || exit 0
+log "building examples/rust/ for $target"
+# The same target directory: the std built for the program serves the example.
+cargo build --quiet --release --locked --manifest-path "$ROOT/examples/rust/Cargo.toml" \
+	--target "$target" --target-dir "$CARGO_OUT/userspace" -Zbuild-std=std,panic_abort
+example=$(dirname "$bin")/carveout-map-sync
+file "$example" | grep -q 'statically linked' || die "$example is not statically linked"
+log "example: $example"

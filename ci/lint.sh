@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Static checks that need no board: shellcheck on every script, rustfmt on both crates, clippy on
-# the userspace crate and its library docs (cargo doc), dtc's checks on our device-tree sources, dtschema on the binding and the
-# boards, the GitHub workflows' linters. Prints one line per check and
-# "lint: N passed, N failed".
+# Static checks that need no board: shellcheck on every script, rustfmt on the driver, the
+# userspace crate and the Rust example, clippy on the last two and the library's docs (cargo doc),
+# the driver's C boundary and the module graphs (no cycle), dtc's checks on our device-tree
+# sources, dtschema on the binding and the boards, the GitHub workflows' linters. Prints one line
+# per check and "lint: N passed, N failed".
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -15,6 +16,7 @@ cd "$ROOT"
 mapfile -t scripts < <(git ls-files --cached --others --exclude-standard '*.sh' ci/board/init .ci/run)
 run_check "shellcheck (${#scripts[@]} scripts)" shellcheck "${scripts[@]}"
 run_check "rustfmt userspace/" cargo fmt --manifest-path userspace/Cargo.toml --check
+run_check "rustfmt examples/rust/" cargo fmt --manifest-path examples/rust/Cargo.toml --check
 run_check "rustfmt src/ (kernel edition 2021)" rustfmt --edition 2021 --check src/carveout_main.rs
 # Every script a user runs answers --help with its usage and does nothing else. (Not the
 # board's /init, which needs busybox; not ci/lib.sh, which is sourced.)
@@ -40,6 +42,9 @@ mapfile -t pages < <(git ls-files --cached --others --exclude-standard '*.md')
 run_check "links and #anchors of ${#pages[@]} Markdown pages (ci/check-links.py)" ci/check-links.py "${pages[@]}"
 run_check "clippy userspace/ (host build, warnings are errors)" \
 	cargo clippy --quiet --manifest-path userspace/Cargo.toml --target-dir "$CARGO_OUT/host" -- -D warnings
+run_check "clippy examples/rust/ (host build, warnings are errors)" \
+	cargo clippy --quiet --locked --manifest-path examples/rust/Cargo.toml --target-dir "$CARGO_OUT/host" \
+	-- -D warnings
 run_check "cargo doc of the userspace library (warnings are errors)" \
 	env RUSTDOCFLAGS="-D warnings" cargo doc --quiet --no-deps --lib --manifest-path userspace/Cargo.toml \
 	--target-dir "$CARGO_OUT/host"

@@ -163,6 +163,24 @@ device_interface() {
 	carveout-ctest $devices
 	check "carveout-ctest, the C program on <linux/carveout.h> (exit $?)" [ $? -eq 0 ]
 
+	# The examples of the README, as a user runs them: each stores a word, syncs, reads it
+	# back with pread, puts the old word back, and says so in one line.
+	for dev in $devices; do
+		before=$(carveout checksum "$dev")
+		for example in map-sync carveout-map-sync; do
+			out=$($example "$dev" 2>&1)
+			status=$?
+			echo "$out"
+			case $out in
+			*": $dev: "*"stored 0xc0ffee00 through mmap, synced, read 0xc0ffee00 with pread"*) said=yes ;;
+			*) said=no ;;
+			esac
+			check "example $example $dev (exit $status): stored, synced, read back" \
+				[ $status -eq 0 -a $said = yes ]
+		done
+		check "examples left $dev as they found it" [ "$(carveout checksum "$dev")" = "$before" ]
+	done
+
 	# mdev as the kernel's hotplug helper, with examples/mdev.conf: a rebind sends real uevents.
 	# The kernel starts one mdev per uevent, concurrently; with /dev/mdev.seq holding the next
 	# event's number, each waits for its turn (SEQNUM), so the unbind's "remove" cannot run after
