@@ -16,9 +16,10 @@ OUT      ?= $(CURDIR)/build
 KDIR     ?= $(OUT)/linux
 ARCH     ?= arm
 CROSS_COMPILE ?= arm-linux-gnueabihf-
-# The board kernel was built with the bindgen/libclang ci/setup.sh picked; use them too.
+# The board kernel was built with the bindgen/libclang ci/setup.sh picked; use them too, for
+# that kernel only: a build against your KDIR uses the tools on your PATH, as your kernel did.
 ENV_SH   := $(OUT)/env.sh
-KENV      = $(if $(wildcard $(ENV_SH)),. $(ENV_SH) &&,)
+KENV      = $(if $(and $(wildcard $(ENV_SH)),$(filter $(abspath $(OUT)/linux),$(abspath $(KDIR)))),. $(ENV_SH) &&,)
 
 KMAKE = $(MAKE) -C $(KDIR) M=$(CURDIR) ARCH=$(ARCH) CROSS_COMPILE=$(CROSS_COMPILE)
 

@@ -180,6 +180,12 @@ check_rustc() {
 		die "rustc not found: run 'ci/install-rust.sh' (rustup's $RUST_TOOLCHAIN, with clippy, rustfmt, rust-src), then 'export PATH=\$HOME/.cargo/bin:\$PATH'; or install Rust >= $RUSTC_MIN another way"
 	RUSTC_VERSION=$(rustc --version | awk '{print $2}')
 	version_ge "$RUSTC_VERSION" "$RUSTC_MIN" || die "rustc $RUSTC_VERSION is older than $RUSTC_MIN (Linux $LINUX_SERIES)"
+	# The userspace crate's floor is its own rust-version (one home: userspace/Cargo.toml).
+	local crate_min
+	crate_min=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' "$ROOT/userspace/Cargo.toml")
+	[ -n "$crate_min" ] || die "userspace/Cargo.toml names no rust-version"
+	version_ge "$RUSTC_VERSION" "$crate_min" ||
+		die "rustc $RUSTC_VERSION is older than $crate_min (userspace/Cargo.toml's rust-version)"
 	SYSROOT=$(rustc --print sysroot)
 	log "rustc: $RUSTC_VERSION at $SYSROOT"
 }

@@ -41,8 +41,9 @@ struct carveout_info {
 
 /*
  * The argument of CARVEOUT_IOC_SYNC: 24 bytes, no padding. A range of the region, in bytes from
- * its start; offset + length must not pass the end. A no-op that succeeds on write-combine and
- * device regions, which no CPU cache holds.
+ * its start; offset + length must not pass the end. Write-combine and device regions, which no
+ * CPU cache holds, need no cache maintenance: there a sync for the device drains the CPU's write
+ * buffers (a write barrier), and one for the CPU only checks its argument.
  */
 struct carveout_sync {
 	__u64 offset;		/* start of the range in the region */
