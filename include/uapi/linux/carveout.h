@@ -35,7 +35,7 @@ struct carveout_info {
  * carveout_sync.flags: a direction, or both (the first, then the second). Each line is cleaned,
  * or cleaned and invalidated in one step: no store, by any CPU, is lost by a sync.
  */
-#define CARVEOUT_SYNC_FOR_DEVICE	(1U << 0)	/* clean (or clean+invalidate): CPU writes reach memory */
+#define CARVEOUT_SYNC_FOR_DEVICE	(1U << 0)	/* clean (+invalidate): CPU writes reach memory */
 #define CARVEOUT_SYNC_FOR_CPU		(1U << 1)	/* clean+invalidate: CPU reads see memory */
 #define CARVEOUT_SYNC_BIDIRECTIONAL	(CARVEOUT_SYNC_FOR_DEVICE | CARVEOUT_SYNC_FOR_CPU)
 
