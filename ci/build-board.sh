@@ -20,10 +20,9 @@ if [ "$BOARD_NAME" != armv7 ]; then
 fi
 module=$MODULE_DIR/src/carveout.ko
 tool=$USERSPACE_BIN
-rust_example=$(dirname "$tool")/carveout-map-sync
 [ -f "$module" ] || die "$module is missing: run 'make module'"
 [ -x "$tool" ] || die "$tool is missing: run 'make userspace'"
-[ -x "$rust_example" ] || die "$rust_example is missing: run 'make userspace'"
+[ -x "$EXAMPLE_BIN" ] || die "$EXAMPLE_BIN is missing: run 'make userspace'"
 
 # QEMU's tree for the board's options, regenerated when QEMU or the options change.
 base=$BOARD/qemu-virt-base.dts
@@ -80,7 +79,7 @@ install -m 0755 "$tool" "$root/bin/carveout"
 install -m 0755 "$pfnmap" "$root/bin/pfnmap"
 install -m 0755 "$ctest" "$root/bin/carveout-ctest"
 install -m 0755 "$c_example" "$root/bin/map-sync"
-install -m 0755 "$rust_example" "$root/bin/carveout-map-sync"
+install -m 0755 "$EXAMPLE_BIN" "$root/bin/carveout-map-sync"
 install -m 0644 "$ROOT/examples/mdev.conf" "$root/etc/mdev.conf"
 install -m 0644 "$module" "$root/lib/modules/carveout.ko"
 install -m 0755 "$ROOT/ci/board/init" "$root/init"

@@ -34,6 +34,5 @@ log "building examples/rust/ for $target"
 # The same target directory: the std built for the program serves the example.
 cargo build --quiet --release --locked --manifest-path "$ROOT/examples/rust/Cargo.toml" \
 	--target "$target" --target-dir "$CARGO_OUT/userspace" -Zbuild-std=std,panic_abort
-example=$(dirname "$bin")/carveout-map-sync
-file "$example" | grep -q 'statically linked' || die "$example is not statically linked"
-log "example: $example"
+file "$EXAMPLE_BIN" | grep -q 'statically linked' || die "$EXAMPLE_BIN is not statically linked"
+log "example: $EXAMPLE_BIN"

@@ -122,6 +122,8 @@ BUSYBOX=$TOOLS/busybox-$DEB_ARCH
 # The userspace program's Cargo profile: release (make test, the image), or dev-board (ci/dev.sh).
 USERSPACE_PROFILE=${USERSPACE_PROFILE:-release}
 USERSPACE_BIN=$CARGO_OUT/userspace/$RUST_TARGET/$USERSPACE_PROFILE/carveout
+# The Rust example (examples/rust/), built beside it, always with the release profile.
+EXAMPLE_BIN=$CARGO_OUT/userspace/$RUST_TARGET/release/carveout-map-sync
 # The kernel build: make test's debug kernel, or with KERNEL_FLAVOUR=bench the production
 # configuration make bench measures (the fragments without ci/kernel.config's debug section;
 # armv7 only).

@@ -265,10 +265,10 @@ def levels(deps):
     return memo
 
 
-def order(deps):
-    """Modules by level, then by name: each after every module it uses (if no cycle)."""
-    level = levels(deps)
-    return sorted(deps, key=lambda v: (level[v], v))
+def order(level):
+    """Modules by `level` (from `levels`), then by name: each after every module it uses (if no
+    cycle)."""
+    return sorted(level, key=lambda v: (level[v], v))
 
 
 def main(argv):
@@ -282,7 +282,7 @@ def main(argv):
         deps = crate.graph(names - {crate.name})
         print(f"crate {crate.name} ({crate.root}): level, module, the modules it uses")
         level = levels(deps)
-        for module in order(deps):
+        for module in order(level):
             label = module or "(crate root)"
             used = sorted(d if d.startswith("@") else (d or "(crate root)") for d in deps[module])
             print(f"  {level[module]:>2}  {label:<24} {', '.join(used) if used else '-'}")

@@ -19,7 +19,6 @@
 //! - device: on 32-bit ARM `ioremap` (`MT_DEVICE`) and `pgprot_device`, both
 //!   `L_PTE_MT_DEV_SHARED`; on arm64 both `MT_DEVICE_nGnRE`.
 
-use core::ffi::CStr;
 use kernel::bindings;
 
 use crate::uapi;
@@ -52,19 +51,13 @@ impl MemoryType {
         }
     }
 
-    /// The device-tree spelling, as C text.
-    pub(crate) fn c_name(self) -> &'static CStr {
-        match self {
-            Self::WriteCombine => c"write-combine",
-            Self::Cached => c"cached",
-            Self::Device => c"device",
-        }
-    }
-
     /// The device-tree spelling.
     pub(crate) fn name(self) -> &'static str {
-        // The names are ASCII.
-        self.c_name().to_str().unwrap_or("?")
+        match self {
+            Self::WriteCombine => "write-combine",
+            Self::Cached => "cached",
+            Self::Device => "device",
+        }
     }
 
     /// The value in the ioctl ABI (`CARVEOUT_MEM_*`).
