@@ -29,14 +29,17 @@ if [ -n "${BOARD_MEM:-}" ]; then
 	done
 fi
 args=("${board_args[@]}" -kernel "$kernel" -dtb "$dtb" -initrd "$initramfs" -no-reboot)
+# Two vivid capture devices, each a video capture node alone: /dev/video0 allocates with
+# vmalloc, /dev/video1 with dma-contig, and each imports dma-bufs (tests/carveout-vivid.c).
+cmdline="console=ttyAMA0 panic=-1 carveout_board=$BOARD_NAME vivid.n_devs=2 vivid.node_types=0x1,0x1 vivid.allocators=0,1"
 if [ -z "$test_log" ]; then
-	exec "$QEMU" "${args[@]}" -nographic -append "console=ttyAMA0 panic=-1 carveout_board=$BOARD_NAME"
+	exec "$QEMU" "${args[@]}" -nographic -append "$cmdline"
 fi
 # A hung guest must not hang CI: a watchdog of 2400 s (BOOT_TIMEOUT), over twice the slowest
 # full board test measured (834 s, docs/testing.md). Exits 124 when it fires.
 status=0
 timeout "${BOOT_TIMEOUT:-2400}" "$QEMU" "${args[@]}" -display none -monitor none \
-	-serial "file:$test_log" -append "console=ttyAMA0 panic=-1 carveout_board=$BOARD_NAME carveout_test=${BOARD_TEST:-full} carveout_cycles=${BOARD_CYCLES:-100} ${BOARD_CMDLINE:-}" </dev/null ||
+	-serial "file:$test_log" -append "$cmdline carveout_test=${BOARD_TEST:-full} carveout_cycles=${BOARD_CYCLES:-100} ${BOARD_CMDLINE:-}" </dev/null ||
 	status=$?
 case $status in
 0) ;;

@@ -65,6 +65,12 @@ ctest=$BOARD/carveout-ctest
 "${CROSS_COMPILE}gcc" -static -O2 -Wall -Wextra -Werror -D_FILE_OFFSET_BITS=64 \
 	-I "$ROOT/include/uapi" "$ROOT/tests/carveout-ctest.c" -o "$ctest" ||
 	die "cannot build tests/carveout-ctest.c"
+# The dma-buf test with vivid, on the same header and the kernel's own (<linux/videodev2.h>,
+# <linux/dma-buf.h>, as installed above).
+vivid_test=$BOARD/carveout-vivid
+"${CROSS_COMPILE}gcc" -static -O2 -Wall -Wextra -Werror -D_FILE_OFFSET_BITS=64 \
+	-isystem "$BOARD/uapi/include" -I "$ROOT/include/uapi" "$ROOT/tests/carveout-vivid.c" \
+	-o "$vivid_test" || die "cannot build tests/carveout-vivid.c"
 # The C example, built as its comment tells a user to build it (plus -static -Werror).
 c_example=$BOARD/map-sync
 "${CROSS_COMPILE}gcc" -static -O2 -Wall -Werror -I "$ROOT/include/uapi" \
@@ -78,6 +84,7 @@ install -m 0755 "$BUSYBOX" "$root/bin/busybox"
 install -m 0755 "$tool" "$root/bin/carveout"
 install -m 0755 "$pfnmap" "$root/bin/pfnmap"
 install -m 0755 "$ctest" "$root/bin/carveout-ctest"
+install -m 0755 "$vivid_test" "$root/bin/carveout-vivid"
 install -m 0755 "$c_example" "$root/bin/map-sync"
 install -m 0755 "$EXAMPLE_BIN" "$root/bin/carveout-map-sync"
 install -m 0644 "$ROOT/examples/mdev.conf" "$root/etc/mdev.conf"

@@ -12,6 +12,7 @@ use kernel::{
     str::CString,
     sync::{
         aref::ARef,
+        Arc,
         Mutex, //
     },
 };
@@ -23,14 +24,17 @@ use crate::{
     phys::{
         ClaimedRegion,
         DescribedVma,
+        ExportedWindow,
         KernelMapping,
         MapError,
         MemoryType,
         MmapDesc,
+        NewDmaBuf,
         StackBuffer, //
     },
     probe_error::ProbeError,
     region::{
+        ExportRangeError,
         IoSpan,
         Region, //
     },
@@ -84,18 +88,22 @@ const PIECE: usize = 256;
 /// - Forks and `mremap` move or copy VMAs within the mapping space's `i_mmap` tree, which the
 ///   zap walks under its own lock; a zapped VMA has no `fault` handler, so touching it raises
 ///   `SIGBUS` instead of mapping the pages again.
+///
+/// Exported dma-bufs hold the kernel mapping and the claim too ([`ExportedWindow`]): revoke lets
+/// go of this device's references, and the last holder unmaps and releases them.
 #[pin_data]
 pub(crate) struct Carveout {
     region: Region,
     memory_type: MemoryType,
+    dma_buf_export: bool,
     // Fields drop in order: the kernel mapping goes before the claim on the range.
     #[pin]
-    mapping: Revocable<KernelMapping>,
+    mapping: Revocable<Arc<KernelMapping>>,
     /// The claim on the range: `None` once the device is unbound, and every later call on its
     /// files fails with `ENODEV`. Never replaced: a mapping is mapped with the memory type of
     /// the same region that described it.
     #[pin]
-    claim: Mutex<Option<ClaimedRegion>>,
+    claim: Mutex<Option<Arc<ClaimedRegion>>>,
     space: MappingSpace,
     name: CString,
     dev: ARef<Device>,
@@ -113,10 +121,17 @@ impl Carveout {
             ProbeError::MapKernel(e, config.region.clone(), config.memory_type).report(dev)
         })?;
         let space = MappingSpace::new().map_err(|e| ProbeError::MappingSpace(e).report(dev))?;
+        let region = *claimed.region();
+        let memory_type = claimed.memory_type();
+        // Built in this order, each failure drops what came before in the right order: the
+        // mapping, then the claim.
+        let claimed = Arc::new(claimed, GFP_KERNEL)?;
+        let mapping = Arc::new(mapping, GFP_KERNEL)?;
         let dev = ARef::from(dev);
         Ok(try_pin_init!(Self {
-            region: *claimed.region(),
-            memory_type: claimed.memory_type(),
+            region,
+            memory_type,
+            dma_buf_export: config.dma_buf_export,
             mapping <- Revocable::new(mapping),
             claim <- new_mutex!(Some(claimed)),
             space,
@@ -176,7 +191,7 @@ impl Carveout {
     }
 
     /// Runs `f` on the claim on the range, with `claim` locked; `ENODEV` once unbound.
-    fn with_live<R>(&self, f: impl FnOnce(&ClaimedRegion) -> Result<R>) -> Result<R> {
+    fn with_live<R>(&self, f: impl FnOnce(&Arc<ClaimedRegion>) -> Result<R>) -> Result<R> {
         let claim = self.claim.lock();
         f(claim.as_ref().ok_or(ENODEV)?)
     }
@@ -191,7 +206,9 @@ impl Carveout {
     /// Runs `f` on the kernel mapping inside its guard, where `f` must not sleep; `ENODEV` once
     /// unbound.
     fn with_mapping<R>(&self, f: impl FnOnce(&KernelMapping) -> Result<R>) -> Result<R> {
-        self.mapping.try_access_with(f).ok_or(ENODEV)?
+        self.mapping
+            .try_access_with(|mapping| f(mapping))
+            .ok_or(ENODEV)?
     }
 
     /// The `CARVEOUT_IOC_INFO` answer; `ENODEV` once unbound.
@@ -268,6 +285,74 @@ impl Carveout {
         }
     }
 
+    /// `CARVEOUT_IOC_EXPORT`: exports `request.length` bytes at `request.offset` as a dma-buf,
+    /// writable if `request.flags` asks and the file is open for writing (`open_writable`).
+    /// `EOPNOTSUPP` unless the device tree allows export; `EINVAL` for unknown flags or a range
+    /// that is not whole pages inside the region; `EACCES` for a writable dma-buf from a file
+    /// not open for writing; `ENODEV` once unbound. The dma-buf holds the claim and the kernel
+    /// mapping ([`ExportedWindow`]).
+    pub(crate) fn export(
+        &self,
+        request: &uapi::ExportRequest,
+        open_writable: bool,
+    ) -> Result<NewDmaBuf> {
+        self.check_live()?;
+        if !self.dma_buf_export {
+            dev_dbg!(
+                self.dev,
+                "export refused: the device-tree node has no linux,dma-buf-export\n"
+            );
+            return Err(EOPNOTSUPP);
+        }
+        let writable = match request.flags {
+            0 => false,
+            uapi::EXPORT_WRITE => true,
+            flags => {
+                dev_dbg!(self.dev, "export refused: flags {flags:#x}\n");
+                return Err(EINVAL);
+            }
+        };
+        if writable && !open_writable {
+            dev_dbg!(
+                self.dev,
+                "export refused: a writable dma-buf from a file not open for writing\n"
+            );
+            return Err(EACCES);
+        }
+        let (offset, len) = self
+            .region
+            .export_range(request.offset, request.length)
+            .map_err(|err| {
+                let why = match err {
+                    ExportRangeError::Unaligned => "not whole pages",
+                    ExportRangeError::Empty => "empty",
+                    ExportRangeError::OutOfRange => "outside the region",
+                };
+                dev_dbg!(
+                    self.dev,
+                    "export refused: {:#x} bytes at {:#x}: {why} (region: {:#x} bytes)\n",
+                    request.length,
+                    request.offset,
+                    self.size()
+                );
+                EINVAL
+            })?;
+        // Under `claim`, as revoke takes it first: while the claim is there, so is the mapping.
+        let window = self.with_live(|claim| {
+            let mapping = self
+                .mapping
+                .try_access_with(|mapping| mapping.clone())
+                .ok_or(ENODEV)?;
+            ExportedWindow::new(mapping, claim.clone(), offset, len, self.dev.clone())
+        })?;
+        window.export(writable).inspect_err(|e| {
+            dev_dbg!(
+                self.dev,
+                "export of {len:#x} bytes at {offset:#x} failed: {e:?}\n"
+            )
+        })
+    }
+
     /// `mmap`, before the VMA exists: shared mappings only, never executable, inside the
     /// region, and `ENODEV` once unbound. Describes the mapping; maps no page.
     pub(crate) fn describe_user(&self, desc: &mut MmapDesc<'_>) -> Result {
@@ -333,6 +418,9 @@ impl Carveout {
     ///    back, and no dirty line is left to be evicted over a later user's data), then unmaps
     ///    it.
     /// 4. The range is released, so that a rebind can claim it again.
+    ///
+    /// Steps 3 and 4 wait for the last exported dma-buf, which holds the mapping and the claim
+    /// ([`ExportedWindow`]): its release does them, in the same order.
     ///
     /// Nothing here takes a process's `mmap_lock` or waits for anything userspace controls. The
     /// region's contents are left as they are (written back, for the cached type).

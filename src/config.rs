@@ -29,6 +29,8 @@ use crate::{
 const PROP_LABEL: &CStr = c"label";
 /// Device-tree property choosing the memory type.
 const PROP_MEMORY_TYPE: &CStr = c"linux,memory-type";
+/// Device-tree property allowing the region to be exported as dma-bufs.
+const PROP_DMA_BUF_EXPORT: &CStr = c"linux,dma-buf-export";
 
 /// What a carveout node asks for: a device name, a memory type and one reserved region whose
 /// placement the device tree and the kernel agree on.
@@ -39,6 +41,8 @@ pub(crate) struct Config {
     pub(crate) memory_type: MemoryType,
     /// The region `memory-region` names.
     pub(crate) region: ReservedRegion,
+    /// Whether windows of the region may be exported as dma-bufs (`CARVEOUT_IOC_EXPORT`).
+    pub(crate) dma_buf_export: bool,
 }
 
 impl Config {
@@ -70,11 +74,20 @@ impl Config {
             MemoryType::WriteCombine
         };
 
+        // Device memory is no buffer for other drivers: the kernel's importers store to a
+        // dma-buf's kernel mapping with plain CPU accesses (videobuf2 ignores `is_iomem`), and an
+        // unaligned one faults on Device memory.
+        let dma_buf_export = fwnode.property_present(PROP_DMA_BUF_EXPORT);
+        if dma_buf_export && memory_type == MemoryType::Device {
+            return Err(ProbeError::ExportDevice);
+        }
+
         let region = Self::one_region(dev)?;
         Ok(Self {
             name,
             memory_type,
             region,
+            dma_buf_export,
         })
     }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The device file of a carveout, `/dev/<name>`: `mmap`, `read`/`write` and `pread`/`pwrite`,
-//! `lseek` and the ioctls, each a call on the device's [`Carveout`].
+//! `lseek` and the ioctls (information, cache sync, dma-buf export), each a call on the device's
+//! [`Carveout`].
 
 use core::ffi::CStr;
 use kernel::{
@@ -70,7 +71,7 @@ impl MiscFile for CarveoutFile {
         carveout.write(pos, buf)
     }
 
-    fn ioctl(carveout: &Carveout, cmd: u32, arg: usize) -> Result<isize> {
+    fn ioctl(carveout: &Carveout, cmd: u32, arg: usize, writable: bool) -> Result<isize> {
         // Every call on a file of an unbound device fails so, whatever it asks.
         carveout.check_live()?;
         match cmd {
@@ -87,6 +88,19 @@ impl MiscFile for CarveoutFile {
                     .reader()
                     .read::<uapi::SyncRequest>()?;
                 carveout.sync(&request)?;
+                Ok(0)
+            }
+            uapi::CARVEOUT_IOC_EXPORT => {
+                let len = size_of::<uapi::ExportRequest>();
+                let (mut reader, mut writer) =
+                    UserSlice::new(UserPtr::from_addr(arg), len).reader_writer();
+                let mut request = reader.read::<uapi::ExportRequest>()?;
+                let dma_buf = carveout.export(&request, writable)?;
+                // The descriptor is installed only once user space has its number: a fault
+                // here releases the dma-buf, and the process is left with no descriptor.
+                request.fd = i32::try_from(dma_buf.fd()).map_err(|_| EMFILE)?;
+                writer.write(&request)?;
+                dma_buf.install();
                 Ok(0)
             }
             _ => {

@@ -18,6 +18,8 @@
 //!   and the cache maintenance of a cached region through it (`cache.rs`, `cache.c`).
 //! - `cpu_buffer.rs`, `cpu_buffer.c`: a page-sized buffer per CPU, through which a device
 //!   region's copies go without allocating or locking.
+//! - [`ExportedWindow`] (`dma_buf.rs`, `dma_buf.c`): a window of the region exported as a
+//!   dma-buf, with the same type, which holds the claim and the kernel mapping until it goes.
 //! - [`MmapDesc`], [`DescribedVma`] (`user_mapping.rs`, `user_mapping.c`): a window of the region
 //!   described while `mmap` prepares it, then mapped into the linked VMA with `remap_pfn_range`,
 //!   with the same type ([`ClaimedRegion::map_user`]).
@@ -28,6 +30,7 @@
 mod cache;
 mod claim;
 mod cpu_buffer;
+mod dma_buf;
 mod kernel_mapping;
 mod memory_type;
 mod reserved;
@@ -37,6 +40,10 @@ pub(crate) use claim::{
     ClaimError,
     ClaimedRegion,
     PHYS_MAX, //
+};
+pub(crate) use dma_buf::{
+    ExportedWindow,
+    NewDmaBuf, //
 };
 pub(crate) use kernel_mapping::{
     KernelMapping,

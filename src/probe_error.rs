@@ -39,6 +39,8 @@ pub(crate) enum ProbeError<'a> {
     BadName(CString),
     /// `linux,memory-type` names no memory type.
     BadMemoryType(CString),
+    /// `linux,dma-buf-export` on a device-memory region.
+    ExportDevice,
     /// `memory-region` has more than one entry; `names` lists their targets, quoted.
     ManyRegions { entries: usize, names: KVec<u8> },
     /// The `memory-region` entry names no usable reserved region.
@@ -74,6 +76,7 @@ impl ProbeError<'_> {
             Self::Lookup(err, _) => err.errno(),
             Self::BadName(_)
             | Self::BadMemoryType(_)
+            | Self::ExportDevice
             | Self::ManyRegions { .. }
             | Self::Unaddressable { .. }
             | Self::Mismatch { .. } => EINVAL,
@@ -123,6 +126,9 @@ impl fmt::Display for ProbeError<'_> {
                 "linux,memory-type = '{}' is invalid: use \"write-combine\", \"cached\" or \"device\"",
                 text(value)
             )),
+            Self::ExportDevice => f.write_str(
+                "linux,dma-buf-export on a region with linux,memory-type = \"device\": device memory cannot be exported (importers access it with plain stores, which fault on Device memory); use \"write-combine\" or \"cached\", or drop linux,dma-buf-export"
+            ),
             Self::ManyRegions { entries, names } => f.write_fmt(fmt!(
                 "memory-region has {} entries ({}): a carveout maps exactly one region; give each its own node",
                 entries,

@@ -116,6 +116,18 @@ pub(crate) enum WindowError {
     LengthOutOfRange,
 }
 
+/// Why a dma-buf export's range is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExportRangeError {
+    /// The offset or the length is not a multiple of the page size: a dma-buf is mapped by
+    /// whole pages.
+    Unaligned,
+    /// The length is zero.
+    Empty,
+    /// The range does not lie inside the region.
+    OutOfRange,
+}
+
 /// Where a read or write lands in the region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum IoSpan {
@@ -199,6 +211,29 @@ impl Region {
             .ok()
             .filter(|&l| l <= self.size - offset)?;
         Some((offset, length))
+    }
+
+    /// The byte range `[offset, offset + length)` of a dma-buf, as `(offset, length)`, after
+    /// checking that it is whole pages, not empty, and inside the region. No sum can overflow.
+    pub(crate) fn export_range(
+        &self,
+        offset: u64,
+        length: u64,
+    ) -> Result<(usize, usize), ExportRangeError> {
+        let page_mask = (1u64 << self.page_shift) - 1;
+        if offset & page_mask != 0 || length & page_mask != 0 {
+            return Err(ExportRangeError::Unaligned);
+        }
+        if length == 0 {
+            return Err(ExportRangeError::Empty);
+        }
+        let (offset, length) = self
+            .sync_range(offset, length)
+            .ok_or(ExportRangeError::OutOfRange)?;
+        if offset == self.size {
+            return Err(ExportRangeError::OutOfRange);
+        }
+        Ok((offset, length))
     }
 
     /// Where a read or write of up to `len` bytes at file position `pos` lands.
@@ -401,6 +436,44 @@ mod tests {
         assert_eq!(r.io_span(size as i64, 1), Some(IoSpan::End));
         assert_eq!(r.io_span(i64::MAX, 1), Some(IoSpan::End));
         assert_eq!(r.io_span(-1, 1), None);
+    }
+
+    #[test]
+    fn export_ranges_are_whole_pages_inside_the_region() {
+        let r = region(0x4800_0000, 4 * PAGE);
+        let size = 4 * PAGE;
+        assert_eq!(r.export_range(0, size), Ok((0, size as usize)));
+        assert_eq!(
+            r.export_range(PAGE, 2 * PAGE),
+            Ok((PAGE as usize, 2 * PAGE as usize))
+        );
+        assert_eq!(
+            r.export_range(3 * PAGE, PAGE),
+            Ok((3 * PAGE as usize, PAGE as usize))
+        );
+        assert_eq!(r.export_range(1, PAGE), Err(ExportRangeError::Unaligned));
+        assert_eq!(
+            r.export_range(0, PAGE + 1),
+            Err(ExportRangeError::Unaligned)
+        );
+        assert_eq!(r.export_range(0, 0), Err(ExportRangeError::Empty));
+        assert_eq!(r.export_range(size, 0), Err(ExportRangeError::Empty));
+        assert_eq!(
+            r.export_range(size, PAGE),
+            Err(ExportRangeError::OutOfRange)
+        );
+        assert_eq!(
+            r.export_range(3 * PAGE, 2 * PAGE),
+            Err(ExportRangeError::OutOfRange)
+        );
+        assert_eq!(
+            r.export_range(PAGE, u64::MAX & !(PAGE - 1)),
+            Err(ExportRangeError::OutOfRange)
+        );
+        assert_eq!(
+            r.export_range(u64::MAX & !(PAGE - 1), PAGE),
+            Err(ExportRangeError::OutOfRange)
+        );
     }
 
     #[test]

@@ -16,7 +16,8 @@ use core::mem::{
 use kernel::{
     ioctl::{
         _IOR,
-        _IOW, //
+        _IOW,
+        _IOWR, //
     },
     transmute::{
         AsBytes,
@@ -104,11 +105,39 @@ pub(crate) const SYNC_FOR_CPU: u32 = 1 << 1;
 /// `CARVEOUT_IOC_SYNC`: `_IOW(0xB9, 0x01, struct carveout_sync)`.
 pub(crate) const CARVEOUT_IOC_SYNC: u32 = _IOW::<SyncRequest>(0xB9, 0x01);
 
+/// `struct carveout_export`: the argument of `CARVEOUT_IOC_EXPORT`, read as userspace passed it
+/// (not yet checked) and written back with `fd` set, in the CPU's byte order.
+#[repr(C)]
+pub(crate) struct ExportRequest {
+    /// Start of the buffer, in bytes from the start of the region.
+    pub(crate) offset: u64,
+    /// Length of the buffer in bytes.
+    pub(crate) length: u64,
+    /// `CARVEOUT_EXPORT_*`.
+    pub(crate) flags: u32,
+    /// Out: the dma-buf's file descriptor.
+    pub(crate) fd: i32,
+}
+
+// SAFETY: `ExportRequest` is `repr(C)` with fields of integer types, for which every bit pattern
+// is valid, without padding (24 bytes, checked below against the header).
+unsafe impl FromBytes for ExportRequest {}
+// SAFETY: As above: every byte is initialised.
+unsafe impl AsBytes for ExportRequest {}
+
+/// `CARVEOUT_EXPORT_WRITE`: a writable dma-buf.
+pub(crate) const EXPORT_WRITE: u32 = 1 << 0;
+
+/// `CARVEOUT_IOC_EXPORT`: `_IOWR(0xB9, 0x02, struct carveout_export)`.
+pub(crate) const CARVEOUT_IOC_EXPORT: u32 = _IOWR::<ExportRequest>(0xB9, 0x02);
+
 // The header's values, checked when the module is built. (`as` keeps the low bits of the
 // assembler's signed numbers, which is what the C side computed.)
 const _: () = {
     assert!(CARVEOUT_IOC_INFO == header::CARVEOUT_IOC_INFO as u32);
     assert!(CARVEOUT_IOC_SYNC == header::CARVEOUT_IOC_SYNC as u32);
+    assert!(CARVEOUT_IOC_EXPORT == header::CARVEOUT_IOC_EXPORT as u32);
+    assert!(EXPORT_WRITE == header::CARVEOUT_EXPORT_WRITE as u32);
     assert!(NAME_LEN == header::CARVEOUT_NAME_LEN as usize);
     assert!(MEM_WRITE_COMBINE == header::CARVEOUT_MEM_WRITE_COMBINE as u32);
     assert!(MEM_CACHED == header::CARVEOUT_MEM_CACHED as u32);
@@ -129,4 +158,10 @@ const _: () = {
     assert!(offset_of!(SyncRequest, flags) == header::SYNC_FLAGS as usize);
     assert!(offset_of!(SyncRequest, reserved) == header::SYNC_RESERVED as usize);
     assert!(offset_of!(SyncRequest, reserved) + 4 == size_of::<SyncRequest>());
+    assert!(size_of::<ExportRequest>() == header::EXPORT_SIZE as usize);
+    assert!(offset_of!(ExportRequest, offset) == header::EXPORT_OFFSET as usize);
+    assert!(offset_of!(ExportRequest, length) == header::EXPORT_LENGTH as usize);
+    assert!(offset_of!(ExportRequest, flags) == header::EXPORT_FLAGS as usize);
+    assert!(offset_of!(ExportRequest, fd) == header::EXPORT_FD as usize);
+    assert!(offset_of!(ExportRequest, fd) + 4 == size_of::<ExportRequest>());
 };

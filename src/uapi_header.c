@@ -24,6 +24,8 @@ void carveout_uapi_values(void)
 	VALUE(CARVEOUT_SYNC_FOR_CPU, CARVEOUT_SYNC_FOR_CPU);
 	VALUE(CARVEOUT_IOC_INFO, CARVEOUT_IOC_INFO);
 	VALUE(CARVEOUT_IOC_SYNC, CARVEOUT_IOC_SYNC);
+	VALUE(CARVEOUT_IOC_EXPORT, CARVEOUT_IOC_EXPORT);
+	VALUE(CARVEOUT_EXPORT_WRITE, CARVEOUT_EXPORT_WRITE);
 
 	VALUE(INFO_SIZE, sizeof(struct carveout_info));
 	VALUE(INFO_PHYS_BASE, offsetof(struct carveout_info, phys_base));
@@ -37,4 +39,10 @@ void carveout_uapi_values(void)
 	VALUE(SYNC_LENGTH, offsetof(struct carveout_sync, length));
 	VALUE(SYNC_FLAGS, offsetof(struct carveout_sync, flags));
 	VALUE(SYNC_RESERVED, offsetof(struct carveout_sync, reserved));
+
+	VALUE(EXPORT_SIZE, sizeof(struct carveout_export));
+	VALUE(EXPORT_OFFSET, offsetof(struct carveout_export, offset));
+	VALUE(EXPORT_LENGTH, offsetof(struct carveout_export, length));
+	VALUE(EXPORT_FLAGS, offsetof(struct carveout_export, flags));
+	VALUE(EXPORT_FD, offsetof(struct carveout_export, fd));
 }

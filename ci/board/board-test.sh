@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs on the board (busybox sh). One PASS/FAIL line per check, then a summary.
-#   board-test.sh full    load, self-test, the kernel's mm/pfnmap selftest, lifecycle (unload
+#   board-test.sh full    load, self-test, the kernel's mm/pfnmap selftest, dma-bufs with vivid
+#                         (ABI, frames, unbind and rmmod while streaming), lifecycle (unload
 #                         refused, unbind revokes, 100 bind cycles of every device, 100 load
 #                         cycles, contents kept), stress, races (carveout race), kmemleak
 #   board-test.sh race    load, then only the races against unbind/bind and rmmod/insmod
@@ -217,6 +218,66 @@ device_interface() {
 	check "carveout-mbox bound again" [ -c /dev/carveout-mbox ]
 }
 
+# dma-bufs exported from the carveouts and imported by vivid (tests/carveout-vivid.c, vivid's
+# devices from ci/boot.sh: /dev/video0 allocates with vmalloc, /dev/video1 with dma-contig):
+# the export ABI, vivid's frames in the write-combine and the cached region, then unbind and
+# rmmod while vivid streams into exported buffers that a process also maps.
+dma_bufs() {
+	stage dma-buf
+	for video in /dev/video0 /dev/video1; do
+		check "vivid capture node $video ($(cat /sys/class/video4linux/"${video#/dev/}"/name 2>/dev/null))" [ -c $video ]
+	done
+	for dev in carveout-fb carveout-dsp; do
+		carveout-vivid abi $dev
+		check "dma-buf export ABI of $dev (exit $?)" [ $? -eq 0 ]
+		for video in /dev/video0 /dev/video1; do
+			carveout-vivid frames $dev $video
+			check "vivid $video streams into dma-bufs of $dev (exit $?)" [ $? -eq 0 ]
+		done
+	done
+	carveout-vivid unexportable carveout-mbox
+	check "carveout-mbox (device memory, no linux,dma-buf-export) exports nothing (exit $?)" [ $? -eq 0 ]
+
+	# The contract (docs/abi.md): the dma-bufs keep the region claimed after an unbind, so
+	# vivid goes on streaming into it, a rebind is refused and rmmod too, until they are
+	# closed; nothing else in the region changes.
+	carveout-vivid stream carveout-dsp /dev/video0 >/tmp/stream 2>&1 &
+	streamer=$!
+	i=0
+	while ! grep -q '^streaming' /tmp/stream && kill -0 $streamer 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	check "vivid streams into dma-bufs of carveout-dsp, mapped by the process" grep -q '^streaming' /tmp/stream
+	outside=$(sed -n 's/^outside //p' /tmp/stream)
+	rmmod carveout 2>/dev/null
+	check "rmmod refused while dma-bufs are exported (exit $?)" [ -d /sys/module/carveout ]
+	echo carveout-dsp >$driver/unbind
+	check "unbind while vivid streams into the dma-bufs" [ ! -e /dev/carveout-dsp ]
+	frames() { sed -n 's/^frames //p' /tmp/stream | tail -n 1; }
+	n1=$(frames)
+	sleep 2
+	n2=$(frames)
+	check "vivid still streams into the buffers after the unbind (frames ${n1:-0} -> ${n2:-0})" [ "${n2:-0}" -gt "${n1:-0}" ]
+	sh -c "echo carveout-dsp >$driver/bind" 2>/dev/null
+	refused=$?
+	check "rebind refused while the dma-bufs hold the region (exit $refused)" [ $refused -ne 0 -a ! -e /dev/carveout-dsp ]
+	check "the refusal says why: $(dmesg | grep 'already claimed' | tail -n 1)" sh -c "dmesg | grep -q 'dma-bufs exported before an unbind'"
+	rmmod carveout 2>/dev/null
+	check "rmmod refused after the unbind too (exit $?)" [ -d /sys/module/carveout ]
+	kill -TERM $streamer
+	wait $streamer
+	status=$?
+	grep -v '^frames ' /tmp/stream
+	check "the streaming process saw every frame equal the first, and exited (exit $status)" [ $status -eq 0 ]
+	echo carveout-dsp >$driver/bind
+	check "rebind once the dma-bufs are closed" [ -c /dev/carveout-dsp ]
+	# shellcheck disable=SC2086
+	set -- $outside
+	now=$(carveout-vivid checksum carveout-dsp "${1:-0}" | sed -n 's/^outside //p')
+	check "carveout-dsp outside the buffers is untouched (from byte ${1:-?}: ${2:-?} -> ${now#* })" [ -n "$outside" -a "$now" = "$outside" ]
+}
+
 # kmemleak reports objects unreferenced for 5 s or more: wait, then scan.
 kmemleak_scan() {
 	stage kmemleak
@@ -248,6 +309,12 @@ if [ "$mode" = bench ]; then
 	taskset 1 carveout bench --ramfs /tmp/bench-ramfs "${carveout_reps:-9}" \
 		carveout-fb carveout-dsp carveout-mbox
 	check "benchmark (exit $?)" [ $? -eq 0 ]
+	# A frame vivid captures: straight into a dma-buf of the carveout, or into vivid's own
+	# buffer and then copied in with pwrite (the CPU time of the process per frame).
+	for dev in carveout-fb carveout-dsp; do
+		taskset 1 carveout-vivid bench $dev /dev/video0 "${carveout_frames:-120}"
+		check "vivid frame benchmark on $dev (exit $?)" [ $? -eq 0 ]
+	done
 	finish
 fi
 
@@ -303,6 +370,7 @@ check "selftest of every device (exit $?)" [ $? -eq 0 ]
 stage interfaces
 kernel_pfnmap_test
 device_interface
+dma_bufs
 stage holders-revoke
 
 # Unloading is refused while a process holds a device open, or only mapped.

@@ -88,8 +88,9 @@ pub(crate) trait MiscFile: Sized + 'static {
     /// `write()` at `*pos` from `buf`, as [`MiscFile::read`] reads.
     fn write(data: &Self::Data, buf: &mut UserBuffer, pos: &mut i64) -> Result<usize>;
 
-    /// `ioctl()` (and its 32-bit compat form, the argument being a pointer in both).
-    fn ioctl(data: &Self::Data, cmd: u32, arg: usize) -> Result<isize>;
+    /// `ioctl()` (and its 32-bit compat form, the argument being a pointer in both), on a file
+    /// open for writing (`O_WRONLY` or `O_RDWR`) or not.
+    fn ioctl(data: &Self::Data, cmd: u32, arg: usize, writable: bool) -> Result<isize>;
 
     /// The end of the file (the position `SEEK_END` is relative to): files seek over a fixed
     /// size, `[0, end]`. An error fails the `lseek()` with it.
@@ -344,7 +345,11 @@ impl<T: MiscFile> FileOps<T> {
     unsafe extern "C" fn ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> c_long {
         // SAFETY: The caller's contract.
         let data = unsafe { Self::data(file) };
-        match T::ioctl(&data, cmd, arg) {
+        // SAFETY: `file` is an open file (the caller's contract); its access mode in `f_flags`
+        // is fixed at open.
+        let access = unsafe { (*file).f_flags } & bindings::O_ACCMODE;
+        let writable = access != bindings::O_RDONLY;
+        match T::ioctl(&data, cmd, arg, writable) {
             Ok(ret) => ret as c_long,
             Err(e) => e.to_errno() as c_long,
         }

@@ -10,6 +10,7 @@ use core::ffi::{
 use kernel::{
     bindings,
     fmt,
+    mm::virt::VmaNew,
     prelude::*,
     str::CString, //
 };
@@ -75,7 +76,9 @@ impl fmt::Display for ClaimError {
             Self::NotRam => {
                 f.write_str("is not RAM: a carveout must lie in memory the kernel knows")
             }
-            Self::Busy => f.write_str("is already claimed: a carveout has one user"),
+            Self::Busy => f.write_str(
+                "is already claimed: a carveout has one user (another device, or dma-bufs exported before an unbind, until the last is closed)",
+            ),
             Self::NoMemory => f.write_str("cannot be claimed: out of memory"),
         }
     }
@@ -186,6 +189,14 @@ impl ClaimedRegion {
         // other kernel user owns (so exposing it to user space exposes nothing else), and whose
         // only mappings, made here and in `map_kernel`, all use `self.memory_type`.
         unsafe { user_mapping::remap(vma, &self.region, self.memory_type) }
+    }
+
+    /// Maps the window of the region at page offset `pgoff` into the whole of `vma`, a VMA
+    /// being set up by another file's `mmap` (an exported dma-buf's), with the region's memory
+    /// type: shared only, never executable.
+    pub(crate) fn map_new(&self, vma: &VmaNew, pgoff: usize) -> Result<(), MapError> {
+        // SAFETY: As in `map_user`.
+        unsafe { user_mapping::remap_new(vma, pgoff, &self.region, self.memory_type) }
     }
 }
 

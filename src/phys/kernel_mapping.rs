@@ -223,6 +223,26 @@ impl KernelMapping {
         Ok(())
     }
 
+    /// The kernel address of the `len` bytes at `offset`, for a kernel user that accesses them
+    /// itself with plain loads and stores (an importer of a dma-buf, through `vmap`), valid as
+    /// long as this mapping. `EINVAL` for a device region: Device memory faults on an unaligned
+    /// access, and such a user makes them (`memcpy`).
+    ///
+    /// A plain address for the write-combine type too, though `ioremap_wc` made it: on ARM that
+    /// is Normal non-cacheable memory, where loads and stores of any size and alignment are
+    /// allowed, as in the cached type. The kernel's importers can take no other: videobuf2
+    /// rebuilds a plain (`vaddr`) map from the address to unmap it, and the dma-buf core stops
+    /// the kernel (`BUG_ON` in `dma_buf_vunmap`) if it differs from the one `vmap` gave.
+    pub(crate) fn address(&self, offset: usize, len: usize) -> Result<NonNull<c_void>> {
+        self.check(offset, len)?;
+        if matches!(self.memory_type, MemoryType::Device) {
+            return Err(EINVAL);
+        }
+        // SAFETY: `offset + len <= size` (checked above), so the pointer stays inside the
+        // mapping (invariant).
+        Ok(unsafe { self.addr.byte_add(offset) })
+    }
+
     /// Makes `len` bytes at `offset` coherent for `direction` (`CARVEOUT_IOC_SYNC`): cache
     /// maintenance for a cached region ([`sync_plan`]), then for the device a write barrier on
     /// every type.

@@ -22,7 +22,11 @@ use core::{
 use kernel::{
     bindings,
     error::to_result,
-    mm::virt::VmaRef,
+    mm::virt::{
+        flags as vm_flags,
+        VmaNew,
+        VmaRef, //
+    },
     prelude::*, //
 };
 
@@ -241,6 +245,43 @@ impl<'a> DescribedVma<'a> {
     pub(crate) fn len(&self) -> usize {
         self.vma.end() - self.vma.start()
     }
+}
+
+/// Maps the window of `region` at page offset `pgoff` into the whole of `vma`, a VMA that a
+/// file's `mmap` is setting up (a dma-buf's: `dma_buf_ops.mmap`), with `memory_type`: shared
+/// only, never executable (not even by a later `mprotect`), as [`MmapDesc::describe`] has it.
+/// On failure `remap_pfn_range` has unmapped what it mapped.
+///
+/// # Safety
+///
+/// As for [`remap`].
+pub(super) unsafe fn remap_new(
+    vma: &VmaNew,
+    pgoff: usize,
+    region: &Region,
+    memory_type: MemoryType,
+) -> Result<(), MapError> {
+    // `MAYSHARE`, not `SHARED`: a shared mapping of a file open read-only has only `MAYSHARE`.
+    if vma.flags() & vm_flags::MAYSHARE == 0 {
+        return Err(MapError::Private);
+    }
+    vma.try_clear_mayexec().map_err(|_| MapError::Executable)?;
+    let len = vma.end() - vma.start();
+    let phys = region.window(pgoff, len).map_err(MapError::Window)?;
+    let vma_ptr = vma.as_ptr();
+    // SAFETY: `vma` is being set up by this `mmap` (`VmaNew`), which nothing else reads or
+    // writes meanwhile: its protection may be read and set.
+    let prot = memory_type.user_prot(unsafe { (*vma_ptr).vm_page_prot });
+    // SAFETY: As above. The VMA's protection is the one its pages get, so that whatever the
+    // kernel derives from it (`mprotect`, a split) keeps the memory type.
+    unsafe { (*vma_ptr).vm_page_prot = prot };
+    // `phys` lies in the region, below `PHYS_MAX`: its page frame number fits in `usize`.
+    let pfn = (phys >> bindings::PAGE_SHIFT) as usize;
+    // SAFETY: `vma` is a live VMA being set up by `mmap` in the current process, `[start,
+    // start + len)` is all of it, and `[phys, phys + len)` lies inside `region` (checked by
+    // `window`), which the caller lets user space map with `memory_type`.
+    let ret = unsafe { bindings::remap_pfn_range(vma_ptr, vma.start(), pfn, len, prot) };
+    to_result(ret).map_err(MapError::Kernel)
 }
 
 /// Maps the window of `region` at `vma`'s page offset into the whole of `vma`, with

@@ -52,8 +52,27 @@ struct carveout_sync {
 	__u32 reserved;		/* 0 */
 };
 
+/* carveout_export.flags. */
+#define CARVEOUT_EXPORT_WRITE		(1U << 0)	/* writable (the device must be open for writing) */
+
+/*
+ * The argument of CARVEOUT_IOC_EXPORT: 24 bytes, no padding. Exports length bytes at offset as a
+ * dma-buf, which V4L2 (V4L2_MEMORY_DMABUF), DRM (PRIME) and other processes import; its fd is
+ * close-on-exec, read-only unless CARVEOUT_EXPORT_WRITE. offset and length are multiples of the
+ * page size, length is not 0, and offset + length does not pass the end of the region. Only a
+ * region whose device-tree node has linux,dma-buf-export exports (EOPNOTSUPP otherwise).
+ * docs/abi.md: what the dma-buf does, and what becomes of it when the device is unbound.
+ */
+struct carveout_export {
+	__u64 offset;		/* start of the buffer in the region, page-aligned */
+	__u64 length;		/* bytes, page-aligned, not 0 */
+	__u32 flags;		/* CARVEOUT_EXPORT_WRITE or 0 */
+	__s32 fd;		/* out: the dma-buf's file descriptor */
+};
+
 #define CARVEOUT_IOC_MAGIC		0xB9
 #define CARVEOUT_IOC_INFO		_IOR(CARVEOUT_IOC_MAGIC, 0x00, struct carveout_info)
 #define CARVEOUT_IOC_SYNC		_IOW(CARVEOUT_IOC_MAGIC, 0x01, struct carveout_sync)
+#define CARVEOUT_IOC_EXPORT		_IOWR(CARVEOUT_IOC_MAGIC, 0x02, struct carveout_export)
 
 #endif /* _UAPI_LINUX_CARVEOUT_H */
