@@ -95,6 +95,7 @@ void carveout_consts(void)
 	DEFINE(ENOENT, c_int, ENOENT);
 	DEFINE(EBADF, c_int, EBADF);
 	DEFINE(EACCES, c_int, EACCES);
+	DEFINE(EOPNOTSUPP, c_int, EOPNOTSUPP);
 	DEFINE(EFAULT, c_int, EFAULT);
 	DEFINE(ENODEV, c_int, ENODEV);
 	DEFINE(EINVAL, c_int, EINVAL);
@@ -130,6 +131,8 @@ void carveout_consts(void)
 	DEFINE(CARVEOUT_IOC_MAGIC, u32, CARVEOUT_IOC_MAGIC);
 	DEFINE(CARVEOUT_IOC_INFO, u32, CARVEOUT_IOC_INFO);
 	DEFINE(CARVEOUT_IOC_SYNC, u32, CARVEOUT_IOC_SYNC);
+	DEFINE(CARVEOUT_IOC_EXPORT, u32, CARVEOUT_IOC_EXPORT);
+	DEFINE(CARVEOUT_EXPORT_WRITE, u32, CARVEOUT_EXPORT_WRITE);
 	DEFINE(CARVEOUT_NAME_LEN, usize, CARVEOUT_NAME_LEN);
 	DEFINE(CARVEOUT_MEM_WRITE_COMBINE, u32, CARVEOUT_MEM_WRITE_COMBINE);
 	DEFINE(CARVEOUT_MEM_CACHED, u32, CARVEOUT_MEM_CACHED);
@@ -160,4 +163,14 @@ void carveout_consts(void)
 	DEFINE(SIZEOF_CARVEOUT_SYNC_FLAGS, usize, SIZEOF_FIELD(struct carveout_sync, flags));
 	DEFINE(OFFSETOF_CARVEOUT_SYNC_RESERVED, usize, offsetof(struct carveout_sync, reserved));
 	DEFINE(SIZEOF_CARVEOUT_SYNC_RESERVED, usize, SIZEOF_FIELD(struct carveout_sync, reserved));
+
+	DEFINE(SIZEOF_CARVEOUT_EXPORT, usize, sizeof(struct carveout_export));
+	DEFINE(OFFSETOF_CARVEOUT_EXPORT_OFFSET, usize, offsetof(struct carveout_export, offset));
+	DEFINE(SIZEOF_CARVEOUT_EXPORT_OFFSET, usize, SIZEOF_FIELD(struct carveout_export, offset));
+	DEFINE(OFFSETOF_CARVEOUT_EXPORT_LENGTH, usize, offsetof(struct carveout_export, length));
+	DEFINE(SIZEOF_CARVEOUT_EXPORT_LENGTH, usize, SIZEOF_FIELD(struct carveout_export, length));
+	DEFINE(OFFSETOF_CARVEOUT_EXPORT_FLAGS, usize, offsetof(struct carveout_export, flags));
+	DEFINE(SIZEOF_CARVEOUT_EXPORT_FLAGS, usize, SIZEOF_FIELD(struct carveout_export, flags));
+	DEFINE(OFFSETOF_CARVEOUT_EXPORT_FD, usize, offsetof(struct carveout_export, fd));
+	DEFINE(SIZEOF_CARVEOUT_EXPORT_FD, usize, SIZEOF_FIELD(struct carveout_export, fd));
 }

@@ -10,7 +10,10 @@
  * driver's own kernel mapping (vmap) or a PFN mapping with the region's memory type (mmap).
  */
 
+#include <linux/device.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/fcntl.h>
@@ -37,6 +40,9 @@ static struct sg_table *carveout_dmabuf_map(struct dma_buf_attachment *attach,
 	dma_addr_t addr;
 	int ret;
 
+	ret = carveout_dmabuf_check_importer(dmabuf->priv, attach->dev);
+	if (ret)
+		return ERR_PTR(ret);
 	ret = carveout_dmabuf_sync(dmabuf->priv, false);
 	if (ret)
 		return ERR_PTR(ret);
@@ -157,4 +163,17 @@ struct file *carveout_dmabuf_export(void *priv, size_t size, bool writable)
 u64 carveout_dma_mask(struct device *dev)
 {
 	return dma_get_mask(dev);
+}
+
+/*
+ * Whether @dev reaches [@phys, @phys + @size) by DMA. Behind an IOMMU, or with DMA operations of
+ * its own, the mapping decides; with dma-direct, the test dma-direct makes before it maps
+ * (dma_capable() on the bus address: the device's DMA mask and bus limit), which there fails
+ * with a WARN, once per device: asked first, the exporter refuses without one.
+ */
+bool carveout_dma_reachable(struct device *dev, phys_addr_t phys, size_t size)
+{
+	if (device_iommu_mapped(dev) || get_dma_ops(dev))
+		return true;
+	return dma_capable(dev, phys_to_dma(dev, phys), size, false, DMA_ATTR_MMIO);
 }

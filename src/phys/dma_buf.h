@@ -15,9 +15,11 @@ struct vm_area_struct;
 /* Glue (dma_buf.c). */
 struct file *carveout_dmabuf_export(void *priv, size_t size, bool writable);
 u64 carveout_dma_mask(struct device *dev);
+bool carveout_dma_reachable(struct device *dev, phys_addr_t phys, size_t size);
 
 /* Callbacks (dma_buf.rs); @priv is the one carveout_dmabuf_export() was given. */
 phys_addr_t carveout_dmabuf_phys(const void *priv);
+int carveout_dmabuf_check_importer(const void *priv, struct device *importer);
 void carveout_dmabuf_unreachable(const void *priv, struct device *importer);
 int carveout_dmabuf_sync(const void *priv, bool for_cpu);
 int carveout_dmabuf_vaddr(const void *priv, void **vaddr);

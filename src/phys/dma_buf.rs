@@ -68,6 +68,11 @@ extern "C" {
         writable: bool,
     ) -> *mut bindings::file;
     fn carveout_dma_mask(dev: *mut bindings::device) -> u64;
+    fn carveout_dma_reachable(
+        dev: *mut bindings::device,
+        phys: bindings::phys_addr_t,
+        size: usize,
+    ) -> bool;
 }
 
 /// Bytes of a buffer's cache sync between chances to reschedule.
@@ -210,6 +215,32 @@ unsafe extern "C" fn carveout_dmabuf_phys(private: *const c_void) -> bindings::p
     let window = unsafe { window(private) };
     // The region lies below `PHYS_MAX` (it was claimed): the address fits in `phys_addr_t`.
     window.phys() as bindings::phys_addr_t
+}
+
+/// `map_dma_buf`, first: whether the importer's device can reach the window by DMA; if not
+/// (it lies beyond the device's DMA mask: vivid's dma-contig allocator, 32 bits, and a region
+/// above 4 GiB), the map is refused with `EIO`, logged against the importer, before the DMA
+/// core would refuse it with a warning.
+///
+/// # Safety
+///
+/// As for [`carveout_dmabuf_phys`]; `importer` is a valid device during the call.
+#[no_mangle]
+unsafe extern "C" fn carveout_dmabuf_check_importer(
+    private: *const c_void,
+    importer: *mut bindings::device,
+) -> c_int {
+    // SAFETY: The caller's contract.
+    let window = unsafe { window(private) };
+    // The region lies below `PHYS_MAX` (it was claimed): the address fits in `phys_addr_t`.
+    let phys = window.phys() as bindings::phys_addr_t;
+    // SAFETY: `importer` is valid during the call (the caller's contract).
+    if unsafe { carveout_dma_reachable(importer, phys, window.len) } {
+        return 0;
+    }
+    // SAFETY: As above.
+    unsafe { carveout_dmabuf_unreachable(private, importer) };
+    EIO.to_errno()
 }
 
 /// `map_dma_buf` failed: the importer's device cannot reach the window (it lies beyond the

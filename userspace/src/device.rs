@@ -8,7 +8,7 @@
 use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -408,6 +408,49 @@ impl Carveout {
             Error::new(
                 &self.path,
                 format!("ioctl CARVEOUT_IOC_SYNC {direction}, {len:#x} bytes at {offset:#x}"),
+                e,
+            )
+        })
+    }
+
+    /// Exports `len` bytes at `offset` as a dma-buf (`CARVEOUT_IOC_EXPORT`), which V4L2
+    /// (`V4L2_MEMORY_DMABUF`), DRM (PRIME) and other processes import without a copy. The
+    /// descriptor is close-on-exec; [`Access::ReadWrite`] makes the dma-buf writable, which
+    /// needs a device opened for writing. The dma-buf keeps the region claimed after an unbind,
+    /// until it is closed (`docs/abi.md`).
+    ///
+    /// # Errors
+    ///
+    /// `EOPNOTSUPP` when the device tree does not allow export (`linux,dma-buf-export`);
+    /// `EINVAL` for a range that is not whole pages inside the region; `EACCES` for
+    /// [`Access::ReadWrite`] on a device opened read-only; `EMFILE` when the process has no free
+    /// descriptor; `ENODEV` after unbind.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use carveout::{Access, Carveout};
+    ///
+    /// let dev = Carveout::open("carveout-dsp")?;
+    /// // Two frame buffers of 4 pages each, for a V4L2 queue of V4L2_MEMORY_DMABUF buffers.
+    /// let frames = [
+    ///     dev.export_dma_buf(0, 16384, Access::ReadWrite)?,
+    ///     dev.export_dma_buf(16384, 16384, Access::ReadWrite)?,
+    /// ];
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn export_dma_buf(&self, offset: u64, len: u64, access: Access) -> Result<OwnedFd> {
+        let flags = match access {
+            Access::ReadOnly => 0,
+            Access::ReadWrite => uapi::CARVEOUT_EXPORT_WRITE,
+        };
+        uapi::carveout_ioc_export(self.file.as_fd(), offset, len, flags).map_err(|e| {
+            Error::new(
+                &self.path,
+                format!(
+                    "ioctl CARVEOUT_IOC_EXPORT {}, {len:#x} bytes at {offset:#x}",
+                    access.name()
+                ),
                 e,
             )
         })

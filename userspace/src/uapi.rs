@@ -3,14 +3,14 @@
 //! The ioctl ABI of `include/uapi/linux/carveout.h`, written in Rust and checked against it.
 //!
 //! Everything here is written by hand, as the kernel's `src/uapi.rs` is: the `_IOC` encoding of
-//! the command numbers, the two argument structures, the memory types and sync flags. Each one
+//! the command numbers, the argument structures, the memory types and sync flags. Each one
 //! is asserted at compile time to equal what `build.rs` extracted from the header with the C
 //! compiler (`sys::consts`), so a change to the header that this file does not follow fails the
 //! build. `docs/abi.md` describes the calls. Only the safe wrappers at the end are used outside.
 
 use std::io;
 use std::mem::{offset_of, size_of};
-use std::os::fd::BorrowedFd;
+use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd};
 
 use crate::sys::{self, consts as c};
 
@@ -52,6 +52,17 @@ pub(crate) const CARVEOUT_IOC_SYNC: u32 = ioc(
     0x01,
     size_of::<CarveoutSync>(),
 );
+
+/// `CARVEOUT_IOC_EXPORT`: `_IOWR(CARVEOUT_IOC_MAGIC, 0x02, struct carveout_export)`.
+pub(crate) const CARVEOUT_IOC_EXPORT: u32 = ioc(
+    IOC_READ | IOC_WRITE,
+    CARVEOUT_IOC_MAGIC,
+    0x02,
+    size_of::<CarveoutExport>(),
+);
+
+/// `CARVEOUT_EXPORT_WRITE`: a writable dma-buf.
+pub(crate) const CARVEOUT_EXPORT_WRITE: u32 = 1 << 0;
 
 /// `CARVEOUT_NAME_LEN`: bytes of the NUL-terminated name in `struct carveout_info`.
 pub(crate) const CARVEOUT_NAME_LEN: usize = 32;
@@ -125,6 +136,20 @@ pub(crate) struct CarveoutSync {
     pub(crate) reserved: u32,
 }
 
+/// `struct carveout_export`: the argument of `CARVEOUT_IOC_EXPORT`, and its answer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CarveoutExport {
+    /// Start of the buffer in the region, page-aligned.
+    pub(crate) offset: u64,
+    /// Bytes, page-aligned, not 0.
+    pub(crate) length: u64,
+    /// `CARVEOUT_EXPORT_WRITE` or 0.
+    pub(crate) flags: u32,
+    /// Out: the dma-buf's file descriptor.
+    pub(crate) fd: i32,
+}
+
 /// The size of field `$field` of `$type`, in a constant expression.
 macro_rules! field_size {
     ($type:ty, $field:ident) => {{
@@ -156,6 +181,8 @@ same_as_header! {
     CARVEOUT_IOC_MAGIC => c::CARVEOUT_IOC_MAGIC;
     CARVEOUT_IOC_INFO => c::CARVEOUT_IOC_INFO;
     CARVEOUT_IOC_SYNC => c::CARVEOUT_IOC_SYNC;
+    CARVEOUT_IOC_EXPORT => c::CARVEOUT_IOC_EXPORT;
+    CARVEOUT_EXPORT_WRITE => c::CARVEOUT_EXPORT_WRITE;
     CARVEOUT_NAME_LEN => c::CARVEOUT_NAME_LEN;
     CARVEOUT_MEM_WRITE_COMBINE => c::CARVEOUT_MEM_WRITE_COMBINE;
     CARVEOUT_MEM_CACHED => c::CARVEOUT_MEM_CACHED;
@@ -185,6 +212,16 @@ same_as_header! {
     field_size!(CarveoutSync, flags) => c::SIZEOF_CARVEOUT_SYNC_FLAGS;
     offset_of!(CarveoutSync, reserved) => c::OFFSETOF_CARVEOUT_SYNC_RESERVED;
     field_size!(CarveoutSync, reserved) => c::SIZEOF_CARVEOUT_SYNC_RESERVED;
+
+    size_of::<CarveoutExport>() => c::SIZEOF_CARVEOUT_EXPORT;
+    offset_of!(CarveoutExport, offset) => c::OFFSETOF_CARVEOUT_EXPORT_OFFSET;
+    field_size!(CarveoutExport, offset) => c::SIZEOF_CARVEOUT_EXPORT_OFFSET;
+    offset_of!(CarveoutExport, length) => c::OFFSETOF_CARVEOUT_EXPORT_LENGTH;
+    field_size!(CarveoutExport, length) => c::SIZEOF_CARVEOUT_EXPORT_LENGTH;
+    offset_of!(CarveoutExport, flags) => c::OFFSETOF_CARVEOUT_EXPORT_FLAGS;
+    field_size!(CarveoutExport, flags) => c::SIZEOF_CARVEOUT_EXPORT_FLAGS;
+    offset_of!(CarveoutExport, fd) => c::OFFSETOF_CARVEOUT_EXPORT_FD;
+    field_size!(CarveoutExport, fd) => c::SIZEOF_CARVEOUT_EXPORT_FD;
 }
 
 /// `CARVEOUT_IOC_INFO` on `fd`: what the driver reports about the region.
@@ -204,6 +241,28 @@ pub(crate) fn carveout_ioc_sync(fd: BorrowedFd<'_>, sync: &CarveoutSync) -> io::
     unsafe { sys::ioctl_ptr(fd, CARVEOUT_IOC_SYNC, std::ptr::from_ref(sync).cast_mut()) }
 }
 
+/// `CARVEOUT_IOC_EXPORT` on `fd`: the new dma-buf, which the returned descriptor owns.
+pub(crate) fn carveout_ioc_export(
+    fd: BorrowedFd<'_>,
+    offset: u64,
+    length: u64,
+    flags: u32,
+) -> io::Result<OwnedFd> {
+    let mut request = CarveoutExport {
+        offset,
+        length,
+        flags,
+        fd: -1,
+    };
+    // SAFETY: The request number encodes a read and a write of `size_of::<CarveoutExport>()`
+    // bytes (`_IOWR`), and `CarveoutExport` is `struct carveout_export` (checked against the
+    // header above); `request` is valid for both.
+    unsafe { sys::ioctl_ptr(fd, CARVEOUT_IOC_EXPORT, &raw mut request) }?;
+    // SAFETY: On success the kernel installed a new descriptor for the dma-buf in `request.fd`,
+    // which nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(request.fd) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,12 +272,15 @@ mod tests {
         // _IOR(0xB9, 0x00, 56 bytes) and _IOW(0xB9, 0x01, 24 bytes), as on arm and x86.
         assert_eq!(CARVEOUT_IOC_INFO, 0x8038_b900);
         assert_eq!(CARVEOUT_IOC_SYNC, 0x4018_b901);
+        // _IOWR(0xB9, 0x02, 24 bytes).
+        assert_eq!(CARVEOUT_IOC_EXPORT, 0xc018_b902);
     }
 
     #[test]
     fn layouts_have_no_padding() {
         assert_eq!(size_of::<CarveoutInfo>(), 56);
         assert_eq!(size_of::<CarveoutSync>(), 24);
+        assert_eq!(size_of::<CarveoutExport>(), 24);
     }
 
     #[test]

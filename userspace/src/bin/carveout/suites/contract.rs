@@ -5,6 +5,7 @@
 //! Run by the `selftest` command between saving and restoring the region's contents
 //! (`suites.rs`).
 
+use std::io::Seek;
 use std::os::fd::AsFd;
 use std::os::unix::fs::FileExt;
 
@@ -12,7 +13,7 @@ use carveout::{Access, Carveout, MemoryType, SyncDirection};
 
 use crate::harness::raw::consts::{
     CARVEOUT_IOC_SYNC, CARVEOUT_SYNC_BIDIRECTIONAL, CARVEOUT_SYNC_FOR_CPU,
-    CARVEOUT_SYNC_FOR_DEVICE, EACCES, EBADF, EFAULT, EINVAL, ENOSPC, EOVERFLOW, EPERM,
+    CARVEOUT_SYNC_FOR_DEVICE, EACCES, EBADF, EFAULT, EINVAL, ENOSPC, EOPNOTSUPP, EOVERFLOW, EPERM,
     MADV_DONTNEED, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE, READ_IMPLIES_EXEC, SIGSEGV,
 };
 use crate::harness::raw::{self, Exit, Io};
@@ -522,5 +523,34 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         "mmap PROT_READ under READ_IMPLIES_EXEC: EPERM",
         expect_exit(implied_exec, Exit::Code(0))
             .map_err(|e| format!("{e} (1: mapped, 2: other error, 3: cannot set the personality)")),
+    );
+
+    // A dma-buf through the library, where the node allows it (its `linux,dma-buf-export`
+    // property, read from the device tree in sysfs); `EOPNOTSUPP` elsewhere. The export ABI in
+    // full, and what importers do with a dma-buf, is tests/carveout-vivid.c's.
+    let exported = dev
+        .platform_device()
+        .map_err(|e| e.to_string())
+        .and_then(|node| {
+            let allowed = node.join("of_node/linux,dma-buf-export").exists();
+            let got = dev.export_dma_buf(region - page as u64, page as u64, Access::ReadOnly);
+            match (allowed, got) {
+                (true, Ok(buf)) => {
+                    let end = std::fs::File::from(buf)
+                        .seek(std::io::SeekFrom::End(0))
+                        .map_err(|e| format!("lseek of the dma-buf: {e}"))?;
+                    match end {
+                        len if len == page as u64 => Ok(()),
+                        len => Err(format!("the dma-buf has {len} bytes, want {page}")),
+                    }
+                }
+                (true, Err(e)) => Err(format!("export failed: {e}")),
+                (false, got) => expect_errno(got, EOPNOTSUPP, "EOPNOTSUPP"),
+            }
+        });
+    report.case(
+        name,
+        "export_dma_buf of the last page: a dma-buf of one page, or EOPNOTSUPP without linux,dma-buf-export",
+        exported,
     );
 }
