@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The probe-error matrix: boots every malformed board of dts/bad/ (built by ci/build-board.sh)
 # and checks that the bad node's probe fails with exactly the one error its source announces
-# ("expect:"), that the four good nodes still probe and pass their self-test, and that the
+# ("expect:"), that the five good nodes still probe and pass their self-test, and that the
 # kernel logged no splat. Boards boot MATRIX_JOBS at a time (default: one per core), each with a
 # watchdog of BOOT_TIMEOUT seconds (300; a TIMEOUT line when it fires). Serial logs go to
 # $OUT/logs/dt-matrix/. Prints one line per check and "dt-matrix: N passed, N failed".
@@ -75,10 +75,10 @@ for name in "${names[@]}"; do
 	[ "$hits" = 1 ] && [ "$others" = 0 ] || status=1
 	result "$name" "one error: '$expect' (got $hits, and $others other lines)" $status
 
-	good=$(grep -cE 'carveout carveout-(fb|dsp|mailbox|doorbell): /dev/carveout-(fb|dsp|mbox|doorbell): ' "$serial" || true)
+	good=$(grep -cE 'carveout carveout-(fb|dsp|mailbox|doorbell|log): /dev/carveout-(fb|dsp|mbox|doorbell|log): ' "$serial" || true)
 	status=0
-	[ "$good" = 4 ] || status=1
-	result "$name" "the four good nodes probed (got $good)" $status
+	[ "$good" = 5 ] || status=1
+	result "$name" "the five good nodes probed (got $good)" $status
 
 	board=$(grep -E '^board: [0-9]+ passed, [0-9]+ failed$' "$serial" || echo "board: no summary")
 	selftest=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$serial" || echo "no summary")

@@ -112,7 +112,7 @@ if [ "$(grep -c . <<<"$summaries")" -ge 8 ] && ! grep -qv ' 0 failed$' <<<"$summ
 else
 	fail "on-board summaries missing or failing: $(tr '\n' ';' <<<"$summaries")"
 fi
-for dev in carveout-fb carveout-dsp carveout-mbox carveout-doorbell; do
+for dev in carveout-fb carveout-dsp carveout-mbox carveout-doorbell carveout-log; do
 	if grep -qE "carveout carveout-[a-z]+: /dev/$dev: " "$serial"; then
 		pass "probe of /dev/$dev in the serial log"
 	else
