@@ -244,31 +244,40 @@ dma_bufs() {
 		check "$dev (no linux,dma-buf-export) exports nothing (exit $?)" [ $? -eq 0 ]
 	done
 
-	# The contract (docs/abi.md): the dma-bufs keep the region claimed after an unbind, so
-	# vivid goes on streaming into it, a rebind is refused and rmmod too, until they are
-	# closed; nothing else in the region changes.
-	carveout-vivid stream carveout-dsp /dev/video0 >/tmp/stream 2>&1 &
+	# The contract (docs/abi.md), through both of vivid's allocators (dma-contig holds a DMA
+	# mapping of the buffers across the unbind; it cannot reach the LPAE board's regions).
+	unbind_while_streaming carveout-dsp /dev/video0
+	[ "${carveout_board:-armv7}" = lpae ] || unbind_while_streaming carveout-fb /dev/video1
+}
+
+# unbind_while_streaming DEV VIDEO: the dma-bufs keep the region claimed after an unbind, so
+# vivid goes on streaming into them, a rebind is refused and rmmod too, until they are closed;
+# nothing else in the region changes. DEV is also its node's name.
+unbind_while_streaming() {
+	dev=$1
+	video=$2
+	carveout-vivid stream "$dev" "$video" >/tmp/stream 2>&1 &
 	streamer=$!
 	i=0
 	while ! grep -q '^streaming' /tmp/stream && kill -0 $streamer 2>/dev/null && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	check "vivid streams into dma-bufs of carveout-dsp, mapped by the process" grep -q '^streaming' /tmp/stream
+	check "vivid $video streams into dma-bufs of $dev, mapped by the process" grep -q '^streaming' /tmp/stream
 	outside=$(sed -n 's/^outside //p' /tmp/stream)
 	rmmod carveout 2>/dev/null
 	check "rmmod refused while dma-bufs are exported (exit $?)" [ -d /sys/module/carveout ]
-	echo carveout-dsp >$driver/unbind
-	check "unbind while vivid streams into the dma-bufs" [ ! -e /dev/carveout-dsp ]
+	echo "$dev" >$driver/unbind
+	check "unbind $dev while vivid streams into its dma-bufs" [ ! -e "/dev/$dev" ]
 	frames() { sed -n 's/^frames //p' /tmp/stream | tail -n 1; }
 	n1=$(frames)
 	sleep 2
 	n2=$(frames)
 	check "vivid still streams into the buffers after the unbind (frames ${n1:-0} -> ${n2:-0})" [ "${n2:-0}" -gt "${n1:-0}" ]
-	sh -c "echo carveout-dsp >$driver/bind" 2>/dev/null
+	sh -c "echo $dev >$driver/bind" 2>/dev/null
 	refused=$?
-	check "rebind refused while the dma-bufs hold the region (exit $refused)" [ $refused -ne 0 -a ! -e /dev/carveout-dsp ]
-	check "the refusal says why: $(dmesg | grep 'already claimed' | tail -n 1)" sh -c "dmesg | grep -q 'dma-bufs exported before an unbind'"
+	check "rebind refused while the dma-bufs hold the region (exit $refused)" [ $refused -ne 0 -a ! -e "/dev/$dev" ]
+	check "the refusal says why: $(dmesg | grep "carveout $dev: .*already claimed" | tail -n 1)" sh -c "dmesg | grep 'carveout $dev: ' | grep -q 'dma-bufs exported before an unbind'"
 	rmmod carveout 2>/dev/null
 	check "rmmod refused after the unbind too (exit $?)" [ -d /sys/module/carveout ]
 	kill -TERM $streamer
@@ -276,12 +285,12 @@ dma_bufs() {
 	status=$?
 	grep -v '^frames ' /tmp/stream
 	check "the streaming process saw every frame equal the first, and exited (exit $status)" [ $status -eq 0 ]
-	echo carveout-dsp >$driver/bind
-	check "rebind once the dma-bufs are closed" [ -c /dev/carveout-dsp ]
+	echo "$dev" >$driver/bind
+	check "rebind $dev once the dma-bufs are closed" [ -c "/dev/$dev" ]
 	# shellcheck disable=SC2086
 	set -- $outside
-	now=$(carveout-vivid checksum carveout-dsp "${1:-0}" | sed -n 's/^outside //p')
-	check "carveout-dsp outside the buffers is untouched (from byte ${1:-?}: ${2:-?} -> ${now#* })" [ -n "$outside" -a "$now" = "$outside" ]
+	now=$(carveout-vivid checksum "$dev" "${1:-0}" | sed -n 's/^outside //p')
+	check "$dev outside the buffers is untouched (from byte ${1:-?}: ${2:-?} -> ${now#* })" [ -n "$outside" -a "$now" = "$outside" ]
 }
 
 # kmemleak reports objects unreferenced for 5 s or more: wait, then scan.
