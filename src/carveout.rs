@@ -288,9 +288,9 @@ impl Carveout {
     /// `CARVEOUT_IOC_EXPORT`: exports `request.length` bytes at `request.offset` as a dma-buf,
     /// writable if `request.flags` asks and the file is open for writing (`open_writable`).
     /// `EOPNOTSUPP` unless the device tree allows export; `EINVAL` for unknown flags or a range
-    /// that is not whole pages inside the region; `EACCES` for a writable dma-buf from a file
-    /// not open for writing; `ENODEV` once unbound. The dma-buf holds the claim and the kernel
-    /// mapping ([`ExportedWindow`]).
+    /// that is not whole pages inside the region (or 4 GiB or more); `EACCES` for a writable
+    /// dma-buf from a file not open for writing; `ENODEV` once unbound. The dma-buf holds the
+    /// claim and the kernel mapping ([`ExportedWindow`]).
     pub(crate) fn export(
         &self,
         request: &uapi::ExportRequest,
@@ -327,6 +327,7 @@ impl Carveout {
                     ExportRangeError::Unaligned => "not whole pages",
                     ExportRangeError::Empty => "empty",
                     ExportRangeError::OutOfRange => "outside the region",
+                    ExportRangeError::TooLarge => "4 GiB or more",
                 };
                 dev_dbg!(
                     self.dev,
@@ -343,9 +344,16 @@ impl Carveout {
                 .mapping
                 .try_access_with(|mapping| mapping.clone())
                 .ok_or(ENODEV)?;
-            ExportedWindow::new(mapping, claim.clone(), offset, len, self.dev.clone())
+            ExportedWindow::new(
+                mapping,
+                claim.clone(),
+                offset,
+                len,
+                writable,
+                self.dev.clone(),
+            )
         })?;
-        window.export(writable).inspect_err(|e| {
+        window.export().inspect_err(|e| {
             dev_dbg!(
                 self.dev,
                 "export of {len:#x} bytes at {offset:#x} failed: {e:?}\n"

@@ -126,6 +126,9 @@ pub(crate) enum ExportRangeError {
     Empty,
     /// The range does not lie inside the region.
     OutOfRange,
+    /// The length does not fit the 32 bits a scatter-table entry gives it (`sg_dma_len`): a
+    /// dma-buf is one entry, at most 4 GiB less a page.
+    TooLarge,
 }
 
 /// Where a read or write lands in the region.
@@ -214,7 +217,8 @@ impl Region {
     }
 
     /// The byte range `[offset, offset + length)` of a dma-buf, as `(offset, length)`, after
-    /// checking that it is whole pages, not empty, and inside the region. No sum can overflow.
+    /// checking that it is whole pages, not empty, below 4 GiB long, and inside the region. No
+    /// sum can overflow.
     pub(crate) fn export_range(
         &self,
         offset: u64,
@@ -226,6 +230,9 @@ impl Region {
         }
         if length == 0 {
             return Err(ExportRangeError::Empty);
+        }
+        if length > u64::from(u32::MAX) {
+            return Err(ExportRangeError::TooLarge);
         }
         let (offset, length) = self
             .sync_range(offset, length)
@@ -468,6 +475,11 @@ mod tests {
         );
         assert_eq!(
             r.export_range(PAGE, u64::MAX & !(PAGE - 1)),
+            Err(ExportRangeError::TooLarge)
+        );
+        assert_eq!(r.export_range(0, 1 << 32), Err(ExportRangeError::TooLarge));
+        assert_eq!(
+            r.export_range(0, (1 << 32) - PAGE),
             Err(ExportRangeError::OutOfRange)
         );
         assert_eq!(

@@ -49,7 +49,7 @@
 /* vivid's frames: small enough for three buffers in a 1 MiB region. */
 #define WIDTH	320
 #define HEIGHT	180
-#define NBUF	3
+#define NBUF	3	/* the initialisers of the buffer arrays below have NBUF entries */
 
 static unsigned int passed, failed;
 static long page_size;
@@ -184,6 +184,7 @@ static void test_refusals(const char *name, int fd, __u64 size)
 		{ 0, 100, 0, "an unaligned length" },
 		{ 0, 0, 0, "an empty range" },
 		{ 0, page, 1U << 1, "an unknown flag" },
+		{ 0, 1ULL << 32, 0, "a length of 4 GiB" },
 		{ page, top, 0, "a length that overflows" },
 		{ top, page, 0, "an offset that overflows" },
 		{ size, page, 0, "a range at the end of the region" },
@@ -584,8 +585,8 @@ static int cmd_frames(const char *name, const char *video)
 	unsigned char *ref = reference_frame(&cap), *saved, *frame;
 	size_t area = NBUF * cap.buf_len;
 	uint64_t outside;
-	unsigned char *maps[NBUF];
-	int bufs[NBUF], reachable, err = 0;
+	unsigned char *maps[NBUF] = { MAP_FAILED, MAP_FAILED, MAP_FAILED };
+	int bufs[NBUF] = { -1, -1, -1 }, reachable, err = 0;
 	unsigned int i, same = 0, mapped_same = 0, frames = 6;
 
 	if (area > info.size)
@@ -605,6 +606,18 @@ static int cmd_frames(const char *name, const char *video)
 	outside = checksum(fd, area, info.size);
 
 	request_buffers(&cap, V4L2_MEMORY_DMABUF, NBUF);
+	/* A read-only dma-buf is no capture buffer: vivid may not write it, by DMA or by CPU. */
+	bufs[0] = export(fd, 0, cap.buf_len, 0);
+	if (bufs[0] < 0)
+		die("/dev/%s: read-only export: %s", name, strerror(-bufs[0]));
+	err = queue(&cap, 0, bufs[0]);
+	check(err != 0, "%s (%s): VIDIOC_QBUF of a read-only dma-buf of /dev/%s refused (%s)",
+	      video, allocator, name, err ? strerror(err) : "queued");
+	close(bufs[0]);
+	if (!err) {
+		request_buffers(&cap, V4L2_MEMORY_DMABUF, 0);
+		request_buffers(&cap, V4L2_MEMORY_DMABUF, NBUF);
+	}
 	for (i = 0; i < NBUF; i++) {
 		bufs[i] = export(fd, i * cap.buf_len, cap.buf_len, CARVEOUT_EXPORT_WRITE);
 		if (bufs[i] < 0)
@@ -652,8 +665,10 @@ static int cmd_frames(const char *name, const char *video)
 	}
 	request_buffers(&cap, V4L2_MEMORY_DMABUF, 0);
 	for (i = 0; i < NBUF; i++) {
-		munmap(maps[i], cap.buf_len);
-		close(bufs[i]);
+		if (maps[i] != MAP_FAILED)
+			munmap(maps[i], cap.buf_len);
+		if (bufs[i] >= 0)
+			close(bufs[i]);
 	}
 	check(checksum(fd, area, info.size) == outside,
 	      "/dev/%s: the region outside the buffers is untouched", name);

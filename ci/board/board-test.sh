@@ -256,6 +256,8 @@ dma_bufs() {
 unbind_while_streaming() {
 	dev=$1
 	video=$2
+	# vivid's frames land in the first 512 KiB; what was there is put back at the end.
+	dd if="/dev/$dev" of=/tmp/stream-saved bs=4096 count=128 2>/dev/null
 	carveout-vivid stream "$dev" "$video" >/tmp/stream 2>&1 &
 	streamer=$!
 	i=0
@@ -291,6 +293,8 @@ unbind_while_streaming() {
 	set -- $outside
 	now=$(carveout-vivid checksum "$dev" "${1:-0}" | sed -n 's/^outside //p')
 	check "$dev outside the buffers is untouched (from byte ${1:-?}: ${2:-?} -> ${now#* })" [ -n "$outside" -a "$now" = "$outside" ]
+	dd if=/tmp/stream-saved of="/dev/$dev" bs=4096 conv=notrunc 2>/dev/null
+	check "$dev: the first 512 KiB put back as they were" cmp -n 524288 /tmp/stream-saved "/dev/$dev"
 }
 
 # kmemleak reports objects unreferenced for 5 s or more: wait, then scan.

@@ -348,7 +348,9 @@ impl<T: MiscFile> FileOps<T> {
         // SAFETY: `file` is an open file (the caller's contract); its access mode in `f_flags`
         // is fixed at open.
         let access = unsafe { (*file).f_flags } & bindings::O_ACCMODE;
-        let writable = access != bindings::O_RDONLY;
+        // `FMODE_WRITE`, as the open derived it (`OPEN_FMODE`): `O_WRONLY` or `O_RDWR`; not
+        // `O_RDONLY`, nor 3 (`O_ACCMODE`: an open for ioctls only, neither read nor write).
+        let writable = access == bindings::O_WRONLY || access == bindings::O_RDWR;
         match T::ioctl(&data, cmd, arg, writable) {
             Ok(ret) => ret as c_long,
             Err(e) => e.to_errno() as c_long,

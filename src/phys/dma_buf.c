@@ -17,6 +17,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/err.h>
 #include <linux/fcntl.h>
+#include <linux/iommu-dma.h>
 #include <linux/iosys-map.h>
 #include <linux/module.h>
 #include <linux/scatterlist.h>
@@ -40,7 +41,7 @@ static struct sg_table *carveout_dmabuf_map(struct dma_buf_attachment *attach,
 	dma_addr_t addr;
 	int ret;
 
-	ret = carveout_dmabuf_check_importer(dmabuf->priv, attach->dev);
+	ret = carveout_dmabuf_check_importer(dmabuf->priv, attach->dev, dir);
 	if (ret)
 		return ERR_PTR(ret);
 	ret = carveout_dmabuf_sync(dmabuf->priv, false);
@@ -130,17 +131,31 @@ static const struct dma_buf_ops carveout_dmabuf_ops = {
 };
 
 /*
- * A new dma-buf of @size bytes with @priv, read-only or read-write, owned by this module (the
- * core holds a reference to the module until the dma-buf's release): its file, holding the one reference, or an
- * ERR_PTR. On success the dma-buf owns @priv and gives it to carveout_dmabuf_release() once;
- * on failure @priv is the caller's.
+ * The same without vmap: dma_buf_vmap() then fails with EINVAL. (A vmap operation may not fail:
+ * the core WARNs when it does.)
  */
-struct file *carveout_dmabuf_export(void *priv, size_t size, bool writable)
+static const struct dma_buf_ops carveout_dmabuf_ops_no_vmap = {
+	.map_dma_buf = carveout_dmabuf_map,
+	.unmap_dma_buf = carveout_dmabuf_unmap,
+	.begin_cpu_access = carveout_dmabuf_begin_cpu,
+	.end_cpu_access = carveout_dmabuf_end_cpu,
+	.mmap = carveout_dmabuf_mmap_op,
+	.release = carveout_dmabuf_release_op,
+};
+
+/*
+ * A new dma-buf of @size bytes with @priv, read-only or read-write, with a kernel mapping for
+ * importers (vmap) or without, owned by this module (the core holds a reference to the module
+ * until the dma-buf's release): its file, holding the one reference, or an ERR_PTR. On success
+ * the dma-buf owns @priv and gives it to carveout_dmabuf_release() once; on failure @priv is the
+ * caller's.
+ */
+struct file *carveout_dmabuf_export(void *priv, size_t size, bool writable, bool vmap)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
 	struct dma_buf *dmabuf;
 
-	info.ops = &carveout_dmabuf_ops;
+	info.ops = vmap ? &carveout_dmabuf_ops : &carveout_dmabuf_ops_no_vmap;
 	info.size = size;
 	info.flags = writable ? O_RDWR : O_RDONLY;
 	info.priv = priv;
@@ -153,7 +168,7 @@ struct file *carveout_dmabuf_export(void *priv, size_t size, bool writable)
 #else /* !CONFIG_DMA_SHARED_BUFFER */
 
 /* A kernel without dma-buf: no export (EOPNOTSUPP), and dma_buf.rs says why. */
-struct file *carveout_dmabuf_export(void *priv, size_t size, bool writable)
+struct file *carveout_dmabuf_export(void *priv, size_t size, bool writable, bool vmap)
 {
 	return ERR_PTR(-EOPNOTSUPP);
 }
@@ -166,14 +181,17 @@ u64 carveout_dma_mask(struct device *dev)
 }
 
 /*
- * Whether @dev reaches [@phys, @phys + @size) by DMA. Behind an IOMMU, or with DMA operations of
- * its own, the mapping decides; with dma-direct, the test dma-direct makes before it maps
+ * Whether @dev reaches [@phys, @phys + @size) by DMA, as dma_map_phys() decides (mapping.c): a
+ * device without a DMA mask does not; behind the DMA IOMMU layer, or with DMA operations of its
+ * own, the mapping decides; with dma-direct, the test dma-direct makes before it maps
  * (dma_capable() on the bus address: the device's DMA mask and bus limit), which there fails
  * with a WARN, once per device: asked first, the exporter refuses without one.
  */
 bool carveout_dma_reachable(struct device *dev, phys_addr_t phys, size_t size)
 {
-	if (device_iommu_mapped(dev) || get_dma_ops(dev))
+	if (!dev->dma_mask)
+		return false;
+	if (use_dma_iommu(dev) || get_dma_ops(dev))
 		return true;
 	return dma_capable(dev, phys_to_dma(dev, phys), size, false, DMA_ATTR_MMIO);
 }

@@ -33,6 +33,7 @@ use kernel::{
     bindings,
     device::Device,
     error::from_err_ptr,
+    fmt,
     fs::file::{
         flags::O_CLOEXEC,
         File,
@@ -42,6 +43,10 @@ use kernel::{
     prelude::*,
     sync::{
         aref::ARef,
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
         Arc, //
     },
 };
@@ -66,6 +71,7 @@ extern "C" {
         private: *mut c_void,
         size: usize,
         writable: bool,
+        vmap: bool,
     ) -> *mut bindings::file;
     fn carveout_dma_mask(dev: *mut bindings::device) -> u64;
     fn carveout_dma_reachable(
@@ -85,33 +91,42 @@ const SYNC_CHUNK: usize = 1 << 20;
 ///
 /// `[offset, offset + len)` is a non-empty range of whole pages inside the region of `claim`,
 /// which `mapping` maps into the kernel with the region's memory type, not
-/// [`MemoryType::Device`].
+/// [`MemoryType::Device`]; `len` fits in a `u32` (`sg_dma_len`).
 pub(crate) struct ExportedWindow {
     // Fields drop in order: the kernel mapping goes before the claim on the range.
     mapping: Arc<KernelMapping>,
     claim: Arc<ClaimedRegion>,
     offset: usize,
     len: usize,
+    /// Whether anyone may write the window through the dma-buf: a process's mapping, an
+    /// importer's device or its CPU. A read-only dma-buf is read by devices only
+    /// (`DMA_TO_DEVICE`) and mapped read-only by processes, and it has no `vmap` (which says
+    /// nothing of direction: an importer's CPU may store through any address it gets, as
+    /// videobuf2's vmalloc allocator, USB cameras' too, does for capture).
+    writable: bool,
+    /// Whether a refused importer has been logged: once per dma-buf, however often it asks.
+    reported: Atomic<bool>,
     dev: ARef<Device>,
 }
 
 impl ExportedWindow {
-    /// The window `[offset, offset + len)` of `claim`'s region, which `mapping` maps.
-    /// `EOPNOTSUPP` for a device region (see [`ExportedWindow`]); `EINVAL` for a range that is
-    /// not whole pages inside the region (the caller has checked it:
-    /// [`crate::region::Region::export_range`]).
+    /// The window `[offset, offset + len)` of `claim`'s region, which `mapping` maps, read-only
+    /// or `writable`. `EOPNOTSUPP` for a device region (see [`ExportedWindow`]); `EINVAL` for a
+    /// range that is not whole pages inside the region or is 4 GiB or more (the caller has
+    /// checked it: [`crate::region::Region::export_range`]).
     pub(crate) fn new(
         mapping: Arc<KernelMapping>,
         claim: Arc<ClaimedRegion>,
         offset: usize,
         len: usize,
+        writable: bool,
         dev: ARef<Device>,
     ) -> Result<Self> {
         if claim.memory_type() == MemoryType::Device {
             return Err(EOPNOTSUPP);
         }
         let page = 1usize << bindings::PAGE_SHIFT;
-        if offset % page != 0 || len % page != 0 {
+        if offset % page != 0 || len % page != 0 || u32::try_from(len).is_err() {
             return Err(EINVAL);
         }
         claim
@@ -125,6 +140,8 @@ impl ExportedWindow {
             claim,
             offset,
             len,
+            writable,
+            reported: Atomic::new(false),
             dev,
         })
     }
@@ -147,16 +164,31 @@ impl ExportedWindow {
         Ok(())
     }
 
+    /// Logs a refused importer, the first time only (an importer may ask again and again).
+    fn report(&self, importer: &Device, why: fmt::Arguments<'_>) {
+        if !self.reported.xchg(true, Relaxed) {
+            dev_err!(
+                importer,
+                "refused a dma-buf of {} ({:#x} bytes at {:#x}): {why}\n",
+                self.dev.name().to_str().unwrap_or("?"),
+                self.len,
+                self.phys()
+            );
+        }
+    }
+
     /// Exports the window as a dma-buf, read-only or read-write, into a file descriptor that
     /// is reserved (close-on-exec) but not yet installed: the caller tells user space the
     /// number, then installs it ([`NewDmaBuf::install`]), or drops it, which releases both.
-    pub(crate) fn export(self, writable: bool) -> Result<NewDmaBuf> {
+    pub(crate) fn export(self) -> Result<NewDmaBuf> {
         let reservation = FileDescriptorReservation::get_unused_fd_flags(O_CLOEXEC)?;
         let len = self.len;
+        let writable = self.writable;
         let private = KBox::into_raw(KBox::new(self, GFP_KERNEL)?);
         // SAFETY: `private` is a valid `ExportedWindow`, whose ownership passes to the dma-buf
-        // if the export succeeds; its callbacks below treat it as such.
-        let file = unsafe { carveout_dmabuf_export(private.cast(), len, writable) };
+        // if the export succeeds; its callbacks below treat it as such. A read-only dma-buf has
+        // no `vmap` (see `writable`).
+        let file = unsafe { carveout_dmabuf_export(private.cast(), len, writable, writable) };
         let file = match from_err_ptr(file) {
             Ok(file) => file,
             Err(e) => {
@@ -167,7 +199,8 @@ impl ExportedWindow {
         };
         // SAFETY: `file` is the dma-buf's file, valid and holding the one reference that the
         // export created (`carveout_dmabuf_export`), which passes to the `ARef`: dropping it is
-        // `dma_buf_put`.
+        // `dma_buf_put`. It is in no file table yet, so no `fdget_pos` holds its position lock
+        // (what `File` requires of a file shared between tasks).
         let file = unsafe { ARef::from_raw(NonNull::from(File::from_raw_file(file))) };
         Ok(NewDmaBuf { reservation, file })
     }
@@ -217,10 +250,11 @@ unsafe extern "C" fn carveout_dmabuf_phys(private: *const c_void) -> bindings::p
     window.phys() as bindings::phys_addr_t
 }
 
-/// `map_dma_buf`, first: whether the importer's device can reach the window by DMA; if not
-/// (it lies beyond the device's DMA mask: vivid's dma-contig allocator, 32 bits, and a region
-/// above 4 GiB), the map is refused with `EIO`, logged against the importer, before the DMA
-/// core would refuse it with a warning.
+/// `map_dma_buf`, first: whether the importer's device may map the window for `direction` (a
+/// `dma_data_direction`) and can reach it by DMA. Refused, logged once against the importer:
+/// a read-only dma-buf mapped for the device to write (`EACCES`), and a window the device
+/// cannot reach (it lies beyond the device's DMA mask: vivid's dma-contig allocator, 32 bits,
+/// and a region above 4 GiB), before the DMA core would refuse it with a warning (`EIO`).
 ///
 /// # Safety
 ///
@@ -229,9 +263,25 @@ unsafe extern "C" fn carveout_dmabuf_phys(private: *const c_void) -> bindings::p
 unsafe extern "C" fn carveout_dmabuf_check_importer(
     private: *const c_void,
     importer: *mut bindings::device,
+    direction: bindings::dma_data_direction,
 ) -> c_int {
     // SAFETY: The caller's contract.
     let window = unsafe { window(private) };
+    // SAFETY: `importer` is valid during the call (the caller's contract); the reference does
+    // not outlive it.
+    let device: &Device = unsafe { Device::from_raw(importer) };
+    // `DMA_TO_DEVICE`: the device only reads.
+    let reads_only = direction == bindings::dma_data_direction::DMA_TO_DEVICE;
+    if !window.writable && !reads_only {
+        window.report(
+            device,
+            fmt!(
+                "it is read-only, and the device would write it (DMA direction {})",
+                direction.0
+            ),
+        );
+        return EACCES.to_errno();
+    }
     // The region lies below `PHYS_MAX` (it was claimed): the address fits in `phys_addr_t`.
     let phys = window.phys() as bindings::phys_addr_t;
     // SAFETY: `importer` is valid during the call (the caller's contract).
@@ -239,16 +289,20 @@ unsafe extern "C" fn carveout_dmabuf_check_importer(
         return 0;
     }
     // SAFETY: As above.
-    unsafe { carveout_dmabuf_unreachable(private, importer) };
+    let mask = unsafe { carveout_dma_mask(importer) };
+    window.report(
+        device,
+        fmt!("the device cannot reach it (DMA mask {mask:#x})"),
+    );
     EIO.to_errno()
 }
 
-/// `map_dma_buf` failed: the importer's device cannot reach the window (it lies beyond the
-/// device's DMA mask, or no IOMMU mapping could be made). Logged against the importer.
+/// `map_dma_buf` failed after [`carveout_dmabuf_check_importer`] let it through: logged once
+/// against the importer.
 ///
 /// # Safety
 ///
-/// As for [`carveout_dmabuf_phys`]; `importer` is a valid device during the call.
+/// As for [`carveout_dmabuf_check_importer`].
 #[no_mangle]
 unsafe extern "C" fn carveout_dmabuf_unreachable(
     private: *const c_void,
@@ -257,16 +311,8 @@ unsafe extern "C" fn carveout_dmabuf_unreachable(
     // SAFETY: The caller's contract.
     let window = unsafe { window(private) };
     // SAFETY: `importer` is valid during the call (the caller's contract).
-    let mask = unsafe { carveout_dma_mask(importer) };
-    // SAFETY: As above; the reference does not outlive the call.
-    let importer: &Device = unsafe { Device::from_raw(importer) };
-    dev_err!(
-        importer,
-        "cannot map a dma-buf of {}: {:#x} bytes at {:#x}, DMA mask {mask:#x}\n",
-        window.dev.name().to_str().unwrap_or("?"),
-        window.len,
-        window.phys()
-    );
+    let device: &Device = unsafe { Device::from_raw(importer) };
+    window.report(device, fmt!("dma_map_resource failed"));
 }
 
 /// `begin_cpu_access`, `end_cpu_access`, `map_dma_buf` and `unmap_dma_buf`: the whole window
@@ -291,7 +337,8 @@ unsafe extern "C" fn carveout_dmabuf_sync(private: *const c_void, for_cpu: bool)
 }
 
 /// `vmap`: the window's address in the driver's kernel mapping, a plain one
-/// ([`KernelMapping::address`] says why, for the write-combine type too).
+/// ([`KernelMapping::address`] says why, for the write-combine type too). A read-only dma-buf
+/// has no `vmap` operation (see [`ExportedWindow`]); `EACCES` here, should one come anyway.
 ///
 /// # Safety
 ///
@@ -303,6 +350,9 @@ unsafe extern "C" fn carveout_dmabuf_vaddr(
 ) -> c_int {
     // SAFETY: The caller's contract.
     let window = unsafe { window(private) };
+    if !window.writable {
+        return EACCES.to_errno();
+    }
     match window.mapping.address(window.offset, window.len) {
         Ok(addr) => {
             // SAFETY: `vaddr` is valid for writes (the caller's contract).
@@ -314,7 +364,7 @@ unsafe extern "C" fn carveout_dmabuf_vaddr(
 }
 
 /// `mmap` of the dma-buf: the window's pages at the VMA's page offset, with the region's memory
-/// type, shared only, never executable. The dma-buf core has checked that the VMA lies inside
+/// type, shared only, never executable, read-only for a read-only dma-buf. The dma-buf core has checked that the VMA lies inside
 /// the buffer; this checks it again.
 ///
 /// # Safety
@@ -338,6 +388,12 @@ unsafe extern "C" fn carveout_dmabuf_mmap(
         .is_some_and(|end| end <= window.len);
     if !inside {
         return EINVAL.to_errno();
+    }
+    // A read-only dma-buf maps read-only, whoever maps it: the kernel has checked a direct
+    // `mmap` of its file (open read-only), but not an importer's `mmap` that forwards to it
+    // (`dma_buf_mmap`, with the importer's own file).
+    if !window.writable && (vma.writable() || vma.try_clear_maywrite().is_err()) {
+        return EACCES.to_errno();
     }
     let pgoff = (window.offset >> bindings::PAGE_SHIFT) + pgoff;
     match window.claim.map_new(vma, pgoff) {

@@ -416,15 +416,16 @@ impl Carveout {
     /// Exports `len` bytes at `offset` as a dma-buf (`CARVEOUT_IOC_EXPORT`), which V4L2
     /// (`V4L2_MEMORY_DMABUF`), DRM (PRIME) and other processes import without a copy. The
     /// descriptor is close-on-exec; [`Access::ReadWrite`] makes the dma-buf writable, which
-    /// needs a device opened for writing. The dma-buf keeps the region claimed after an unbind,
-    /// until it is closed (`docs/abi.md`).
+    /// needs a device opened for writing; a read-only one is only read (by devices, and by
+    /// processes through read-only mappings: a V4L2 capture queue refuses it). The dma-buf
+    /// keeps the region claimed after an unbind, until it is closed (`docs/abi.md`).
     ///
     /// # Errors
     ///
     /// `EOPNOTSUPP` when the device tree does not allow export (`linux,dma-buf-export`);
-    /// `EINVAL` for a range that is not whole pages inside the region; `EACCES` for
-    /// [`Access::ReadWrite`] on a device opened read-only; `EMFILE` when the process has no free
-    /// descriptor; `ENODEV` after unbind.
+    /// `EINVAL` for a range that is not whole pages inside the region, or of 4 GiB or more;
+    /// `EACCES` for [`Access::ReadWrite`] on a device opened read-only; `EMFILE` when the
+    /// process has no free descriptor; `ENODEV` after unbind.
     ///
     /// # Examples
     ///

@@ -142,7 +142,7 @@ pub(crate) struct CarveoutSync {
 pub(crate) struct CarveoutExport {
     /// Start of the buffer in the region, page-aligned.
     pub(crate) offset: u64,
-    /// Bytes, page-aligned, not 0.
+    /// Bytes, page-aligned, not 0, below 4 GiB.
     pub(crate) length: u64,
     /// `CARVEOUT_EXPORT_WRITE` or 0.
     pub(crate) flags: u32,

@@ -58,14 +58,16 @@ struct carveout_sync {
 /*
  * The argument of CARVEOUT_IOC_EXPORT: 24 bytes, no padding. Exports length bytes at offset as a
  * dma-buf, which V4L2 (V4L2_MEMORY_DMABUF), DRM (PRIME) and other processes import; its fd is
- * close-on-exec, read-only unless CARVEOUT_EXPORT_WRITE. offset and length are multiples of the
- * page size, length is not 0, and offset + length does not pass the end of the region. Only a
- * region whose device-tree node has linux,dma-buf-export exports (EOPNOTSUPP otherwise).
+ * close-on-exec, read-only unless CARVEOUT_EXPORT_WRITE (read-only: devices may only read it,
+ * processes map it read-only, kernel importers get no CPU address). offset and length are
+ * multiples of the page size, length is not 0 and below 4 GiB, and offset + length does not pass
+ * the end of the region. Only a region whose device-tree node has linux,dma-buf-export exports
+ * (EOPNOTSUPP otherwise).
  * docs/abi.md: what the dma-buf does, and what becomes of it when the device is unbound.
  */
 struct carveout_export {
 	__u64 offset;		/* start of the buffer in the region, page-aligned */
-	__u64 length;		/* bytes, page-aligned, not 0 */
+	__u64 length;		/* bytes, page-aligned, not 0, below 4 GiB */
 	__u32 flags;		/* CARVEOUT_EXPORT_WRITE or 0 */
 	__s32 fd;		/* out: the dma-buf's file descriptor */
 };
