@@ -509,6 +509,21 @@ static struct v4l2_buffer dequeue(struct capture *cap, __u32 memory)
 	return b;
 }
 
+/* Exports buffer @i of /dev/@name (writable, at @i buffers from the start) and maps it read-only
+ * into *@map: its dma-buf's fd. */
+static int export_buffer(int fd, const char *name, const struct capture *cap, unsigned int i,
+			 unsigned char **map)
+{
+	int buf = export(fd, i * cap->buf_len, cap->buf_len, CARVEOUT_EXPORT_WRITE);
+
+	if (buf < 0)
+		die("/dev/%s: export of buffer %u: %s", name, i, strerror(-buf));
+	*map = mmap(NULL, cap->buf_len, PROT_READ, MAP_SHARED, buf, 0);
+	if (*map == MAP_FAILED)
+		die("/dev/%s: mmap of dma-buf %u: %s", name, i, strerror(errno));
+	return buf;
+}
+
 /* A frame vivid captures into its own (MMAP) buffers, checked to repeat. */
 static unsigned char *reference_frame(struct capture *cap)
 {
@@ -619,12 +634,7 @@ static int cmd_frames(const char *name, const char *video)
 		request_buffers(&cap, V4L2_MEMORY_DMABUF, NBUF);
 	}
 	for (i = 0; i < NBUF; i++) {
-		bufs[i] = export(fd, i * cap.buf_len, cap.buf_len, CARVEOUT_EXPORT_WRITE);
-		if (bufs[i] < 0)
-			die("/dev/%s: export of buffer %u: %s", name, i, strerror(-bufs[i]));
-		maps[i] = mmap(NULL, cap.buf_len, PROT_READ, MAP_SHARED, bufs[i], 0);
-		if (maps[i] == MAP_FAILED)
-			die("/dev/%s: mmap of dma-buf %u: %s", name, i, strerror(errno));
+		bufs[i] = export_buffer(fd, name, &cap, i, &maps[i]);
 		err = queue(&cap, i, bufs[i]);
 		if (err)
 			break;
@@ -704,12 +714,7 @@ static int cmd_stream(const char *name, const char *video)
 	sigaction(SIGTERM, &sa, NULL);
 	request_buffers(&cap, V4L2_MEMORY_DMABUF, NBUF);
 	for (i = 0; i < NBUF; i++) {
-		bufs[i] = export(fd, i * cap.buf_len, cap.buf_len, CARVEOUT_EXPORT_WRITE);
-		if (bufs[i] < 0)
-			die("/dev/%s: export of buffer %u: %s", name, i, strerror(-bufs[i]));
-		maps[i] = mmap(NULL, cap.buf_len, PROT_READ, MAP_SHARED, bufs[i], 0);
-		if (maps[i] == MAP_FAILED)
-			die("/dev/%s: mmap of dma-buf %u: %s", name, i, strerror(errno));
+		bufs[i] = export_buffer(fd, name, &cap, i, &maps[i]);
 		if (queue(&cap, i, bufs[i]))
 			die("%s: VIDIOC_QBUF: %s", video, strerror(errno));
 	}
