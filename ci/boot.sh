@@ -30,9 +30,7 @@ if [ -n "${BOARD_MEM:-}" ]; then
 	done
 fi
 args=("${board_args[@]}" -kernel "$kernel" -dtb "$dtb" -initrd "$initramfs" -no-reboot)
-# Two vivid capture devices, each a video capture node alone: /dev/video0 allocates with
-# vmalloc, /dev/video1 with dma-contig, and each imports dma-bufs (tests/carveout-vivid.c).
-cmdline="console=ttyAMA0 panic=-1 carveout_board=$BOARD_NAME vivid.n_devs=2 vivid.node_types=0x1,0x1 vivid.allocators=0,1"
+cmdline=$BOARD_KERNEL_ARGS
 if [ -z "$test_log" ]; then
 	exec "$QEMU" "${args[@]}" -nographic -append "$cmdline"
 fi

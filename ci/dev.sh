@@ -44,7 +44,7 @@ up() {
 		-serial chardev:console -daemonize -pidfile "$pidfile" \
 		-device virtio-serial-device -chardev "socket,id=push,path=$port,server=on,wait=off" \
 		-device virtserialport,chardev=push,name=carveout-push \
-		-append "console=ttyAMA0 panic=-1 carveout_board=$BOARD_NAME"
+		-append "$BOARD_KERNEL_ARGS"
 	console --timeout 120 "$sock" true || die "board $BOARD_NAME did not answer (console log: $dev/console.log)"
 	# What the board has now, its initramfs's: the hashes `test` compares against.
 	sha256sum "$BOARD/rootfs/lib/modules/carveout.ko" "$BOARD/rootfs/bin/carveout" | cut -d' ' -f1 >"$dev/pushed"

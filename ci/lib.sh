@@ -214,6 +214,12 @@ linux_src() {
 	printf '%s\n' "$LINUX_SRC"
 }
 
+# The kernel command line every board boots with (ci/boot.sh, ci/dev.sh): the console, a panic
+# that halts, the board's name for its test, and two vivid capture devices, each a video capture
+# node alone: /dev/video0 allocates with vmalloc, /dev/video1 with dma-contig, and each imports
+# dma-bufs (tests/carveout-vivid.c).
+BOARD_KERNEL_ARGS="console=ttyAMA0 panic=-1 carveout_board=$BOARD_NAME vivid.n_devs=2 vivid.node_types=0x1,0x1 vivid.allocators=0,1"
+
 # What a kernel splat looks like in a serial log (WARN, BUG, oops, panic, a stack dump), and a
 # kmemleak report.
 SPLAT_RE='WARNING:|BUG:|Oops|Kernel panic|Unable to handle|Call trace:'
