@@ -27,7 +27,7 @@ use core::{
         c_int,
         c_void, //
     },
-    ptr::NonNull,
+    ptr::NonNull, //
 };
 use kernel::{
     bindings,
