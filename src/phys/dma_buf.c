@@ -97,6 +97,10 @@ static int carveout_dmabuf_mmap_op(struct dma_buf *dmabuf, struct vm_area_struct
 	return carveout_dmabuf_mmap(dmabuf->priv, vma);
 }
 
+/*
+ * No vunmap: the kernel mapping outlives every vmap (it lives as long as the dma-buf), and the
+ * core calls vunmap only where there is one.
+ */
 static int carveout_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	void *vaddr;
@@ -107,11 +111,6 @@ static int carveout_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 		return ret;
 	iosys_map_set_vaddr(map, vaddr);
 	return 0;
-}
-
-/* The kernel mapping outlives every vmap (it lives as long as the buffer): nothing to undo. */
-static void carveout_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
-{
 }
 
 static void carveout_dmabuf_release_op(struct dma_buf *dmabuf)
@@ -126,7 +125,6 @@ static const struct dma_buf_ops carveout_dmabuf_ops = {
 	.end_cpu_access = carveout_dmabuf_end_cpu,
 	.mmap = carveout_dmabuf_mmap_op,
 	.vmap = carveout_dmabuf_vmap,
-	.vunmap = carveout_dmabuf_vunmap,
 	.release = carveout_dmabuf_release_op,
 };
 

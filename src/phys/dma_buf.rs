@@ -112,8 +112,8 @@ pub(crate) struct ExportedWindow {
 impl ExportedWindow {
     /// The window `[offset, offset + len)` of `claim`'s region, which `mapping` maps, read-only
     /// or `writable`. `EOPNOTSUPP` for a device region (see [`ExportedWindow`]); `EINVAL` for a
-    /// range that is not whole pages inside the region or is 4 GiB or more (the caller has
-    /// checked it: [`crate::region::Region::export_range`]).
+    /// range that [`crate::region::Region::export_range`] refuses (the caller has asked it
+    /// already, to say why).
     pub(crate) fn new(
         mapping: Arc<KernelMapping>,
         claim: Arc<ClaimedRegion>,
@@ -125,15 +125,11 @@ impl ExportedWindow {
         if claim.memory_type() == MemoryType::Device {
             return Err(EOPNOTSUPP);
         }
-        let page = 1usize << bindings::PAGE_SHIFT;
-        if offset % page != 0 || len % page != 0 || u32::try_from(len).is_err() {
+        // Widening `usize` to `u64` is lossless.
+        if claim.region().export_range(offset as u64, len as u64) != Ok((offset, len)) {
             return Err(EINVAL);
         }
-        claim
-            .region()
-            .window(offset >> bindings::PAGE_SHIFT, len)
-            .map_err(|_| EINVAL)?;
-        // INVARIANT: Checked above; `mapping` maps `claim`'s region (the caller's word, and
+        // INVARIANT: Checked above (whole pages, not empty, below 4 GiB, inside the region); `mapping` maps `claim`'s region (the caller's word, and
         // `address` checks every range against it).
         Ok(Self {
             mapping,
