@@ -2,11 +2,11 @@
 # Boots the board: ci/boot.sh [--test LOG] [DTB]. Without --test: an interactive console
 # (Ctrl-a x quits). With --test: runs ci/board/board-test.sh in the mode $BOARD_TEST (full, the
 # default: every check; matrix: a malformed board's; race: the races alone; dmabuf: the
-# dma-bufs with vivid alone; bench: the benchmark, as ci/bench.sh boots it), powers off, keeps
-# the serial log in LOG. $BOARD_CYCLES sets its unbind/bind and load/unload cycles (100).
-# $BOARD_MEM replaces the board's RAM size (-m); $BOARD_CMDLINE adds kernel command-line words.
-# KERNEL_FLAVOUR=bench boots the production kernel (ci/build-kernel.sh), and $INITRAMFS replaces
-# $BOARD/initramfs.cpio.
+# dma-bufs with vivid alone; doorbell: the doorbells alone; bench: the benchmark, as
+# ci/bench.sh boots it), powers off, keeps the serial log in LOG. $BOARD_CYCLES sets its
+# unbind/bind and load/unload cycles (100). $BOARD_MEM replaces the board's RAM size (-m);
+# $BOARD_CMDLINE adds kernel command-line words. KERNEL_FLAVOUR=bench boots the production
+# kernel (ci/build-kernel.sh), and $INITRAMFS replaces $BOARD/initramfs.cpio.
 set -euo pipefail
 # shellcheck source=ci/lib.sh
 . "$(dirname "$0")/lib.sh"

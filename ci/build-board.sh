@@ -71,6 +71,11 @@ vivid_test=$BOARD/carveout-vivid
 "${CROSS_COMPILE}gcc" -static -O2 -Wall -Wextra -Werror -D_FILE_OFFSET_BITS=64 \
 	-isystem "$BOARD/uapi/include" -I "$ROOT/include/uapi" "$ROOT/tests/carveout-vivid.c" \
 	-o "$vivid_test" || die "cannot build tests/carveout-vivid.c"
+# The doorbell test, on the same header alone.
+doorbell_test=$BOARD/carveout-doorbell
+"${CROSS_COMPILE}gcc" -static -O2 -Wall -Wextra -Werror -D_FILE_OFFSET_BITS=64 -pthread \
+	-I "$ROOT/include/uapi" "$ROOT/tests/carveout-doorbell.c" -o "$doorbell_test" ||
+	die "cannot build tests/carveout-doorbell.c"
 # The C example, built as its comment tells a user to build it (plus -static -Werror).
 c_example=$BOARD/map-sync
 "${CROSS_COMPILE}gcc" -static -O2 -Wall -Werror -I "$ROOT/include/uapi" \
@@ -85,6 +90,7 @@ install -m 0755 "$tool" "$root/bin/carveout"
 install -m 0755 "$pfnmap" "$root/bin/pfnmap"
 install -m 0755 "$ctest" "$root/bin/carveout-ctest"
 install -m 0755 "$vivid_test" "$root/bin/carveout-vivid"
+install -m 0755 "$doorbell_test" "$root/bin/carveout-doorbell"
 install -m 0755 "$c_example" "$root/bin/map-sync"
 install -m 0755 "$EXAMPLE_BIN" "$root/bin/carveout-map-sync"
 install -m 0644 "$ROOT/examples/mdev.conf" "$root/etc/mdev.conf"

@@ -20,6 +20,11 @@ use kernel::{
 use crate::{
     cache_plan::SyncDirection,
     config::Config,
+    doorbell::{
+        self,
+        Doorbell,
+        NewListener, //
+    },
     misc::MappingSpace,
     phys::{
         ClaimedRegion,
@@ -90,12 +95,15 @@ const PIECE: usize = 256;
 ///   `SIGBUS` instead of mapping the pages again.
 ///
 /// Exported dma-bufs hold the kernel mapping and the claim too ([`ExportedWindow`]): revoke lets
-/// go of this device's references, and the last holder unmaps and releases them.
+/// go of this device's references, and the last holder unmaps and releases them. The doorbell's
+/// listeners hold the doorbell, which revoke marks gone ([`Doorbell::revoke`]).
 #[pin_data]
 pub(crate) struct Carveout {
     region: Region,
     memory_type: MemoryType,
     dma_buf_export: bool,
+    /// The doorbell, if the node names an interrupt.
+    doorbell: Option<Arc<Doorbell>>,
     // Fields drop in order: the kernel mapping goes before the claim on the range.
     #[pin]
     mapping: Revocable<Arc<KernelMapping>>,
@@ -110,11 +118,15 @@ pub(crate) struct Carveout {
 }
 
 impl Carveout {
-    /// Reads `dev`'s device-tree node, validates and claims its region and maps it into the
-    /// kernel. Every refusal is logged once, here, naming the value and the rule it breaks.
-    /// Nothing is written to the region.
-    pub(crate) fn probe(dev: &Device) -> Result<impl PinInit<Self, Error>> {
-        let config = Config::read(dev).map_err(|e| e.report(dev))?;
+    /// Validates and claims the region `config` (read from `dev`'s node) names, and maps it
+    /// into the kernel; `doorbell` is the node's interrupt, if it names one. Every refusal is
+    /// logged once, here, naming the value and the rule it breaks. Nothing is written to the
+    /// region.
+    pub(crate) fn probe(
+        dev: &Device,
+        config: Config,
+        doorbell: Option<Arc<Doorbell>>,
+    ) -> Result<impl PinInit<Self, Error>> {
         let claimed = ClaimedRegion::claim(&config.region, config.memory_type, &config.name)
             .map_err(|e| ProbeError::Claim(e, config.region.clone()).report(dev))?;
         let mapping = claimed.map_kernel().map_err(|e| {
@@ -132,6 +144,7 @@ impl Carveout {
             region,
             memory_type,
             dma_buf_export: config.dma_buf_export,
+            doorbell,
             mapping <- Revocable::new(mapping),
             claim <- new_mutex!(Some(claimed)),
             space,
@@ -188,6 +201,37 @@ impl Carveout {
             self.region.base(),
             self.memory_type.name()
         );
+        if let Some(doorbell) = &self.doorbell {
+            dev_info!(
+                self.dev,
+                "/dev/{}: doorbell on interrupt {} ({})\n",
+                self.name(),
+                doorbell.irq(),
+                doorbell.trigger().name()
+            );
+        }
+    }
+
+    /// Opens a listener of the doorbell (`CARVEOUT_IOC_DOORBELL`), which may mask and unmask
+    /// the line if `open_writable`; `EOPNOTSUPP` for a region without one.
+    pub(crate) fn open_doorbell(
+        &self,
+        request: &uapi::DoorbellRequest,
+        open_writable: bool,
+    ) -> Result<NewListener> {
+        self.check_live()?;
+        let Some(doorbell) = &self.doorbell else {
+            dev_dbg!(
+                self.dev,
+                "doorbell refused: the device-tree node has no interrupt\n"
+            );
+            return Err(EOPNOTSUPP);
+        };
+        if request.flags != 0 {
+            dev_dbg!(self.dev, "doorbell refused: flags {:#x}\n", request.flags);
+            return Err(EINVAL);
+        }
+        doorbell::listen(doorbell, open_writable)
     }
 
     /// Runs `f` on the claim on the range, with `claim` locked; `ENODEV` once unbound.
@@ -433,6 +477,9 @@ impl Carveout {
     /// Nothing here takes a process's `mmap_lock` or waits for anything userspace controls. The
     /// region's contents are left as they are (written back, for the cached type).
     pub(crate) fn revoke(&self) {
+        if let Some(doorbell) = &self.doorbell {
+            doorbell.revoke();
+        }
         let claim = self.claim.lock().take();
         self.space.revoke();
         self.mapping.revoke();

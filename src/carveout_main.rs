@@ -64,7 +64,7 @@ mod uapi;
 
 // The C boundary: what Linux 7.3's `kernel` crate lacks, each beside its C glue. Only these files
 // name `bindings` or declare `extern "C"` (`make lint` checks). Physical memory, then the misc
-// device, which maps it.
+// device, which maps it; the doorbell, an interrupt and the files that listen for it.
 mod ffi;
 mod task;
 mod user_copy;
@@ -72,6 +72,8 @@ mod user_copy;
 mod phys;
 
 mod misc;
+
+mod doorbell;
 
 // The driver: a device-tree node read and judged, the carveout it makes, its device file and
 // attributes, and the platform driver that binds them.

@@ -31,6 +31,9 @@ const PROP_LABEL: &CStr = c"label";
 const PROP_MEMORY_TYPE: &CStr = c"linux,memory-type";
 /// Device-tree property allowing the region to be exported as dma-bufs.
 const PROP_DMA_BUF_EXPORT: &CStr = c"linux,dma-buf-export";
+/// Device-tree properties naming the region's doorbell, an interrupt.
+const PROP_INTERRUPTS: &CStr = c"interrupts";
+const PROP_INTERRUPTS_EXTENDED: &CStr = c"interrupts-extended";
 
 /// What a carveout node asks for: a device name, a memory type and one reserved region whose
 /// placement the device tree and the kernel agree on.
@@ -43,6 +46,9 @@ pub(crate) struct Config {
     pub(crate) region: ReservedRegion,
     /// Whether windows of the region may be exported as dma-bufs (`CARVEOUT_IOC_EXPORT`).
     pub(crate) dma_buf_export: bool,
+    /// Whether the node names an interrupt (`interrupts` or `interrupts-extended`): the
+    /// region's doorbell.
+    pub(crate) interrupt: bool,
 }
 
 impl Config {
@@ -82,12 +88,16 @@ impl Config {
             return Err(ProbeError::ExportDevice);
         }
 
+        let interrupt = fwnode.property_present(PROP_INTERRUPTS)
+            || fwnode.property_present(PROP_INTERRUPTS_EXTENDED);
+
         let region = Self::one_region(dev)?;
         Ok(Self {
             name,
             memory_type,
             region,
             dma_buf_export,
+            interrupt,
         })
     }
 

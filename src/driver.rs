@@ -31,8 +31,12 @@
 //! - `mmap`, `read`, `write` and `ioctl` against unbind: see the lock order on [`Carveout`].
 
 use kernel::{
-    device::Core,
+    device::{
+        Bound,
+        Core, //
+    },
     driver,
+    irq,
     of,
     platform,
     prelude::*,
@@ -41,6 +45,12 @@ use kernel::{
 
 use crate::{
     carveout::Carveout,
+    config::Config,
+    doorbell::{
+        Doorbell,
+        DoorbellHandler,
+        IrqLine, //
+    },
     file::CarveoutFile,
     misc::Registration,
     names::{
@@ -51,11 +61,17 @@ use crate::{
     sysfs, //
 };
 
-/// Driver data of a bound node: the device file and its name. Unbinding revokes the carveout
-/// (see [`Carveout::revoke`]), then removes the device file and frees the name.
-pub(crate) struct CarveoutDriver {
-    // Fields drop in order: the device file goes before its name is freed.
+/// The platform driver of carveout nodes.
+pub(crate) struct CarveoutDriver;
+
+/// Driver data of a bound node: the device file, the doorbell's interrupt and the name.
+/// Unbinding revokes the carveout (see [`Carveout::revoke`]), then removes the device file,
+/// frees the interrupt and the name.
+pub(crate) struct BoundCarveout<'bound> {
+    // Fields drop in order: the device file goes, then the interrupt (the doorbell is revoked
+    // by then: no listener enables or disables the line once it is freed), then the name.
     misc: Pin<KBox<Registration<CarveoutFile>>>,
+    _doorbell: Option<Pin<KBox<irq::Registration<'bound, DoorbellHandler>>>>,
     _name: NameClaim,
 }
 
@@ -67,31 +83,90 @@ kernel::of_device_table!(
 
 impl platform::Driver for CarveoutDriver {
     type IdInfo = ();
-    type Data<'bound> = Self;
+    type Data<'bound> = BoundCarveout<'bound>;
     const OF_ID_TABLE: Option<of::IdTable<Self::IdInfo>> = Some(&OF_TABLE);
 
     fn probe<'bound>(
         pdev: &'bound platform::Device<Core<'_>>,
         _info: Option<&'bound Self::IdInfo>,
-    ) -> impl PinInit<Self, Error> + 'bound {
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         let dev = pdev.as_ref();
-        // Complete first, then claim the name, then publish the device file (see the module
-        // doc): each later step may be seen by other threads at once.
-        let carveout = Arc::pin_init(Carveout::probe(dev)?, GFP_KERNEL)?;
+        let config = Config::read(dev).map_err(|e| e.report(dev))?;
+        let doorbell = if config.interrupt {
+            Some(find_doorbell(pdev)?)
+        } else {
+            None
+        };
+        // Complete first, then claim the name, then take the interrupt, then publish the
+        // device file (see the module doc): each later step may be seen by other threads at
+        // once.
+        let carveout = Arc::pin_init(
+            Carveout::probe(dev, config, doorbell.as_ref().map(|(d, _)| d.clone()))?,
+            GFP_KERNEL,
+        )?;
         let name = NameClaim::claim(carveout.misc_name())
             .map_err(|e| ProbeError::NameTaken(carveout.misc_name(), e).report(dev))?;
+        let irq = match doorbell {
+            Some((doorbell, request)) => {
+                let irq = request.irq();
+                // SAFETY: The registration is kept in the driver data until it drops, never
+                // forgotten.
+                let registration = unsafe {
+                    irq::Registration::new(
+                        request,
+                        // The trigger type the tree gave (or the controller's default).
+                        irq::Flags::TRIGGER_NONE,
+                        c"carveout",
+                        Ok::<_, Error>(DoorbellHandler::new(doorbell)),
+                    )
+                };
+                Some(
+                    KBox::pin_init(registration, GFP_KERNEL)
+                        .map_err(|e| ProbeError::RequestInterrupt(irq, e).report(dev))?,
+                )
+            }
+            None => None,
+        };
         let misc = KBox::pin_init(
             Registration::register(carveout.clone(), dev, &sysfs::GROUPS),
             GFP_KERNEL,
         )
         .map_err(|e| ProbeError::Register(carveout.misc_name(), e).report(dev))?;
         carveout.log_probed();
-        Ok(Self { misc, _name: name })
+        Ok(BoundCarveout {
+            misc,
+            _doorbell: irq,
+            _name: name,
+        })
     }
 
     fn unbind<'bound>(_pdev: &'bound platform::Device<Core<'_>>, this: Pin<&Self::Data<'bound>>) {
         this.misc.data().revoke();
     }
+}
+
+/// The doorbell of `pdev`, whose node names an interrupt, and the request for its line.
+/// Refusals are logged here.
+fn find_doorbell<'bound>(
+    pdev: &'bound platform::Device<Bound>,
+) -> Result<(Arc<Doorbell>, irq::IrqRequest<'bound>)> {
+    let dev = pdev.as_ref();
+    let request = pdev
+        .optional_irq_by_index(0)
+        .map_err(|e| ProbeError::NoInterrupt(e).report(dev))?;
+    let irq = request.irq();
+    if IrqLine::bus_locked(irq) {
+        return Err(ProbeError::SlowBusInterrupt(irq).report(dev));
+    }
+    let trigger = IrqLine::trigger(irq);
+    // SAFETY: `irq` is the device's interrupt. The doorbell enables and disables it only while
+    // live, from a listener (which exists once the device file is published, after the handler
+    // is registered) or from the handler itself; the driver data frees the handler only after
+    // unbind has revoked the doorbell (field order), and a failed probe publishes no device
+    // file.
+    let line = unsafe { IrqLine::new(irq) };
+    let doorbell = Arc::pin_init(Doorbell::new(line, trigger), GFP_KERNEL)?;
+    Ok((doorbell, request))
 }
 
 /// The module: registers [`CarveoutDriver`] once the device-name table is ready.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The device file of a carveout, `/dev/<name>`: `mmap`, `read`/`write` and `pread`/`pwrite`,
-//! `lseek` and the ioctls (information, cache sync, dma-buf export), each a call on the device's
+//! `lseek` and the ioctls (information, cache sync, dma-buf export, doorbell), each a call on the device's
 //! [`Carveout`].
 
 use core::ffi::CStr;
@@ -101,6 +101,20 @@ impl MiscFile for CarveoutFile {
                 request.fd = i32::try_from(dma_buf.fd()).map_err(|_| EMFILE)?;
                 writer.write(&request)?;
                 dma_buf.install();
+                Ok(0)
+            }
+            uapi::CARVEOUT_IOC_DOORBELL => {
+                let len = size_of::<uapi::DoorbellRequest>();
+                let (mut reader, mut writer) =
+                    UserSlice::new(UserPtr::from_addr(arg), len).reader_writer();
+                let mut request = reader.read::<uapi::DoorbellRequest>()?;
+                let listener = carveout.open_doorbell(&request, writable)?;
+                request.trigger = listener.trigger().as_uapi();
+                request.count = listener.count();
+                // As for the export: installed only once user space has its number.
+                request.fd = i32::try_from(listener.fd()).map_err(|_| EMFILE)?;
+                writer.write(&request)?;
+                listener.install();
                 Ok(0)
             }
             _ => {

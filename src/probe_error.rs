@@ -66,6 +66,12 @@ pub(crate) enum ProbeError<'a> {
     NameTaken(&'a CStr, Error),
     /// The misc device cannot be registered.
     Register(&'a CStr, Error),
+    /// The node names an interrupt that this kernel cannot map (`EPROBE_DEFER`: not yet).
+    NoInterrupt(Error),
+    /// The interrupt (its number) is on a controller whose enable and disable sleep.
+    SlowBusInterrupt(u32),
+    /// The interrupt (its number) cannot be requested.
+    RequestInterrupt(u32, Error),
 }
 
 impl ProbeError<'_> {
@@ -86,7 +92,10 @@ impl ProbeError<'_> {
             | Self::MapKernel(e, ..)
             | Self::MappingSpace(e)
             | Self::NameTaken(_, e)
-            | Self::Register(_, e) => *e,
+            | Self::Register(_, e)
+            | Self::NoInterrupt(e)
+            | Self::RequestInterrupt(_, e) => *e,
+            Self::SlowBusInterrupt(_) => EINVAL,
         }
     }
 
@@ -97,6 +106,12 @@ impl ProbeError<'_> {
             self,
             Self::Property(_) | Self::NoMemory(_) | Self::Claim(ClaimError::NoMemory, _)
         );
+        // The interrupt controller has not probed yet: the driver core retries, and says so in
+        // `devices_deferred` if it never does.
+        let deferred = matches!(&self, Self::NoInterrupt(e) if *e == EPROBE_DEFER);
+        if deferred {
+            return self.errno();
+        }
         if !logged_elsewhere {
             dev_err!(dev, "{}\n", self);
         }
@@ -191,6 +206,15 @@ impl fmt::Display for ProbeError<'_> {
             Self::Register(name, e) => f.write_fmt(fmt!(
                 "cannot register /dev/{}: {e:?} (is the name taken?)",
                 text(name)
+            )),
+            Self::NoInterrupt(e) => f.write_fmt(fmt!(
+                "interrupts: the node names an interrupt this kernel cannot map ({e:?}): check its interrupt-parent and the number of cells its controller takes"
+            )),
+            Self::SlowBusInterrupt(irq) => f.write_fmt(fmt!(
+                "interrupt {irq} (the doorbell) is on a controller behind a slow bus, whose mask and unmask sleep: give the doorbell a line of an interrupt controller that can mask from a handler"
+            )),
+            Self::RequestInterrupt(irq, e) => f.write_fmt(fmt!(
+                "cannot request interrupt {irq} (the doorbell): {e:?} (does another driver hold it, or does its controller need a threaded handler?)"
             )),
         }
     }

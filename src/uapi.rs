@@ -131,6 +131,33 @@ pub(crate) const EXPORT_WRITE: u32 = 1 << 0;
 /// `CARVEOUT_IOC_EXPORT`: `_IOWR(0xB9, 0x02, struct carveout_export)`.
 pub(crate) const CARVEOUT_IOC_EXPORT: u32 = _IOWR::<ExportRequest>(0xB9, 0x02);
 
+/// `struct carveout_doorbell`: opens a listener of the region's doorbell.
+#[repr(C)]
+pub(crate) struct DoorbellRequest {
+    /// 0.
+    pub(crate) flags: u32,
+    /// Out: `CARVEOUT_DOORBELL_EDGE` or `CARVEOUT_DOORBELL_LEVEL`.
+    pub(crate) trigger: u32,
+    /// Out: the listener's file descriptor.
+    pub(crate) fd: i32,
+    /// Out: the count when the listener opened.
+    pub(crate) count: u32,
+}
+
+// SAFETY: `DoorbellRequest` is `repr(C)` with fields of integer types, for which every bit
+// pattern is valid, without padding (16 bytes, checked below against the header).
+unsafe impl FromBytes for DoorbellRequest {}
+// SAFETY: As above: every byte is initialised.
+unsafe impl AsBytes for DoorbellRequest {}
+
+/// `CARVEOUT_DOORBELL_EDGE`: an edge-triggered line.
+pub(crate) const DOORBELL_EDGE: u32 = 1;
+/// `CARVEOUT_DOORBELL_LEVEL`: a level-triggered line.
+pub(crate) const DOORBELL_LEVEL: u32 = 2;
+
+/// `CARVEOUT_IOC_DOORBELL`: `_IOWR(0xB9, 0x03, struct carveout_doorbell)`.
+pub(crate) const CARVEOUT_IOC_DOORBELL: u32 = _IOWR::<DoorbellRequest>(0xB9, 0x03);
+
 // The header's values, checked when the module is built. (`as` keeps the low bits of the
 // assembler's signed numbers, which is what the C side computed.)
 const _: () = {
@@ -138,6 +165,9 @@ const _: () = {
     assert!(CARVEOUT_IOC_SYNC == header::CARVEOUT_IOC_SYNC as u32);
     assert!(CARVEOUT_IOC_EXPORT == header::CARVEOUT_IOC_EXPORT as u32);
     assert!(EXPORT_WRITE == header::CARVEOUT_EXPORT_WRITE as u32);
+    assert!(CARVEOUT_IOC_DOORBELL == header::CARVEOUT_IOC_DOORBELL as u32);
+    assert!(DOORBELL_EDGE == header::CARVEOUT_DOORBELL_EDGE as u32);
+    assert!(DOORBELL_LEVEL == header::CARVEOUT_DOORBELL_LEVEL as u32);
     assert!(NAME_LEN == header::CARVEOUT_NAME_LEN as usize);
     assert!(MEM_WRITE_COMBINE == header::CARVEOUT_MEM_WRITE_COMBINE as u32);
     assert!(MEM_CACHED == header::CARVEOUT_MEM_CACHED as u32);
@@ -163,5 +193,10 @@ const _: () = {
     assert!(offset_of!(ExportRequest, length) == header::EXPORT_LENGTH as usize);
     assert!(offset_of!(ExportRequest, flags) == header::EXPORT_FLAGS as usize);
     assert!(offset_of!(ExportRequest, fd) == header::EXPORT_FD as usize);
+    assert!(size_of::<DoorbellRequest>() == header::DOORBELL_SIZE as usize);
+    assert!(offset_of!(DoorbellRequest, flags) == header::DOORBELL_FLAGS as usize);
+    assert!(offset_of!(DoorbellRequest, trigger) == header::DOORBELL_TRIGGER as usize);
+    assert!(offset_of!(DoorbellRequest, fd) == header::DOORBELL_FD as usize);
+    assert!(offset_of!(DoorbellRequest, count) == header::DOORBELL_COUNT as usize);
     assert!(offset_of!(ExportRequest, fd) + 4 == size_of::<ExportRequest>());
 };

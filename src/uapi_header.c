@@ -26,6 +26,9 @@ void carveout_uapi_values(void)
 	VALUE(CARVEOUT_IOC_SYNC, CARVEOUT_IOC_SYNC);
 	VALUE(CARVEOUT_IOC_EXPORT, CARVEOUT_IOC_EXPORT);
 	VALUE(CARVEOUT_EXPORT_WRITE, CARVEOUT_EXPORT_WRITE);
+	VALUE(CARVEOUT_IOC_DOORBELL, CARVEOUT_IOC_DOORBELL);
+	VALUE(CARVEOUT_DOORBELL_EDGE, CARVEOUT_DOORBELL_EDGE);
+	VALUE(CARVEOUT_DOORBELL_LEVEL, CARVEOUT_DOORBELL_LEVEL);
 
 	VALUE(INFO_SIZE, sizeof(struct carveout_info));
 	VALUE(INFO_PHYS_BASE, offsetof(struct carveout_info, phys_base));
@@ -45,4 +48,10 @@ void carveout_uapi_values(void)
 	VALUE(EXPORT_LENGTH, offsetof(struct carveout_export, length));
 	VALUE(EXPORT_FLAGS, offsetof(struct carveout_export, flags));
 	VALUE(EXPORT_FD, offsetof(struct carveout_export, fd));
+
+	VALUE(DOORBELL_SIZE, sizeof(struct carveout_doorbell));
+	VALUE(DOORBELL_FLAGS, offsetof(struct carveout_doorbell, flags));
+	VALUE(DOORBELL_TRIGGER, offsetof(struct carveout_doorbell, trigger));
+	VALUE(DOORBELL_FD, offsetof(struct carveout_doorbell, fd));
+	VALUE(DOORBELL_COUNT, offsetof(struct carveout_doorbell, count));
 }

@@ -133,6 +133,9 @@ void carveout_consts(void)
 	DEFINE(CARVEOUT_IOC_SYNC, u32, CARVEOUT_IOC_SYNC);
 	DEFINE(CARVEOUT_IOC_EXPORT, u32, CARVEOUT_IOC_EXPORT);
 	DEFINE(CARVEOUT_EXPORT_WRITE, u32, CARVEOUT_EXPORT_WRITE);
+	DEFINE(CARVEOUT_IOC_DOORBELL, u32, CARVEOUT_IOC_DOORBELL);
+	DEFINE(CARVEOUT_DOORBELL_EDGE, u32, CARVEOUT_DOORBELL_EDGE);
+	DEFINE(CARVEOUT_DOORBELL_LEVEL, u32, CARVEOUT_DOORBELL_LEVEL);
 	DEFINE(CARVEOUT_NAME_LEN, usize, CARVEOUT_NAME_LEN);
 	DEFINE(CARVEOUT_MEM_WRITE_COMBINE, u32, CARVEOUT_MEM_WRITE_COMBINE);
 	DEFINE(CARVEOUT_MEM_CACHED, u32, CARVEOUT_MEM_CACHED);
@@ -173,4 +176,14 @@ void carveout_consts(void)
 	DEFINE(SIZEOF_CARVEOUT_EXPORT_FLAGS, usize, SIZEOF_FIELD(struct carveout_export, flags));
 	DEFINE(OFFSETOF_CARVEOUT_EXPORT_FD, usize, offsetof(struct carveout_export, fd));
 	DEFINE(SIZEOF_CARVEOUT_EXPORT_FD, usize, SIZEOF_FIELD(struct carveout_export, fd));
+	DEFINE(SIZEOF_CARVEOUT_DOORBELL, usize, sizeof(struct carveout_doorbell));
+	DEFINE(OFFSETOF_CARVEOUT_DOORBELL_FLAGS, usize, offsetof(struct carveout_doorbell, flags));
+	DEFINE(SIZEOF_CARVEOUT_DOORBELL_FLAGS, usize, SIZEOF_FIELD(struct carveout_doorbell, flags));
+	DEFINE(OFFSETOF_CARVEOUT_DOORBELL_TRIGGER, usize, offsetof(struct carveout_doorbell, trigger));
+	DEFINE(SIZEOF_CARVEOUT_DOORBELL_TRIGGER, usize,
+	       SIZEOF_FIELD(struct carveout_doorbell, trigger));
+	DEFINE(OFFSETOF_CARVEOUT_DOORBELL_FD, usize, offsetof(struct carveout_doorbell, fd));
+	DEFINE(SIZEOF_CARVEOUT_DOORBELL_FD, usize, SIZEOF_FIELD(struct carveout_doorbell, fd));
+	DEFINE(OFFSETOF_CARVEOUT_DOORBELL_COUNT, usize, offsetof(struct carveout_doorbell, count));
+	DEFINE(SIZEOF_CARVEOUT_DOORBELL_COUNT, usize, SIZEOF_FIELD(struct carveout_doorbell, count));
 }

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Runs on the board (busybox sh). One PASS/FAIL line per check, then a summary.
 #   board-test.sh full    load, self-test, the kernel's mm/pfnmap selftest, dma-bufs with vivid
-#                         (ABI, frames, unbind and rmmod while streaming), lifecycle (unload
+#                         (ABI, frames, unbind and rmmod while streaming), doorbells, lifecycle (unload
 #                         refused, unbind revokes, 100 bind cycles of every device, 100 load
 #                         cycles, contents kept), stress, races (carveout race), kmemleak
 #   board-test.sh race    load, then only the races against unbind/bind and rmmod/insmod
 #   board-test.sh dmabuf  load, then only the dma-bufs with vivid, rmmod, kmemleak
+#   board-test.sh doorbell load, then only the doorbells, rmmod, kmemleak
 #   board-test.sh matrix  load and self-test whatever probed (a board with a malformed node)
 #   board-test.sh bench   load, then benchmark every device against /dev/mem, UIO and RAM
 case "${1:-}" in -h | --help)
@@ -250,6 +251,97 @@ dma_bufs() {
 	[ "${carveout_board:-armv7}" = lpae ] || unbind_while_streaming carveout-fb /dev/video1
 }
 
+# The doorbells (tests/carveout-doorbell.c): carveout-mbox's edge line (GIC SPI 100) and
+# carveout-doorbell's level line (SPI 101), rung through the kernel's interrupt injection. The
+# ABI, one event per ring, a burst with several waiters, masking, the mailbox pattern, then
+# unbind and rmmod with waiters, and rings and listeners during unbind/bind cycles.
+doorbells() {
+	stage doorbell
+	carveout-doorbell abi carveout-mbox 100
+	check "doorbell ABI of carveout-mbox (exit $?)" [ $? -eq 0 ]
+	carveout-doorbell none carveout-fb
+	check "carveout-fb (no interrupt) has no doorbell (exit $?)" [ $? -eq 0 ]
+	carveout-doorbell count carveout-mbox 100
+	check "one event per ring on carveout-mbox (exit $?)" [ $? -eq 0 ]
+	carveout-doorbell burst carveout-mbox 100 10000 4
+	check "10000 rings, 4 waiters, counts exact on carveout-mbox (exit $?)" [ $? -eq 0 ]
+	carveout-doorbell level carveout-doorbell 101
+	check "level line of carveout-doorbell masked until unmasked (exit $?)" [ $? -eq 0 ]
+	carveout-doorbell mask carveout-mbox 100
+	check "edge line of carveout-mbox masked on request (exit $?)" [ $? -eq 0 ]
+	carveout-doorbell mailbox carveout-mbox 100 carveout-doorbell 101
+	check "mailbox pattern between two processes (exit $?)" [ $? -eq 0 ]
+	# The Rust library's Doorbell, through `carveout wait`, rung from the shell.
+	carveout wait carveout-mbox 3 >/tmp/wait-rust 2>&1 &
+	waiter=$!
+	i=0
+	while ! grep -q 'doorbell (edge)' /tmp/wait-rust && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	irq=$(irq_of_spi 100)
+	for i in 1 2 3; do echo trigger >"/sys/kernel/debug/irq/irqs/$irq"; done
+	wait $waiter
+	status=$?
+	cat /tmp/wait-rust
+	heard=no
+	[ $status -eq 0 ] && grep -q ' 3 of 3$' /tmp/wait-rust && heard=yes
+	check "carveout wait (the Rust library) heard 3 rings of carveout-mbox (exit $status)" [ $heard = yes ]
+	unbind_with_waiter carveout-mbox
+	# The level line rung once more and left masked across the unbind: the rebound doorbell's
+	# line must be unmasked (its first ring is an event).
+	irq=$(irq_of_spi 101)
+	echo trigger >"/sys/kernel/debug/irq/irqs/$irq"
+	unbind_with_waiter carveout-doorbell
+	carveout-doorbell level carveout-doorbell 101 >/dev/null
+	check "carveout-doorbell's line, masked at the unbind, rings after the rebind (exit $?)" [ $? -eq 0 ]
+	# Rings and listeners against unbind/bind, for as long as the hammer runs.
+	carveout-doorbell hammer carveout-mbox 100 10 >/tmp/hammer 2>&1 &
+	hammer=$!
+	n=0
+	while kill -0 $hammer 2>/dev/null; do
+		echo carveout-mailbox >$driver/unbind
+		echo carveout-mailbox >$driver/bind
+		n=$((n + 1))
+	done
+	wait $hammer
+	status=$?
+	cat /tmp/hammer
+	check "rings and listeners during $n unbind/bind cycles of carveout-mbox (exit $status)" [ $status -eq 0 ]
+	check "carveout-mbox bound after the cycles" [ -c /dev/carveout-mbox ]
+	carveout-doorbell count carveout-mbox 100 >/dev/null
+	check "its doorbell rings as before (exit $?)" [ $? -eq 0 ]
+}
+
+# The Linux interrupt number of GIC SPI $1: the /proc/interrupts line of hardware number 32 + $1.
+irq_of_spi() {
+	awk -v hw=$((32 + $1)) '{ for (i = 2; i < NF; i++) if ($i ~ /^GIC/ && $(i + 1) == hw) { sub(":", "", $1); print $1 } }' /proc/interrupts
+}
+
+# unbind_with_waiter DEV: a process waits in poll and epoll on DEV's doorbell; rmmod is refused
+# while it does, and an unbind wakes it with POLLERR | POLLHUP, then ENODEV.
+unbind_with_waiter() {
+	dev=$1
+	node=$(node_of "$dev")
+	carveout-doorbell wait "$dev" >/tmp/wait 2>&1 &
+	waiter=$!
+	i=0
+	while ! grep -q '^waiting' /tmp/wait && kill -0 $waiter 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	sleep 0.2
+	rmmod carveout 2>/dev/null
+	check "rmmod refused while a process waits on the doorbell of $dev (exit $?)" [ -d /sys/module/carveout ]
+	echo "$node" >$driver/unbind
+	wait $waiter
+	status=$?
+	grep -v '^waiting' /tmp/wait
+	check "the process waiting on the doorbell of $dev woke at the unbind, with an error (exit $status)" [ $status -eq 0 ]
+	echo "$node" >$driver/bind
+	check "rebind $dev" [ -c "/dev/$dev" ]
+}
+
 # unbind_while_streaming DEV VIDEO: the dma-bufs keep the region claimed after an unbind, so
 # vivid goes on streaming into them, a rebind is refused and rmmod too, until they are closed;
 # nothing else in the region changes. DEV is also its node's name.
@@ -330,6 +422,13 @@ if [ "$mode" = bench ]; then
 	check "benchmark (exit $?)" [ $? -eq 0 ]
 	# A frame vivid captures: straight into a dma-buf of the carveout, or into vivid's own
 	# buffer and then copied in with pwrite (the CPU time of the process per frame).
+	# The doorbell's wake-up against UIO's, on another line of the same GIC (SPI 102), rung
+	# the same way, with the UIO device over carveout-mbox's range (dts/qemu-virt-bench.dts).
+	for u in /sys/class/uio/uio*; do
+		[ "$(cat "$u/maps/map0/addr" 2>/dev/null)" = "$(base_of carveout-mbox)" ] && uio_mbox=${u##*/}
+	done
+	carveout-doorbell bench carveout-mbox 100 "${uio_mbox:-uio2}" 102 "${carveout_rings:-2000}"
+	check "doorbell wake-up benchmark against UIO (exit $?)" [ $? -eq 0 ]
 	for dev in carveout-fb carveout-dsp; do
 		taskset 1 carveout-vivid bench $dev /dev/video0 "${carveout_frames:-120}"
 		check "vivid frame benchmark on $dev (exit $?)" [ $? -eq 0 ]
@@ -350,6 +449,15 @@ if [ "$mode" = dmabuf ]; then
 	stage load
 	check "insmod carveout.ko" insmod /lib/modules/carveout.ko
 	dma_bufs
+	check "rmmod carveout" rmmod carveout
+	kmemleak_scan
+	finish
+fi
+
+if [ "$mode" = doorbell ]; then
+	stage load
+	check "insmod carveout.ko" insmod /lib/modules/carveout.ko
+	doorbells
 	check "rmmod carveout" rmmod carveout
 	kmemleak_scan
 	finish
@@ -399,6 +507,7 @@ stage interfaces
 kernel_pfnmap_test
 device_interface
 dma_bufs
+doorbells
 stage holders-revoke
 
 # Unloading is refused while a process holds a device open, or only mapped.

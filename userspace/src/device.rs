@@ -13,6 +13,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use crate::doorbell::Doorbell;
 use crate::memory_type::MemoryType;
 use crate::sys::consts;
 use crate::sysfs::{self, SysfsAttributes};
@@ -455,6 +456,26 @@ impl Carveout {
                 e,
             )
         })
+    }
+
+    /// A listener of the region's doorbell, the interrupt of its device-tree node: see
+    /// [`Doorbell`]. It may mask and unmask the line if this file is open read-write.
+    ///
+    /// # Errors
+    ///
+    /// The ioctl's: `EOPNOTSUPP` for a region whose node names no interrupt, `ENODEV` once
+    /// unbound.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// let mbox = carveout::Carveout::open("carveout-mbox")?;
+    /// let mut doorbell = mbox.doorbell()?;
+    /// let rings = doorbell.wait()?; // blocks until the device rings
+    /// # Ok::<(), carveout::Error>(())
+    /// ```
+    pub fn doorbell(&self) -> Result<Doorbell> {
+        Doorbell::open(&self.path, self.file.as_fd())
     }
 
     /// Reads exactly `buf.len()` bytes at byte `offset` (`pread(2)`).

@@ -9,7 +9,8 @@
 //! [`Carveout::map_mut`] read-write as a [`MappingMut`]; each unmaps on drop and gives volatile,
 //! bounds-checked access, naturally aligned where the [`MemoryType`] requires it.
 //! [`Carveout::sync`] (or [`Mapping::sync`]) makes a cached region coherent with a device
-//! ([`SyncDirection`]). `pread`/`pwrite`/`lseek` are std's, on [`Carveout::file`]. Every failure
+//! ([`SyncDirection`]). [`Carveout::doorbell`] listens for the region's interrupt ([`Doorbell`]).
+//! `pread`/`pwrite`/`lseek` are std's, on [`Carveout::file`]. Every failure
 //! is an [`Error`] naming the file, the operation and the `errno`.
 //!
 //! The ABI is `include/uapi/linux/carveout.h`, described call by call in `docs/abi.md`; the
@@ -54,6 +55,7 @@
 )]
 
 mod device;
+mod doorbell;
 mod error;
 mod mapping;
 mod memory_type;
@@ -62,6 +64,7 @@ mod sysfs;
 mod uapi;
 
 pub use device::{Access, Carveout, Info, SyncDirection};
+pub use doorbell::{Doorbell, Trigger};
 pub use error::{Error, Result};
 pub use mapping::{page_size, Mapping, MappingMut};
 pub use memory_type::{MemoryType, ParseMemoryTypeError};

@@ -64,6 +64,19 @@ pub(crate) const CARVEOUT_IOC_EXPORT: u32 = ioc(
 /// `CARVEOUT_EXPORT_WRITE`: a writable dma-buf.
 pub(crate) const CARVEOUT_EXPORT_WRITE: u32 = 1 << 0;
 
+/// `CARVEOUT_IOC_DOORBELL`: `_IOWR(CARVEOUT_IOC_MAGIC, 0x03, struct carveout_doorbell)`.
+pub(crate) const CARVEOUT_IOC_DOORBELL: u32 = ioc(
+    IOC_READ | IOC_WRITE,
+    CARVEOUT_IOC_MAGIC,
+    0x03,
+    size_of::<CarveoutDoorbell>(),
+);
+
+/// `CARVEOUT_DOORBELL_EDGE`: an edge-triggered doorbell.
+pub(crate) const CARVEOUT_DOORBELL_EDGE: u32 = 1;
+/// `CARVEOUT_DOORBELL_LEVEL`: a level-triggered doorbell.
+pub(crate) const CARVEOUT_DOORBELL_LEVEL: u32 = 2;
+
 /// `CARVEOUT_NAME_LEN`: bytes of the NUL-terminated name in `struct carveout_info`.
 pub(crate) const CARVEOUT_NAME_LEN: usize = 32;
 
@@ -150,6 +163,20 @@ pub(crate) struct CarveoutExport {
     pub(crate) fd: i32,
 }
 
+/// `struct carveout_doorbell`: the argument of `CARVEOUT_IOC_DOORBELL`, and its answer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CarveoutDoorbell {
+    /// 0.
+    pub(crate) flags: u32,
+    /// Out: `CARVEOUT_DOORBELL_EDGE` or `CARVEOUT_DOORBELL_LEVEL`.
+    pub(crate) trigger: u32,
+    /// Out: the listener's file descriptor.
+    pub(crate) fd: i32,
+    /// Out: the count when the listener opened.
+    pub(crate) count: u32,
+}
+
 /// The size of field `$field` of `$type`, in a constant expression.
 macro_rules! field_size {
     ($type:ty, $field:ident) => {{
@@ -183,6 +210,9 @@ same_as_header! {
     CARVEOUT_IOC_SYNC => c::CARVEOUT_IOC_SYNC;
     CARVEOUT_IOC_EXPORT => c::CARVEOUT_IOC_EXPORT;
     CARVEOUT_EXPORT_WRITE => c::CARVEOUT_EXPORT_WRITE;
+    CARVEOUT_IOC_DOORBELL => c::CARVEOUT_IOC_DOORBELL;
+    CARVEOUT_DOORBELL_EDGE => c::CARVEOUT_DOORBELL_EDGE;
+    CARVEOUT_DOORBELL_LEVEL => c::CARVEOUT_DOORBELL_LEVEL;
     CARVEOUT_NAME_LEN => c::CARVEOUT_NAME_LEN;
     CARVEOUT_MEM_WRITE_COMBINE => c::CARVEOUT_MEM_WRITE_COMBINE;
     CARVEOUT_MEM_CACHED => c::CARVEOUT_MEM_CACHED;
@@ -222,6 +252,16 @@ same_as_header! {
     field_size!(CarveoutExport, flags) => c::SIZEOF_CARVEOUT_EXPORT_FLAGS;
     offset_of!(CarveoutExport, fd) => c::OFFSETOF_CARVEOUT_EXPORT_FD;
     field_size!(CarveoutExport, fd) => c::SIZEOF_CARVEOUT_EXPORT_FD;
+
+    size_of::<CarveoutDoorbell>() => c::SIZEOF_CARVEOUT_DOORBELL;
+    offset_of!(CarveoutDoorbell, flags) => c::OFFSETOF_CARVEOUT_DOORBELL_FLAGS;
+    field_size!(CarveoutDoorbell, flags) => c::SIZEOF_CARVEOUT_DOORBELL_FLAGS;
+    offset_of!(CarveoutDoorbell, trigger) => c::OFFSETOF_CARVEOUT_DOORBELL_TRIGGER;
+    field_size!(CarveoutDoorbell, trigger) => c::SIZEOF_CARVEOUT_DOORBELL_TRIGGER;
+    offset_of!(CarveoutDoorbell, fd) => c::OFFSETOF_CARVEOUT_DOORBELL_FD;
+    field_size!(CarveoutDoorbell, fd) => c::SIZEOF_CARVEOUT_DOORBELL_FD;
+    offset_of!(CarveoutDoorbell, count) => c::OFFSETOF_CARVEOUT_DOORBELL_COUNT;
+    field_size!(CarveoutDoorbell, count) => c::SIZEOF_CARVEOUT_DOORBELL_COUNT;
 }
 
 /// `CARVEOUT_IOC_INFO` on `fd`: what the driver reports about the region.
@@ -263,6 +303,24 @@ pub(crate) fn carveout_ioc_export(
     Ok(unsafe { OwnedFd::from_raw_fd(request.fd) })
 }
 
+/// `CARVEOUT_IOC_DOORBELL` on `fd`: a new listener of the region's doorbell, which the returned
+/// descriptor owns, with the answer (the line's trigger, the count it starts from).
+pub(crate) fn carveout_ioc_doorbell(fd: BorrowedFd<'_>) -> io::Result<(OwnedFd, CarveoutDoorbell)> {
+    let mut request = CarveoutDoorbell {
+        flags: 0,
+        trigger: 0,
+        fd: -1,
+        count: 0,
+    };
+    // SAFETY: The request number encodes a read and a write of `size_of::<CarveoutDoorbell>()`
+    // bytes (`_IOWR`), and `CarveoutDoorbell` is `struct carveout_doorbell` (checked against the
+    // header above); `request` is valid for both.
+    unsafe { sys::ioctl_ptr(fd, CARVEOUT_IOC_DOORBELL, &raw mut request) }?;
+    // SAFETY: On success the kernel installed a new descriptor for the listener in `request.fd`,
+    // which nothing else owns.
+    Ok((unsafe { OwnedFd::from_raw_fd(request.fd) }, request))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +332,8 @@ mod tests {
         assert_eq!(CARVEOUT_IOC_SYNC, 0x4018_b901);
         // _IOWR(0xB9, 0x02, 24 bytes).
         assert_eq!(CARVEOUT_IOC_EXPORT, 0xc018_b902);
+        // _IOWR(0xB9, 0x03, 16 bytes).
+        assert_eq!(CARVEOUT_IOC_DOORBELL, 0xc010_b903);
     }
 
     #[test]
@@ -281,6 +341,7 @@ mod tests {
         assert_eq!(size_of::<CarveoutInfo>(), 56);
         assert_eq!(size_of::<CarveoutSync>(), 24);
         assert_eq!(size_of::<CarveoutExport>(), 24);
+        assert_eq!(size_of::<CarveoutDoorbell>(), 16);
     }
 
     #[test]

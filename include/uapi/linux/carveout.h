@@ -72,9 +72,34 @@ struct carveout_export {
 	__s32 fd;		/* out: the dma-buf's file descriptor */
 };
 
+/* carveout_doorbell.trigger: how the region's interrupt signals, from its device-tree node. */
+#define CARVEOUT_DOORBELL_EDGE		1	/* counted; masked only when a listener asks */
+#define CARVEOUT_DOORBELL_LEVEL		2	/* masked at each interrupt until a listener unmasks */
+
+/*
+ * The argument of CARVEOUT_IOC_DOORBELL: 16 bytes, no padding. Opens a listener of the region's
+ * doorbell (the interrupt of its device-tree node) as a new file descriptor, close-on-exec, open
+ * for writing if the device is. The listener is used as a UIO device file is:
+ *   read(2) of 4 bytes: waits (or EAGAIN under O_NONBLOCK) until the doorbell has rung since this
+ *     listener last read, then gives the count of interrupts since the line was requested (a
+ *     __u32, wrapping); the difference from the last count is the number of rings in between.
+ *   poll(2), epoll(7), select(2): readable (POLLIN) when a read would not wait.
+ *   write(2) of a __u32: 1 unmasks the line, 0 masks it (the listener must be open for writing).
+ * Once the device is unbound, poll gives POLLERR | POLLHUP and read and write ENODEV. A region
+ * without an interrupt has no doorbell (EOPNOTSUPP).
+ * docs/abi.md: the doorbell, masking and level-triggered lines.
+ */
+struct carveout_doorbell {
+	__u32 flags;		/* 0 */
+	__u32 trigger;		/* out: CARVEOUT_DOORBELL_EDGE or CARVEOUT_DOORBELL_LEVEL */
+	__s32 fd;		/* out: the listener's file descriptor */
+	__u32 count;		/* out: the count when the listener opened: its first read's base */
+};
+
 #define CARVEOUT_IOC_MAGIC		0xB9
 #define CARVEOUT_IOC_INFO		_IOR(CARVEOUT_IOC_MAGIC, 0x00, struct carveout_info)
 #define CARVEOUT_IOC_SYNC		_IOW(CARVEOUT_IOC_MAGIC, 0x01, struct carveout_sync)
 #define CARVEOUT_IOC_EXPORT		_IOWR(CARVEOUT_IOC_MAGIC, 0x02, struct carveout_export)
+#define CARVEOUT_IOC_DOORBELL		_IOWR(CARVEOUT_IOC_MAGIC, 0x03, struct carveout_doorbell)
 
 #endif /* _UAPI_LINUX_CARVEOUT_H */

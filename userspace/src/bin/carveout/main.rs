@@ -43,6 +43,8 @@ usage: carveout <command> [args]
   selftest [DEV...]              run the self-test on DEV (default: every device in `list`)
   checksum DEV                   64-bit FNV-1a hash of the region's contents
   hold     DEV open|map          keep DEV open (or only mapped) until killed
+  wait     DEV [N [unmask]]      wait for N rings of DEV's doorbell (default 1), printing the
+                                 count at each wake-up; unmask the line after each (level lines)
   revoke   DEV NODE              unbind platform device NODE while DEV is mapped, check the
                                  mappings die with SIGBUS, rebind, check the contents
   stress   SECONDS DEV...        processes and threads writing and verifying windows at once
@@ -322,6 +324,20 @@ fn run(args: &[String]) -> Result<(), Failure> {
             report.finish()?;
         }
         ("checksum", 1) => println!("{:016x}", lifecycle::checksum(&dev_arg()?)?),
+        ("wait", 1..=3) => {
+            let rings = match rest.get(1) {
+                Some(n) => number(n, "N")?,
+                None => 1,
+            };
+            let unmask = match rest.get(2).map(String::as_str) {
+                None => false,
+                Some("unmask") => true,
+                Some(other) => {
+                    return Err(Failure::Usage(format!("wait: '{other}' is not 'unmask'")))
+                }
+            };
+            wait(&Carveout::open(dev_arg()?)?, rings, unmask)?;
+        }
         ("hold", 2) => {
             let how = rest[1].as_str();
             if how != "open" && how != "map" {
@@ -403,6 +419,31 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 "'{}': unknown command or wrong number of arguments",
                 args.join(" ")
             )))
+        }
+    }
+    Ok(())
+}
+
+/// `wait`: waits until `dev`'s doorbell has rung `rings` times, printing a line at each
+/// wake-up; unmasks the line after each if `unmask`.
+fn wait(dev: &Carveout, rings: usize, unmask: bool) -> Result<(), Failure> {
+    let mut doorbell = dev.doorbell()?;
+    println!(
+        "{}: doorbell ({}), count {}",
+        dev.path().display(),
+        doorbell.trigger(),
+        doorbell.count()
+    );
+    let mut heard = 0;
+    while heard < rings {
+        let new = doorbell.wait()?;
+        heard += new as usize;
+        println!(
+            "rang {new} time(s): count {}, {heard} of {rings}",
+            doorbell.count()
+        );
+        if unmask {
+            doorbell.unmask()?;
         }
     }
     Ok(())
