@@ -96,7 +96,8 @@ const PIECE: usize = 256;
 ///
 /// Exported dma-bufs hold the kernel mapping and the claim too ([`ExportedWindow`]): revoke lets
 /// go of this device's references, and the last holder unmaps and releases them. The doorbell's
-/// listeners hold the doorbell, which revoke marks gone ([`Doorbell::revoke`]).
+/// listeners hold the doorbell, which the driver data's
+/// [`DoorbellIrq`](crate::doorbell::DoorbellIrq) revokes when it goes.
 #[pin_data]
 pub(crate) struct Carveout {
     region: Region,
@@ -193,22 +194,25 @@ impl Carveout {
 
     /// Logs what probe made.
     pub(crate) fn log_probed(&self) {
-        dev_info!(
-            self.dev,
-            "/dev/{}: {:#x} bytes at {:#x}, {}\n",
-            self.name(),
-            self.region.size(),
-            self.region.base(),
-            self.memory_type.name()
-        );
-        if let Some(doorbell) = &self.doorbell {
-            dev_info!(
+        match &self.doorbell {
+            None => dev_info!(
                 self.dev,
-                "/dev/{}: doorbell on interrupt {} ({})\n",
+                "/dev/{}: {:#x} bytes at {:#x}, {}\n",
                 self.name(),
+                self.region.size(),
+                self.region.base(),
+                self.memory_type.name()
+            ),
+            Some(doorbell) => dev_info!(
+                self.dev,
+                "/dev/{}: {:#x} bytes at {:#x}, {}, doorbell on interrupt {} ({})\n",
+                self.name(),
+                self.region.size(),
+                self.region.base(),
+                self.memory_type.name(),
                 doorbell.irq(),
                 doorbell.trigger().name()
-            );
+            ),
         }
     }
 
@@ -477,9 +481,6 @@ impl Carveout {
     /// Nothing here takes a process's `mmap_lock` or waits for anything userspace controls. The
     /// region's contents are left as they are (written back, for the cached type).
     pub(crate) fn revoke(&self) {
-        if let Some(doorbell) = &self.doorbell {
-            doorbell.revoke();
-        }
         let claim = self.claim.lock().take();
         self.space.revoke();
         self.mapping.revoke();

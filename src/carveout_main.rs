@@ -35,9 +35,12 @@
 //! `"device"`) is one per region and used for the kernel mapping and every user mapping: two
 //! ARMv7 mappings of one page with different types are unpredictable (see `phys.rs`).
 //!
+//! An `interrupts` (or `interrupts-extended`) entry on the node is the region's doorbell: the
+//! driver counts the interrupt and wakes the processes listening for it (see `doorbell.rs`).
+//!
 //! The userspace ABI (the device file, `mmap`, `pread`/`pwrite`, `lseek`, the sysfs attributes,
-//! the info and sync ioctls, the memory-type values, what unbind and unload do to open files and
-//! mappings) is written down once, in `docs/abi.md`; the ioctls are defined by
+//! the info, sync, export and doorbell ioctls, the memory-type values, what unbind and unload do
+//! to open files and mappings) is written down once, in `docs/abi.md`; the ioctls are defined by
 //! `include/uapi/linux/carveout.h`, which `uapi.rs` mirrors and is checked against at build
 //! time. How probe, revocation and the races are made safe: `driver.rs` (publication and
 //! teardown order) and `carveout.rs` (the lock order), summarised in `docs/design.md`.
@@ -49,6 +52,8 @@
 //!   rather than trust the truncated address the kernel reserved.
 //! - A name clash with another driver's misc device is found by the misc core, not by this driver.
 //! - The kernel mapping uses vmalloc space: regions of hundreds of MiB may not fit on 32-bit ARM.
+//! - One doorbell per node (its first interrupt), on a controller that can mask a line without
+//!   sleeping: probe refuses one behind a slow bus.
 //! - ARM only: 32-bit (with or without LPAE) and arm64 are built and tested (`make test
 //!   BOARD=...`); `phys/cache.c` stops the build on other architectures.
 

@@ -31,8 +31,9 @@ const PROP_LABEL: &CStr = c"label";
 const PROP_MEMORY_TYPE: &CStr = c"linux,memory-type";
 /// Device-tree property allowing the region to be exported as dma-bufs.
 const PROP_DMA_BUF_EXPORT: &CStr = c"linux,dma-buf-export";
-/// Device-tree properties naming the region's doorbell, an interrupt.
+/// Device-tree property naming the region's doorbell, an interrupt.
 const PROP_INTERRUPTS: &CStr = c"interrupts";
+/// The same, with its interrupt controller named in the entry.
 const PROP_INTERRUPTS_EXTENDED: &CStr = c"interrupts-extended";
 
 /// What a carveout node asks for: a device name, a memory type and one reserved region whose

@@ -24,12 +24,14 @@
 //!
 //! # Unbind
 //!
-//! [`Doorbell::revoke`] marks the doorbell gone under the lock and wakes every listener: blocked
-//! reads return `ENODEV`, `poll` gives `POLLERR | POLLHUP`, and no listener enables or disables
-//! the line again. The interrupt's registration, in the driver data, is freed after that
-//! (`free_irq` waits for a running handler); the handler holds the doorbell, so an interrupt
-//! between the two finds it alive and counts into it. After `free_irq`, an interrupt reaches no
-//! code of this driver.
+//! The interrupt's registration is held in the driver data by a [`DoorbellIrq`], whose drop
+//! revokes the doorbell first: under the lock it takes the listeners' hold on the line (so no
+//! listener enables or disables it again) and wakes every listener: blocked reads return
+//! `ENODEV`, `poll` gives `POLLERR | POLLHUP`. Then the registration is freed (`free_irq` waits
+//! for a running handler); the handler holds the doorbell and a line of its own, so an interrupt
+//! between the two counts into a doorbell nobody reads. After `free_irq`, an interrupt reaches no
+//! code of this driver. The listeners hold the doorbell (and its wait queue) until their files
+//! are released.
 
 mod bell;
 mod line;
@@ -37,7 +39,8 @@ mod listener;
 
 pub(crate) use bell::{
     Doorbell,
-    DoorbellHandler, //
+    DoorbellHandler,
+    DoorbellIrq, //
 };
 pub(crate) use line::IrqLine;
 pub(crate) use listener::{

@@ -14,13 +14,15 @@
 //!   which probes at once. Module exit unregisters the driver first, which unbinds every device
 //!   and so frees every name.
 //! - Probe: the [`Carveout`] is complete (region checked and claimed, kernel mapping made,
-//!   mapping space allocated) before its name is claimed, and both before the misc device is
-//!   registered, last: `open` and its sysfs attributes may run on another CPU the moment
+//!   mapping space allocated, doorbell made) before its name is claimed, then the doorbell's
+//!   interrupt is requested (its handler touches only the doorbell), and all of it before the
+//!   misc device is registered, last: `open` and its sysfs attributes may run on another CPU the moment
 //!   `misc_register()` returns. [`Registration`] initialises its data before it registers the
 //!   device for the same reason.
 //! - Unbind: [`Carveout::revoke`] runs first (its doc gives its steps and why in that order:
 //!   after it, nothing reaches the region through this driver), then the driver data drops: the
-//!   misc device is deregistered (`misc_deregister()` waits for an `open` in progress: the misc
+//!   doorbell is revoked and its interrupt freed ([`DoorbellIrq`]), the misc device is
+//!   deregistered (`misc_deregister()` waits for an `open` in progress: the misc
 //!   core calls `open` under the same lock), then the name is freed. A file opened between the
 //!   two holds a revoked carveout: every call on it gives `ENODEV`.
 //! - Open files and mappings outlive unbind: a file holds an [`Arc`] of its [`Carveout`], a
@@ -49,6 +51,7 @@ use crate::{
     doorbell::{
         Doorbell,
         DoorbellHandler,
+        DoorbellIrq,
         IrqLine, //
     },
     file::CarveoutFile,
@@ -64,14 +67,14 @@ use crate::{
 /// The platform driver of carveout nodes.
 pub(crate) struct CarveoutDriver;
 
-/// Driver data of a bound node: the device file, the doorbell's interrupt and the name.
-/// Unbinding revokes the carveout (see [`Carveout::revoke`]), then removes the device file,
-/// frees the interrupt and the name.
+/// Driver data of a bound node: the doorbell's interrupt, the device file and the name.
+/// Unbinding revokes the carveout (see [`Carveout::revoke`]), then revokes the doorbell and
+/// frees its interrupt ([`DoorbellIrq`]), removes the device file and frees the name.
 pub(crate) struct BoundCarveout<'bound> {
-    // Fields drop in order: the device file goes, then the interrupt (the doorbell is revoked
-    // by then: no listener enables or disables the line once it is freed), then the name.
+    // Fields drop in order: the doorbell (its listeners woken) and its interrupt, then the
+    // device file, then the name.
+    _doorbell: Option<DoorbellIrq<'bound>>,
     misc: Pin<KBox<Registration<CarveoutFile>>>,
-    _doorbell: Option<Pin<KBox<irq::Registration<'bound, DoorbellHandler>>>>,
     _name: NameClaim,
 }
 
@@ -101,30 +104,13 @@ impl platform::Driver for CarveoutDriver {
         // device file (see the module doc): each later step may be seen by other threads at
         // once.
         let carveout = Arc::pin_init(
-            Carveout::probe(dev, config, doorbell.as_ref().map(|(d, _)| d.clone()))?,
+            Carveout::probe(dev, config, doorbell.as_ref().map(|d| d.doorbell.clone()))?,
             GFP_KERNEL,
         )?;
         let name = NameClaim::claim(carveout.misc_name())
             .map_err(|e| ProbeError::NameTaken(carveout.misc_name(), e).report(dev))?;
         let irq = match doorbell {
-            Some((doorbell, request)) => {
-                let irq = request.irq();
-                // SAFETY: The registration is kept in the driver data until it drops, never
-                // forgotten.
-                let registration = unsafe {
-                    irq::Registration::new(
-                        request,
-                        // The trigger type the tree gave (or the controller's default).
-                        irq::Flags::TRIGGER_NONE,
-                        c"carveout",
-                        Ok::<_, Error>(DoorbellHandler::new(doorbell)),
-                    )
-                };
-                Some(
-                    KBox::pin_init(registration, GFP_KERNEL)
-                        .map_err(|e| ProbeError::RequestInterrupt(irq, e).report(dev))?,
-                )
-            }
+            Some(found) => Some(found.register().map_err(|e| e.report(dev))?),
             None => None,
         };
         let misc = KBox::pin_init(
@@ -134,8 +120,8 @@ impl platform::Driver for CarveoutDriver {
         .map_err(|e| ProbeError::Register(carveout.misc_name(), e).report(dev))?;
         carveout.log_probed();
         Ok(BoundCarveout {
-            misc,
             _doorbell: irq,
+            misc,
             _name: name,
         })
     }
@@ -145,28 +131,60 @@ impl platform::Driver for CarveoutDriver {
     }
 }
 
-/// The doorbell of `pdev`, whose node names an interrupt, and the request for its line.
-/// Refusals are logged here.
-fn find_doorbell<'bound>(
-    pdev: &'bound platform::Device<Bound>,
-) -> Result<(Arc<Doorbell>, irq::IrqRequest<'bound>)> {
+/// The doorbell of a node that names an interrupt, and the request for its line, not yet
+/// registered.
+struct FoundDoorbell<'bound> {
+    doorbell: Arc<Doorbell>,
+    request: irq::IrqRequest<'bound>,
+}
+
+/// The doorbell of `pdev`, whose node names an interrupt. Refusals are logged here.
+fn find_doorbell<'bound>(pdev: &'bound platform::Device<Bound>) -> Result<FoundDoorbell<'bound>> {
     let dev = pdev.as_ref();
     let request = pdev
         .optional_irq_by_index(0)
         .map_err(|e| ProbeError::NoInterrupt(e).report(dev))?;
-    let irq = request.irq();
-    if IrqLine::bus_locked(irq) {
-        return Err(ProbeError::SlowBusInterrupt(irq).report(dev));
+    if IrqLine::bus_locked(&request) {
+        return Err(ProbeError::SlowBusInterrupt(request.irq()).report(dev));
     }
-    let trigger = IrqLine::trigger(irq);
-    // SAFETY: `irq` is the device's interrupt. The doorbell enables and disables it only while
-    // live, from a listener (which exists once the device file is published, after the handler
-    // is registered) or from the handler itself; the driver data frees the handler only after
-    // unbind has revoked the doorbell (field order), and a failed probe publishes no device
-    // file.
-    let line = unsafe { IrqLine::new(irq) };
+    let trigger = IrqLine::trigger(&request);
+    // SAFETY: The doorbell's hold on the line is used only by listeners (which exist once the
+    // device file is published, after `register` registered the handler), and taken by the
+    // `DoorbellIrq` that `register` returns before it frees the handler; masking and unmasking
+    // alternate (`Doorbell::set_masked`).
+    let line = unsafe { IrqLine::new(&request) };
     let doorbell = Arc::pin_init(Doorbell::new(line, trigger), GFP_KERNEL)?;
-    Ok((doorbell, request))
+    Ok(FoundDoorbell { doorbell, request })
+}
+
+impl<'bound> FoundDoorbell<'bound> {
+    /// Registers the doorbell's handler; the interrupt is live from here on.
+    fn register(self) -> Result<DoorbellIrq<'bound>, ProbeError<'static>> {
+        let irq = self.request.irq();
+        // SAFETY: The handler's own hold on the line lives inside the registration, so it is
+        // used only while the handler is registered; the handler disables only a line it finds
+        // unmasked, under the doorbell's lock, as listeners do (`Doorbell::set_masked`).
+        let line = unsafe { IrqLine::new(&self.request) };
+        // SAFETY: The registration is kept in a `DoorbellIrq` until it drops, never forgotten.
+        let registration = unsafe {
+            irq::Registration::new(
+                self.request,
+                // The trigger type the tree gave (or the controller's default).
+                irq::Flags::TRIGGER_NONE,
+                c"carveout",
+                Ok::<_, Error>(DoorbellHandler::new(self.doorbell, line)),
+            )
+        };
+        // An allocation failure is the box's; any other error is `request_irq`'s.
+        let registration = KBox::pin_init(registration, GFP_KERNEL).map_err(|e| {
+            if e == ENOMEM {
+                ProbeError::NoMemory(e)
+            } else {
+                ProbeError::RequestInterrupt(irq, e)
+            }
+        })?;
+        Ok(DoorbellIrq::new(registration))
+    }
 }
 
 /// The module: registers [`CarveoutDriver`] once the device-name table is ready.

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The device file of a carveout, `/dev/<name>`: `mmap`, `read`/`write` and `pread`/`pwrite`,
-//! `lseek` and the ioctls (information, cache sync, dma-buf export, doorbell), each a call on the device's
-//! [`Carveout`].
+//! `lseek` and the ioctls (information, cache sync, dma-buf export, doorbell), each a call on the
+//! device's [`Carveout`].
 
 use core::ffi::CStr;
 use kernel::{

@@ -4,8 +4,9 @@
 //!
 //! Each refusal is logged once, by [`ProbeError::report`], where probe finds it; the texts
 //! name the property, the value and the rule it breaks, and are what the bad boards of
-//! `make dt-matrix` expect. Two kinds are not logged here: a property the kernel's property
-//! code could not read (it logs that itself) and an allocation failure.
+//! `make dt-matrix` expect. Three kinds are not logged here: a property the kernel's property
+//! code could not read (it logs that itself), an allocation failure, and an interrupt whose
+//! controller has not probed yet (a deferral, which the driver core retries).
 
 use core::ffi::CStr;
 use kernel::{
@@ -106,8 +107,8 @@ impl ProbeError<'_> {
             self,
             Self::Property(_) | Self::NoMemory(_) | Self::Claim(ClaimError::NoMemory, _)
         );
-        // The interrupt controller has not probed yet: the driver core retries, and says so in
-        // `devices_deferred` if it never does.
+        // The interrupt controller has not probed yet: not an error, the driver core probes again
+        // once more drivers have bound (the device is listed in `devices_deferred` meanwhile).
         let deferred = matches!(&self, Self::NoInterrupt(e) if *e == EPROBE_DEFER);
         if deferred {
             return self.errno();

@@ -265,8 +265,14 @@ static const char *errname(int e)
 	case ESPIPE: return "ESPIPE";
 	case ENODEV: return "ENODEV";
 	case ENOTTY: return "ENOTTY";
+	case EINTR: return "EINTR";
 	default: return strerror(e);
 	}
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
 }
 
 static int do_abi(const char *name, unsigned int spi)
@@ -340,6 +346,19 @@ static int do_abi(const char *name, unsigned int spi)
 	count = read_count(fd);
 	check(count >= 1, "/dev/%s: the first listener too (count %" PRId64 ")", name, count);
 	close(ro);
+
+	{
+		/* A signal ends a blocking read, as it ends UIO's (no SA_RESTART: EINTR). */
+		struct sigaction sa = { .sa_handler = on_alarm };
+
+		sigaction(SIGALRM, &sa, NULL);
+		fcntl(fd, F_SETFL, 0);
+		alarm(1);
+		count = read_count(fd);
+		alarm(0);
+		check(count == -EINTR, "/dev/%s: a blocking read interrupted by a signal: %s (want EINTR)",
+		      name, count < 0 ? errname((int)-count) : "a count");
+	}
 
 	ok = 1;
 	for (i = 0; i < 1000 && ok; i++) {
@@ -522,6 +541,10 @@ static int do_level(const char *name, unsigned int spi)
 	c1 = read_count(fd);
 	check(c1 == -EAGAIN, "/dev/%s: masked by the handler: another ring gives no event (%s)",
 	      name, c1 < 0 ? errname((int)-c1) : "an event");
+	/* Masking a line the handler masked changes nothing: one unmask unmasks it. */
+	e = set_masked(fd, 1);
+	check(e == 0, "/dev/%s: masking the line the handler masked is a no-op: %s", name,
+	      errname(-e));
 	e = set_masked(fd, 0);
 	usleep(100000);
 	c2 = read_count(fd);
@@ -687,17 +710,39 @@ static int do_mailbox(const char *mbox, unsigned int mbox_spi, const char *reply
 	return finish();
 }
 
+/* A thread of do_wait: a blocking read on its own listener across the unbind. */
+struct blocked_read {
+	int fd;
+	int64_t result;
+	struct timespec woke;
+};
+
+static void *blocked_reader(void *arg)
+{
+	struct blocked_read *b = arg;
+
+	b->result = read_count(b->fd);
+	clock_gettime(CLOCK_MONOTONIC, &b->woke);
+	return NULL;
+}
+
 static int do_wait(const char *name)
 {
 	int dev = open_device(name, O_RDWR), fd = listen_on(dev, name), ep, revents, n;
+	struct blocked_read reader = { .fd = listen_on(dev, name) };
 	struct epoll_event ev = { .events = EPOLLIN }, out;
 	struct timespec start, woke;
+	pthread_t thread;
 	int64_t c;
 	uint32_t one = 1;
 
+	/* Only the listeners from here on: they alone must hold the module (rmmod refused). */
+	close(dev);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev))
 		die("epoll on a listener: %s", strerror(errno));
+	if (pthread_create(&thread, NULL, blocked_reader, &reader))
+		die("pthread_create");
 	printf("waiting\n");
 	fflush(stdout);
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -710,6 +755,11 @@ static int do_wait(const char *name)
 	check(revents == (POLLERR | POLLHUP) && woke.tv_sec - start.tv_sec < 30,
 	      "/dev/%s: a process waiting in poll woke at the unbind, after %ld s: revents %#x (want "
 	      "POLLERR|POLLHUP)", name, (long)(woke.tv_sec - start.tv_sec), revents);
+	pthread_join(thread, NULL);
+	check(reader.result == -ENODEV && reader.woke.tv_sec - start.tv_sec < 30,
+	      "/dev/%s: a thread blocked in read woke at the unbind, after %ld s: %s (want ENODEV)",
+	      name, (long)(reader.woke.tv_sec - start.tv_sec),
+	      reader.result < 0 ? errname((int)-reader.result) : "a count");
 	n = epoll_wait(ep, &out, 1, 5000);
 	check(n == 1 && (out.events & (EPOLLERR | EPOLLHUP)) == (EPOLLERR | EPOLLHUP),
 	      "/dev/%s: epoll reports it too (events %#x)", name, n == 1 ? out.events : 0);
@@ -722,7 +772,7 @@ static int do_wait(const char *name)
 	      errname(c < 0 ? (int)-c : 0), errname(errno));
 	close(ep);
 	close(fd);
-	close(dev);
+	close(reader.fd);
 	return finish();
 }
 
@@ -761,6 +811,10 @@ static int do_hammer(const char *name, unsigned int spi, unsigned int seconds)
 				if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN &&
 				    errno != ENODEV)
 					_exit(3);
+				/* Mask and unmask against the rings and the unbind. */
+				if ((set_masked(fd, 1) && errno != ENODEV) ||
+				    (set_masked(fd, 0) && errno != ENODEV))
+					_exit(4);
 				close(fd);
 			}
 			close(dev);

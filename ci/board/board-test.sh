@@ -295,22 +295,32 @@ doorbells() {
 	unbind_with_waiter carveout-doorbell
 	carveout-doorbell level carveout-doorbell 101 >/dev/null
 	check "carveout-doorbell's line, masked at the unbind, rings after the rebind (exit $?)" [ $? -eq 0 ]
-	# Rings and listeners against unbind/bind, for as long as the hammer runs.
-	carveout-doorbell hammer carveout-mbox 100 10 >/tmp/hammer 2>&1 &
-	hammer=$!
+	# Rings, listeners, masks and unmasks against unbind/bind of both, for as long as the
+	# hammers run.
+	carveout-doorbell hammer carveout-mbox 100 10 >/tmp/hammer-edge 2>&1 &
+	hammer_edge=$!
+	carveout-doorbell hammer carveout-doorbell 101 10 >/tmp/hammer-level 2>&1 &
+	hammer_level=$!
 	n=0
-	while kill -0 $hammer 2>/dev/null; do
-		echo carveout-mailbox >$driver/unbind
-		echo carveout-mailbox >$driver/bind
+	while kill -0 $hammer_edge 2>/dev/null || kill -0 $hammer_level 2>/dev/null; do
+		for node in carveout-mailbox carveout-doorbell; do
+			echo $node >$driver/unbind
+			echo $node >$driver/bind
+		done
 		n=$((n + 1))
 	done
-	wait $hammer
-	status=$?
-	cat /tmp/hammer
-	check "rings and listeners during $n unbind/bind cycles of carveout-mbox (exit $status)" [ $status -eq 0 ]
-	check "carveout-mbox bound after the cycles" [ -c /dev/carveout-mbox ]
+	wait $hammer_edge
+	status_edge=$?
+	wait $hammer_level
+	status_level=$?
+	cat /tmp/hammer-edge /tmp/hammer-level
+	check "rings and listeners during $n unbind/bind cycles of carveout-mbox (exit $status_edge)" [ $status_edge -eq 0 ]
+	check "and of carveout-doorbell, its level line masked and unmasked meanwhile (exit $status_level)" [ $status_level -eq 0 ]
+	check "both bound after the cycles" [ -c /dev/carveout-mbox -a -c /dev/carveout-doorbell ]
 	carveout-doorbell count carveout-mbox 100 >/dev/null
-	check "its doorbell rings as before (exit $?)" [ $? -eq 0 ]
+	check "the edge doorbell rings as before (exit $?)" [ $? -eq 0 ]
+	carveout-doorbell level carveout-doorbell 101 >/dev/null
+	check "the level doorbell too (exit $?)" [ $? -eq 0 ]
 }
 
 # The Linux interrupt number of GIC SPI $1: the /proc/interrupts line of hardware number 32 + $1.

@@ -29,18 +29,19 @@ struct State {
     count: u32,
     /// Whether this driver holds the line disabled (its disable depth is then 1).
     masked: bool,
-    /// False once the device is unbound.
-    live: bool,
+    /// The listeners' hold on the line, to mask and unmask it: `None` once the device is unbound
+    /// (taken by [`Doorbell::revoke`], before the line is freed).
+    line: Option<IrqLine>,
 }
 
-/// The doorbell of one carveout: its line, its count, and the listeners waiting for it.
+/// The doorbell of one carveout: its count, its mask, and the listeners waiting for it.
 #[pin_data]
 pub(crate) struct Doorbell {
     #[pin]
     state: SpinLockIrq<State>,
     #[pin]
     waiters: PollCondVar,
-    line: IrqLine,
+    irq: u32,
     trigger: Trigger,
 }
 
@@ -57,14 +58,15 @@ pub(crate) enum Readiness {
 impl Doorbell {
     /// A doorbell on `line`, not yet rung, unmasked.
     pub(crate) fn new(line: IrqLine, trigger: Trigger) -> impl PinInit<Self> {
+        let irq = line.irq();
         pin_init!(Self {
             state <- new_spinlock_irq!(State {
                 count: 0,
                 masked: false,
-                live: true,
+                line: Some(line),
             }),
             waiters <- new_poll_condvar!("carveout::doorbell"),
-            line,
+            irq,
             trigger,
         })
     }
@@ -76,19 +78,19 @@ impl Doorbell {
 
     /// The Linux interrupt number.
     pub(crate) fn irq(&self) -> u32 {
-        self.line.irq()
+        self.irq
     }
 
-    /// An interrupt: counted, the line masked if it is a level, every listener woken.
-    fn ring(&self) {
+    /// An interrupt on `line` (the handler's): counted, the line masked if it is a level, every
+    /// listener woken.
+    fn ring(&self, line: &IrqLine) {
         {
             let mut state = self.state.lock();
             state.count = state.count.wrapping_add(1);
+            // Not if a listener masked the line while this handler waited for the lock.
             if self.trigger == Trigger::Level && !state.masked {
-                // The handler runs only while the line is enabled: `masked` was clear, so the
-                // depth goes from 0 to 1.
                 state.masked = true;
-                self.line.disable_nosync();
+                line.disable_nosync();
             }
         }
         // A listener checks the count under the lock and is on the wait queue before it lets
@@ -99,7 +101,7 @@ impl Doorbell {
     /// The count now: a new listener has seen it.
     pub(crate) fn count(&self) -> Result<u32> {
         let state = self.state.lock();
-        if !state.live {
+        if state.line.is_none() {
             return Err(ENODEV);
         }
         Ok(state.count)
@@ -110,7 +112,7 @@ impl Doorbell {
     pub(crate) fn wait(&self, seen: u32, nonblock: bool) -> Result<u32> {
         let mut state = self.state.lock();
         loop {
-            if !state.live {
+            if state.line.is_none() {
                 return Err(ENODEV);
             }
             if state.count != seen {
@@ -128,7 +130,7 @@ impl Doorbell {
     /// Whether the count differs from `seen`, for `poll`, which waits on `waiters`.
     pub(crate) fn readiness(&self, seen: u32) -> Readiness {
         let state = self.state.lock();
-        if !state.live {
+        if state.line.is_none() {
             Readiness::Gone
         } else if state.count != seen {
             Readiness::Rang
@@ -142,46 +144,75 @@ impl Doorbell {
         &self.waiters
     }
 
-    /// Masks (`unmask` false) or unmasks the line; either is a no-op if it already is so.
-    /// `ENODEV` once unbound: the line may be freed.
+    /// Masks or unmasks the line (`masked`); either is a no-op if it already is so. `ENODEV`
+    /// once unbound.
     pub(crate) fn set_masked(&self, masked: bool) -> Result {
         let mut state = self.state.lock();
-        if !state.live {
-            return Err(ENODEV);
-        }
-        if state.masked != masked {
-            state.masked = masked;
-            // Under the lock, with the depth matching `masked` (see the module doc).
-            if masked {
-                self.line.disable_nosync();
+        if state.masked == masked {
+            return if state.line.is_some() {
+                Ok(())
             } else {
-                self.line.enable();
-            }
+                Err(ENODEV)
+            };
         }
+        let line = state.line.as_ref().ok_or(ENODEV)?;
+        // Under the lock, with the depth matching `masked` (see the module doc).
+        if masked {
+            line.disable_nosync();
+        } else {
+            line.enable();
+        }
+        state.masked = masked;
         Ok(())
     }
 
     /// The device is unbound: every listener wakes and finds it gone, and none uses the line
     /// from now on (see the module doc).
-    pub(crate) fn revoke(&self) {
-        self.state.lock().live = false;
+    fn revoke(&self) {
+        // The hold is a number: taking it under the lock is what ends its use.
+        self.state.lock().line = None;
         self.waiters.notify_all();
     }
 }
 
-/// The interrupt handler of a doorbell, which holds it.
-pub(crate) struct DoorbellHandler(Arc<Doorbell>);
+/// The interrupt handler of a doorbell: the doorbell, and the handler's own hold on the line,
+/// which lives as long as the handler is registered.
+pub(crate) struct DoorbellHandler {
+    doorbell: Arc<Doorbell>,
+    line: IrqLine,
+}
 
 impl DoorbellHandler {
-    /// The handler of `doorbell`.
-    pub(crate) fn new(doorbell: Arc<Doorbell>) -> Self {
-        Self(doorbell)
+    /// The handler of `doorbell`, on `line` (the same line as the doorbell's).
+    pub(crate) fn new(doorbell: Arc<Doorbell>, line: IrqLine) -> Self {
+        Self { doorbell, line }
     }
 }
 
 impl irq::Handler for DoorbellHandler {
     fn handle(&self) -> IrqReturn {
-        self.0.ring();
+        self.doorbell.ring(&self.line);
         IrqReturn::Handled
+    }
+}
+
+/// The doorbell's registered interrupt, in the driver data. Dropping it revokes the doorbell,
+/// then frees the interrupt: however the driver data goes (an unbind, or a probe that fails
+/// after it was built), no listener masks or unmasks a freed line.
+pub(crate) struct DoorbellIrq<'a> {
+    registration: Pin<KBox<irq::Registration<'a, DoorbellHandler>>>,
+}
+
+impl<'a> DoorbellIrq<'a> {
+    /// Holds `registration`, the interrupt of its handler's doorbell.
+    pub(crate) fn new(registration: Pin<KBox<irq::Registration<'a, DoorbellHandler>>>) -> Self {
+        Self { registration }
+    }
+}
+
+impl Drop for DoorbellIrq<'_> {
+    fn drop(&mut self) {
+        self.registration.handler().doorbell.revoke();
+        // Then `registration` drops: `free_irq`, which waits for a running handler.
     }
 }

@@ -5,7 +5,8 @@
 
 use kernel::{
     bindings,
-    ffi::c_uint, //
+    ffi::c_uint,
+    irq::IrqRequest, //
 };
 
 extern "C" {
@@ -41,27 +42,29 @@ impl Trigger {
     }
 }
 
-/// An interrupt line this driver has requested.
+/// A hold on an interrupt line this driver requests, to enable and disable it.
 ///
 /// # Invariants
 ///
-/// `irq` has a handler of this driver's for as long as the `IrqLine` lives: its owner (the
-/// [`Doorbell`](super::Doorbell)) stops every use of it before the handler is freed.
+/// A handler of this driver is registered for `irq` whenever [`IrqLine::enable`] or
+/// [`IrqLine::disable_nosync`] runs, and they run in balanced pairs (an enable only after a
+/// disable): the owner of each hold ([`DoorbellHandler`](super::DoorbellHandler), inside the
+/// registration; the [`Doorbell`](super::Doorbell), whose hold is taken before the registration
+/// is freed) keeps to that.
 pub(crate) struct IrqLine {
     irq: u32,
 }
 
 impl IrqLine {
-    /// The line `irq`, as a [`Doorbell`](super::Doorbell) holds it.
+    /// A hold on `request`'s line.
     ///
     /// # Safety
     ///
-    /// `irq` must be a valid interrupt number, and [`IrqLine::enable`] and
-    /// [`IrqLine::disable_nosync`] must be called only while a handler of this driver is
-    /// registered for it, and in balanced pairs (an enable only after a disable).
-    pub(crate) unsafe fn new(irq: u32) -> Self {
+    /// The hold must be used (enabled or disabled) only while a handler of this driver is
+    /// registered for the line, and in balanced pairs.
+    pub(crate) unsafe fn new(request: &IrqRequest<'_>) -> Self {
         // INVARIANT: The caller's contract.
-        Self { irq }
+        Self { irq: request.irq() }
     }
 
     /// The Linux interrupt number (`/proc/interrupts`).
@@ -69,11 +72,11 @@ impl IrqLine {
         self.irq
     }
 
-    /// The trigger type the line was given.
-    pub(crate) fn trigger(irq: u32) -> Trigger {
-        // SAFETY: Reads the line's trigger type from its descriptor; an interrupt number
-        // without a descriptor gives `IRQ_TYPE_NONE`.
-        let trigger = unsafe { carveout_irq_trigger(irq) };
+    /// The trigger type `request`'s line was given.
+    pub(crate) fn trigger(request: &IrqRequest<'_>) -> Trigger {
+        // SAFETY: `request` is a valid interrupt of a bound device (its type's invariant): its
+        // descriptor lives at least as long as the device is bound.
+        let trigger = unsafe { carveout_irq_trigger(request.irq()) };
         if trigger & bindings::IRQ_TYPE_LEVEL_MASK == 0
             && trigger & bindings::IRQ_TYPE_EDGE_BOTH != 0
         {
@@ -83,17 +86,18 @@ impl IrqLine {
         }
     }
 
-    /// Whether the line's controller is behind a slow bus, whose enable and disable sleep.
-    pub(crate) fn bus_locked(irq: u32) -> bool {
-        // SAFETY: Reads the line's chip; an interrupt number without one gives false.
-        unsafe { carveout_irq_bus_locked(irq) }
+    /// Whether `request`'s line has its controller behind a slow bus, whose enable and disable
+    /// sleep.
+    pub(crate) fn bus_locked(request: &IrqRequest<'_>) -> bool {
+        // SAFETY: As in `trigger`.
+        unsafe { carveout_irq_bus_locked(request.irq()) }
     }
 
     /// Enables the line after [`IrqLine::disable_nosync`]. Does not sleep: the line's
     /// controller has no bus lock (checked at probe).
     pub(crate) fn enable(&self) {
         // SAFETY: A handler is registered for `irq` and this balances a disable (type
-        // invariant, the owner's contract).
+        // invariant).
         unsafe { bindings::enable_irq(self.irq) };
     }
 

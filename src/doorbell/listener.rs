@@ -72,7 +72,8 @@ impl Listener {
             seen: Atomic::new(count),
             doorbell: doorbell.clone(),
         };
-        let private = KBox::into_raw(KBox::new(listener, GFP_KERNEL)?);
+        // Charged to the process's memory cgroup: a process makes as many as it has descriptors.
+        let private = KBox::into_raw(KBox::new(listener, GFP_KERNEL_ACCOUNT)?);
         // SAFETY: `private` is a valid `Listener`, whose ownership passes to the file if it is
         // made; its callbacks below treat it as such.
         let file = unsafe { carveout_listener_file(private.cast(), writable) };
@@ -84,10 +85,13 @@ impl Listener {
                 return Err(e);
             }
         };
-        // SAFETY: `file` is valid and holds the one reference `anon_inode_getfile` created,
-        // which passes to the `ARef` (dropping it is `fput`, which releases the listener). It is
-        // in no file table yet, so no `fdget_pos` holds its position lock.
-        let file = unsafe { ARef::from_raw(NonNull::from(File::from_raw_file(file))) };
+        // SAFETY: `file` is a valid file, live for as long as the reference below holds it.
+        // Nothing uses its position (no `llseek`; `read` and `write` ignore it), so sharing it
+        // between threads, as `File` does, needs no `fdget_pos` lock.
+        let file = unsafe { File::from_raw_file(file) };
+        // SAFETY: `file` holds the one reference `anon_inode_getfile` created, which passes to
+        // the `ARef`: dropping it is `fput`, which releases the listener.
+        let file = unsafe { ARef::from_raw(NonNull::from(file)) };
         Ok(NewListener {
             reservation,
             file,
@@ -166,7 +170,7 @@ unsafe extern "C" fn carveout_listener_read(
             .writer()
             .write(&now)?;
         listener.seen.store(now, Relaxed);
-        Ok(4)
+        Ok(size_of::<u32>() as isize)
     })();
     result.unwrap_or_else(|e| e.to_errno() as isize)
 }
@@ -181,15 +185,15 @@ unsafe extern "C" fn carveout_listener_read(
 unsafe extern "C" fn carveout_listener_write(
     private: *const c_void,
     buf: *const c_char,
-    count: usize,
+    len: usize,
 ) -> isize {
     // SAFETY: The caller's contract.
     let listener = unsafe { listener(private) };
     let result = (|| -> Result<isize> {
-        if count != size_of::<u32>() {
+        if len != size_of::<u32>() {
             return Err(EINVAL);
         }
-        let value = UserSlice::new(UserPtr::from_ptr(buf.cast_mut().cast()), count)
+        let value = UserSlice::new(UserPtr::from_ptr(buf.cast_mut().cast()), len)
             .reader()
             .read::<u32>()?;
         let masked = match value {
@@ -198,7 +202,7 @@ unsafe extern "C" fn carveout_listener_write(
             _ => return Err(EINVAL),
         };
         listener.doorbell.set_masked(masked)?;
-        Ok(4)
+        Ok(size_of::<u32>() as isize)
     })();
     result.unwrap_or_else(|e| e.to_errno() as isize)
 }
@@ -220,8 +224,8 @@ unsafe extern "C" fn carveout_listener_poll(
     let listener = unsafe { listener(private) };
     // SAFETY: `table` is null or valid during the call (the caller's contract).
     let table = unsafe { PollTable::from_raw(table) };
-    // SAFETY: `file` is live during the call (the caller's contract). The listener file has no
-    // position (`FMODE_ATOMIC_POS` is for regular files), so no `fdget_pos` lock is involved.
+    // SAFETY: `file` is live during the call (the caller's contract). Nothing uses its position
+    // (see `Listener::open`), so sharing it between threads needs no `fdget_pos` lock.
     let file = unsafe { File::from_raw_file(file) };
     // The wait queue lives in the doorbell, which this file holds until its release: epoll's
     // entry on it goes before then (`eventpoll_release` runs first in `__fput`).
