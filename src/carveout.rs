@@ -26,6 +26,7 @@ use crate::{
         NewListener, //
     },
     misc::MappingSpace,
+    new_file::NewFile,
     phys::{
         ClaimedRegion,
         DescribedVma,
@@ -34,7 +35,6 @@ use crate::{
         MapError,
         MemoryType,
         MmapDesc,
-        NewDmaBuf,
         StackBuffer, //
     },
     probe_error::ProbeError,
@@ -343,7 +343,7 @@ impl Carveout {
         &self,
         request: &uapi::ExportRequest,
         open_writable: bool,
-    ) -> Result<NewDmaBuf> {
+    ) -> Result<NewFile> {
         self.check_live()?;
         if !self.dma_buf_export {
             dev_dbg!(

@@ -61,9 +61,11 @@
 // prints the graph; `make lint` fails on a cycle).
 //
 // Rust that uses no other module and no C: the ABI's types and numbers, the region's arithmetic
-// and the cache plan (both host-tested), the table of device names.
+// and the cache plan (both host-tested), the table of device names, a new file and the
+// descriptor reserved for it.
 mod cache_plan;
 mod names;
+mod new_file;
 mod region;
 mod uapi;
 

@@ -16,8 +16,8 @@
 //! - Probe: the [`Carveout`] is complete (region checked and claimed, kernel mapping made,
 //!   mapping space allocated, doorbell made) before its name is claimed, then the doorbell's
 //!   interrupt is requested (its handler touches only the doorbell), and all of it before the
-//!   misc device is registered, last: `open` and its sysfs attributes may run on another CPU the moment
-//!   `misc_register()` returns. [`Registration`] initialises its data before it registers the
+//!   misc device is registered, last: `open` and its sysfs attributes may run on another CPU
+//!   the moment `misc_register()` returns. [`Registration`] initialises its data before it registers the
 //!   device for the same reason.
 //! - Unbind: [`Carveout::revoke`] runs first (its doc gives its steps and why in that order:
 //!   after it, nothing reaches the region through this driver), then the driver data drops: the

@@ -111,6 +111,7 @@ impl MiscFile for CarveoutFile {
                 let listener = carveout.open_doorbell(&request, writable)?;
                 request.trigger = listener.trigger().as_uapi();
                 request.count = listener.count();
+                let listener = listener.into_file();
                 // As for the export: installed only once user space has its number.
                 request.fd = i32::try_from(listener.fd()).map_err(|_| EMFILE)?;
                 writer.write(&request)?;

@@ -41,10 +41,7 @@ pub(crate) use claim::{
     ClaimedRegion,
     PHYS_MAX, //
 };
-pub(crate) use dma_buf::{
-    ExportedWindow,
-    NewDmaBuf, //
-};
+pub(crate) use dma_buf::ExportedWindow;
 pub(crate) use kernel_mapping::{
     KernelMapping,
     StackBuffer, //

@@ -251,6 +251,16 @@ dma_bufs() {
 	[ "${carveout_board:-armv7}" = lpae ] || unbind_while_streaming carveout-fb /dev/video1
 }
 
+# wait_for_line PATTERN FILE PID: waits until a line of FILE matches PATTERN (what process PID
+# prints once it is ready), PID has exited, or 10 s have passed.
+wait_for_line() {
+	i=0
+	while ! grep -q "$1" "$2" && kill -0 "$3" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
 # The doorbells (tests/carveout-doorbell.c): carveout-mbox's edge line (GIC SPI 100) and
 # carveout-doorbell's level line (SPI 101), rung through the kernel's interrupt injection. The
 # ABI, one event per ring, a burst with several waiters, masking, the mailbox pattern, then
@@ -274,11 +284,7 @@ doorbells() {
 	# The Rust library's Doorbell, through `carveout wait`, rung from the shell.
 	carveout wait carveout-mbox 3 >/tmp/wait-rust 2>&1 &
 	waiter=$!
-	i=0
-	while ! grep -q 'doorbell (edge)' /tmp/wait-rust && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_for_line 'doorbell (edge)' /tmp/wait-rust $waiter
 	irq=$(irq_of_spi 100)
 	for i in 1 2 3; do echo trigger >"/sys/kernel/debug/irq/irqs/$irq"; done
 	wait $waiter
@@ -335,11 +341,7 @@ unbind_with_waiter() {
 	node=$(node_of "$dev")
 	carveout-doorbell wait "$dev" >/tmp/wait 2>&1 &
 	waiter=$!
-	i=0
-	while ! grep -q '^waiting' /tmp/wait && kill -0 $waiter 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_for_line '^waiting' /tmp/wait $waiter
 	sleep 0.2
 	rmmod carveout 2>/dev/null
 	check "rmmod refused while a process waits on the doorbell of $dev (exit $?)" [ -d /sys/module/carveout ]
@@ -362,11 +364,7 @@ unbind_while_streaming() {
 	dd if="/dev/$dev" of=/tmp/stream-saved bs=4096 count=128 2>/dev/null
 	carveout-vivid stream "$dev" "$video" >/tmp/stream 2>&1 &
 	streamer=$!
-	i=0
-	while ! grep -q '^streaming' /tmp/stream && kill -0 $streamer 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_for_line '^streaming' /tmp/stream $streamer
 	check "vivid $video streams into dma-bufs of $dev, mapped by the process" grep -q '^streaming' /tmp/stream
 	outside=$(sed -n 's/^outside //p' /tmp/stream)
 	rmmod carveout 2>/dev/null

@@ -40,6 +40,7 @@ use super::{
     },
     line::Trigger,
 };
+use crate::new_file::NewFile;
 
 // `struct file` holds types that bindgen leaves opaque (empty), which `improper_ctypes` flags even
 // behind a pointer. `allow`: whether it fires depends on the configuration.
@@ -93,18 +94,16 @@ impl Listener {
         // the `ARef`: dropping it is `fput`, which releases the listener.
         let file = unsafe { ARef::from_raw(NonNull::from(file)) };
         Ok(NewListener {
-            reservation,
-            file,
+            file: NewFile::new(reservation, file),
             trigger: doorbell.trigger(),
             count,
         })
     }
 }
 
-/// A listener just opened, and the file descriptor reserved for it.
+/// A listener just opened, with the descriptor reserved for it, and what the ioctl answers.
 pub(crate) struct NewListener {
-    reservation: FileDescriptorReservation,
-    file: ARef<File>,
+    file: NewFile,
     trigger: Trigger,
     count: u32,
 }
@@ -120,14 +119,9 @@ impl NewListener {
         self.count
     }
 
-    /// The file descriptor it will have.
-    pub(crate) fn fd(&self) -> u32 {
-        self.reservation.reserved_fd()
-    }
-
-    /// Installs the listener in the process's file table, at [`NewListener::fd`].
-    pub(crate) fn install(self) {
-        self.reservation.fd_install(self.file);
+    /// The listener's file, to install once user space has its number.
+    pub(crate) fn into_file(self) -> NewFile {
+        self.file
     }
 }
 

@@ -59,6 +59,7 @@ use super::{
 };
 use crate::{
     cache_plan::SyncDirection,
+    new_file::NewFile,
     task::cond_resched, //
 };
 
@@ -175,8 +176,8 @@ impl ExportedWindow {
 
     /// Exports the window as a dma-buf, read-only or read-write, into a file descriptor that
     /// is reserved (close-on-exec) but not yet installed: the caller tells user space the
-    /// number, then installs it ([`NewDmaBuf::install`]), or drops it, which releases both.
-    pub(crate) fn export(self) -> Result<NewDmaBuf> {
+    /// number, then installs it ([`NewFile::install`]), or drops it, which releases both.
+    pub(crate) fn export(self) -> Result<NewFile> {
         let reservation = FileDescriptorReservation::get_unused_fd_flags(O_CLOEXEC)?;
         let len = self.len;
         let writable = self.writable;
@@ -198,26 +199,7 @@ impl ExportedWindow {
         // `dma_buf_put`. It is in no file table yet, so no `fdget_pos` holds its position lock
         // (what `File` requires of a file shared between tasks).
         let file = unsafe { ARef::from_raw(NonNull::from(File::from_raw_file(file))) };
-        Ok(NewDmaBuf { reservation, file })
-    }
-}
-
-/// A dma-buf just exported, and the file descriptor reserved for it.
-pub(crate) struct NewDmaBuf {
-    reservation: FileDescriptorReservation,
-    file: ARef<File>,
-}
-
-impl NewDmaBuf {
-    /// The file descriptor it will have.
-    pub(crate) fn fd(&self) -> u32 {
-        self.reservation.reserved_fd()
-    }
-
-    /// Installs the dma-buf in the process's file table, at [`NewDmaBuf::fd`]: from here on the
-    /// process may close it, and nothing can undo this.
-    pub(crate) fn install(self) {
-        self.reservation.fd_install(self.file);
+        Ok(NewFile::new(reservation, file))
     }
 }
 
