@@ -527,6 +527,9 @@ static int do_level(const char *name, unsigned int spi)
 		die("CARVEOUT_IOC_DOORBELL on /dev/%s: %s", name, strerror(-fd));
 	check(req.trigger == CARVEOUT_DOORBELL_LEVEL, "/dev/%s: trigger %u (level, as its tree says)",
 	      name, req.trigger);
+	/* A level line's listener unmasks before it first waits: a ring before it opened masked it. */
+	e = set_masked(fd, 0);
+	check(e == 0, "/dev/%s: unmask before the first wait: %s", name, errname(-e));
 	fcntl(fd, F_SETFL, O_NONBLOCK);
 	ring(&r);
 	c0 = poll_one(fd, POLLIN, 5000) == POLLIN ? read_count(fd) : -1;
@@ -651,6 +654,9 @@ static int do_mailbox(const char *mbox, unsigned int mbox_spi, const char *reply
 
 	get_message(m, &saved_m);
 	get_message(a, &saved_a);
+	/* The answer's line is a level: unmasked before the first wait. */
+	if (set_masked(rlisten, 0))
+		die("unmask the doorbell of /dev/%s: %s", reply, strerror(errno));
 	pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));

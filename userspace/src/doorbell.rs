@@ -50,6 +50,9 @@ impl fmt::Display for Trigger {
 ///
 /// let mbox = Carveout::open("carveout-mbox")?;
 /// let mut doorbell = mbox.doorbell()?;
+/// if doorbell.trigger() == Trigger::Level {
+///     doorbell.unmask()?; // a ring before we opened may have left it masked
+/// }
 /// loop {
 ///     let rings = doorbell.wait()?;
 ///     let mut message = [0u8; 64];

@@ -434,6 +434,10 @@ fn wait(dev: &Carveout, rings: usize, unmask: bool) -> Result<(), Failure> {
         doorbell.trigger(),
         doorbell.count()
     );
+    if unmask {
+        // A ring before the listener opened may have left a level line masked.
+        doorbell.unmask()?;
+    }
     let mut heard = 0;
     while heard < rings {
         let new = doorbell.wait()?;
