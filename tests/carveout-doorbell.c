@@ -798,6 +798,9 @@ static int do_hammer(const char *name, unsigned int spi, unsigned int seconds)
 	pid_t pid;
 
 	snprintf(path, sizeof(path), "/dev/%s", name);
+	/* The interrupt is found while the device is bound: the caller may unbind it from now on. */
+	printf("ringing interrupt %d\n", r.irq);
+	fflush(stdout);
 	pid = fork();
 	if (pid < 0)
 		die("fork: %s", strerror(errno));

@@ -307,6 +307,9 @@ doorbells() {
 	hammer_edge=$!
 	carveout-doorbell hammer carveout-doorbell 101 10 >/tmp/hammer-level 2>&1 &
 	hammer_level=$!
+	# Each finds its interrupt while its device is bound, before the cycles begin.
+	wait_for_line '^ringing' /tmp/hammer-edge $hammer_edge
+	wait_for_line '^ringing' /tmp/hammer-level $hammer_level
 	n=0
 	while kill -0 $hammer_edge 2>/dev/null || kill -0 $hammer_level 2>/dev/null; do
 		for node in carveout-mailbox carveout-doorbell; do
