@@ -36,8 +36,10 @@ case $reps in '' | *[!0-9]*) die "BENCH_REPS='$reps' is not a number" ;; esac
 load_env
 module_dir=$OUT/bench-module$suffix
 log "building the module against $LINUX_BUILD in $module_dir"
+forget_stale_module "$module_dir"
 module_sources "$module_dir"
 kernel_make "$LINUX_BUILD" -s M="$module_dir" modules
+done_module "$module_dir"
 results=$OUT/bench$suffix
 rootfs=$results/rootfs
 rm -rf "$rootfs"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Host unit tests: the driver's pure rules (src/region.rs and
-# src/cache_plan.rs, each compiled alone with rustc --test) and
+# Host unit tests: the driver's pure rules (src/region.rs, src/cache_plan.rs and
+# src/block_plan.rs, each compiled alone with rustc --test) and
 # the userspace program's. Prints each runner's output, then "host: N passed, N failed".
 set -euo pipefail
 # shellcheck source=ci/lib.sh
@@ -11,7 +11,7 @@ log_file=$dir/output.txt
 status=0
 
 : >"$log_file"
-for rules in region cache_plan; do
+for rules in region cache_plan block_plan; do
 	rustc --edition 2021 --test -D warnings -A dead_code "$ROOT/src/$rules.rs" -o "$dir/$rules" 2>&1 | tee -a "$log_file"
 	"$dir/$rules" 2>&1 | tee -a "$log_file" || status=1
 done

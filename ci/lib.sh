@@ -309,16 +309,31 @@ module_sources() {
 		--include='/include/***' --exclude='*' "$ROOT/" "$1/"
 }
 
+# forget_stale_module DIR: cleans the module's objects in DIR when the kernel's configuration
+# changed since they were built there. Kbuild's own tracking of an external module's configuration
+# dependencies missed one: enabling transparent huge pages on arm64 left the module's C objects
+# built against the old task_struct, and pagefault_disable() then wrote the wrong field (a
+# lockdep splat on the board). Call done_module DIR once the module is built.
+forget_stale_module() {
+	[ "$(cat "$1/.kernel-config-stamp" 2>/dev/null)" = "$(stamp_of "$LINUX_BUILD/.config")" ] && return 0
+	[ -d "$1/src" ] || return 0
+	log "the kernel's configuration changed: cleaning the module's objects in $1"
+	kernel_make "$LINUX_BUILD" M="$1" clean >/dev/null
+}
+done_module() { stamp_of "$LINUX_BUILD/.config" >"$1/.kernel-config-stamp"; }
+
 # build_module [MAKE-ARGS...]: builds the board's module with clippy, in MODULE_DIR: in the tree
 # for armv7 (`make modules`), from a copy of the sources beside the board's kernel for the others.
 # Call load_env first.
 build_module() {
+	forget_stale_module "$MODULE_DIR"
 	if [ "$BOARD_NAME" = armv7 ]; then
 		make -C "$ROOT" --no-print-directory "$@" modules CLIPPY=1
 	else
 		module_sources "$MODULE_DIR"
 		kernel_make "$LINUX_BUILD" "$@" M="$MODULE_DIR" modules CLIPPY=1
 	fi
+	done_module "$MODULE_DIR"
 }
 
 # armv7_only WHAT: stops a script that only the armv7 board has (WHAT names it) on another board.

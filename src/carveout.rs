@@ -35,7 +35,9 @@ use crate::{
         MapError,
         MemoryType,
         MmapDesc,
-        StackBuffer, //
+        StackBuffer,
+        UserFault,
+        VmFault, //
     },
     probe_error::ProbeError,
     region::{
@@ -90,9 +92,14 @@ const PIECE: usize = 256;
 ///   only while it maps the pages; it never takes a process's `mmap_lock`, and so never waits
 ///   behind whoever holds one (a reader of `/proc/PID/mem` stuck in a fault, a writer queued
 ///   behind it).
+/// - Faults (a block on its first touch, or a page the kernel left to be faulted again: see
+///   `phys/user_mapping.rs`) insert entries under `claim` and only while the claim is there
+///   ([`Carveout::fault_user`]), as `mapped` does: one that ran before revoke took the claim
+///   inserted into a VMA the zap reaches; one after finds no claim and raises `SIGBUS`. A fault
+///   holds its VMA's lock or the process's `mmap_lock` for reading: the lock order above.
 /// - Forks and `mremap` move or copy VMAs within the mapping space's `i_mmap` tree, which the
-///   zap walks under its own lock; a zapped VMA has no `fault` handler, so touching it raises
-///   `SIGBUS` instead of mapping the pages again.
+///   zap walks under its own lock; touching a zapped VMA faults, and the fault raises `SIGBUS`
+///   instead of mapping the pages again.
 ///
 /// Exported dma-bufs hold the kernel mapping and the claim too ([`ExportedWindow`]): revoke lets
 /// go of this device's references, and the last holder unmaps and releases them. The doorbell's
@@ -425,6 +432,22 @@ impl Carveout {
     pub(crate) fn map_user(&self, vma: DescribedVma<'_>) -> Result {
         let len = vma.len();
         self.with_live(|live| live.map_user(vma).map_err(|err| self.map_error(err, len)))
+    }
+
+    /// A fault on a user mapping of the device (a block not mapped yet, or a page the kernel
+    /// left to be faulted again): inserts the entry while the claim is there, under `claim` (see
+    /// the lock order on [`Carveout`]); `SIGBUS` once unbound.
+    pub(crate) fn fault_user(&self, fault: UserFault<'_>, order: u32) -> VmFault {
+        self.with_live(|live| Ok(live.fault_user(fault, order)))
+            .unwrap_or(VmFault::SIGBUS)
+    }
+
+    /// The page offset a user mapping at page offset `pgoff` is aligned on (see
+    /// [`crate::phys::block_unmapped_area`]): the physical page frame number of its window. Takes no
+    /// lock: the region never changes.
+    #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
+    pub(crate) fn block_pgoff(&self, pgoff: usize) -> Option<usize> {
+        crate::phys::block_pgoff(&self.region, pgoff)
     }
 
     /// The errno of a refused or failed user mapping of `len` bytes, logged.

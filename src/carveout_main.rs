@@ -60,9 +60,10 @@
 // The modules, each group after the groups it uses (`ci/mod-deps.py src/carveout_main.rs`
 // prints the graph; `make lint` fails on a cycle).
 //
-// Rust that uses no other module and no C: the ABI's types and numbers, the region's arithmetic
-// and the cache plan (both host-tested), the table of device names, a new file and the
-// descriptor reserved for it.
+// Rust that uses no other module and no C: the ABI's types and numbers, the region's arithmetic,
+// the cache plan and the block plan (all three host-tested), the table of device names, a new
+// file and the descriptor reserved for it.
+mod block_plan;
 mod cache_plan;
 mod names;
 mod new_file;

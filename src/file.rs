@@ -26,7 +26,9 @@ use crate::{
     },
     phys::{
         DescribedVma,
-        MmapDesc, //
+        MmapDesc,
+        UserFault,
+        VmFault, //
     },
     uapi,
     user_copy::UserBuffer,
@@ -135,5 +137,14 @@ impl MiscFile for CarveoutFile {
 
     fn mapped(carveout: &Carveout, vma: DescribedVma<'_>) -> Result {
         carveout.map_user(vma)
+    }
+
+    fn fault(carveout: &Carveout, fault: UserFault<'_>, order: u32) -> VmFault {
+        carveout.fault_user(fault, order)
+    }
+
+    #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
+    fn block_pgoff(carveout: &Carveout, pgoff: usize) -> Option<usize> {
+        carveout.block_pgoff(pgoff)
     }
 }

@@ -52,8 +52,15 @@ pub(crate) use reserved::{
     RegionTarget,
     ReservedRegion, //
 };
+#[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
+pub(crate) use user_mapping::{
+    block_pgoff,
+    block_unmapped_area, //
+};
 pub(crate) use user_mapping::{
     DescribedVma,
     MapError,
-    MmapDesc, //
+    MmapDesc,
+    UserFault,
+    VmFault, //
 };

@@ -11,13 +11,14 @@
  * TYPE is the Rust type: c_int, u32 or usize. A constant the crate needs is added here, never
  * written down by hand in Rust. The C_ entries describe the compiler, for build.rs to check.
  */
-#define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_POPULATE, MREMAP_MAYMOVE, SEEK_DATA, SEEK_HOLE */
+#define _GNU_SOURCE /* MAP_ANONYMOUS, MAP_POPULATE, MREMAP_*, SEEK_DATA, SEEK_HOLE */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -79,6 +80,7 @@ void carveout_consts(void)
 	DEFINE(MAP_ANONYMOUS, c_int, MAP_ANONYMOUS);
 	DEFINE(MAP_POPULATE, c_int, MAP_POPULATE);
 	DEFINE(MREMAP_MAYMOVE, c_int, MREMAP_MAYMOVE);
+	DEFINE(MREMAP_FIXED, c_int, MREMAP_FIXED);
 	DEFINE(MADV_DONTNEED, c_int, MADV_DONTNEED);
 
 	/* sysconf(3), open(2), lseek(2). */
@@ -117,6 +119,9 @@ void carveout_consts(void)
 	DEFINE(OFFSETOF_IOCB_OFFSET, usize, offsetof(struct iocb, aio_offset));
 	DEFINE(SIZEOF_IO_EVENT, usize, sizeof(struct io_event));
 	DEFINE(OFFSETOF_IO_EVENT_RES, usize, offsetof(struct io_event, res));
+
+	/* prctl(2): transparent huge pages off for the process (no block mappings either). */
+	DEFINE(PR_SET_THP_DISABLE, c_int, PR_SET_THP_DISABLE);
 
 	/* personality(2): the flag that makes every readable mapping executable. */
 	DEFINE(READ_IMPLIES_EXEC, u32, READ_IMPLIES_EXEC);

@@ -3,7 +3,8 @@
 //! The files of a misc device that owns its data: the operations a driver writes
 //! ([`MiscFile`]), each given that data, and the C `struct file_operations` that calls them
 //! ([`FileOps`]), with `llseek`, plain `read` and `write`, and `mmap` through `mmap_prepare` and
-//! `vm_ops->mapped`.
+//! `vm_ops->mapped`, with `vm_ops->fault` and `->huge_fault` behind it (and, where the kernel maps
+//! PFN ranges with block entries, `get_unmapped_area`).
 
 use core::{
     ffi::CStr,
@@ -46,7 +47,9 @@ use super::{
 use crate::{
     phys::{
         DescribedVma,
-        MmapDesc, //
+        MmapDesc,
+        UserFault,
+        VmFault, //
     },
     user_copy::UserBuffer,
 };
@@ -104,6 +107,16 @@ pub(crate) trait MiscFile: Sized + 'static {
     /// process and into its file's address space: maps its pages. An error unmaps the VMA and
     /// fails the `mmap`. The process's `mmap_lock` is held for writing.
     fn mapped(data: &Self::Data, vma: DescribedVma<'_>) -> Result;
+
+    /// A fault on a mapping that [`MiscFile::mapped`] mapped, or that the kernel derived from
+    /// one (split, `mremap`, fork), at `order`: 0 for a page (`vm_ops->fault`), or a block's
+    /// (`vm_ops->huge_fault`). The mapping's VMA is locked for reading.
+    fn fault(data: &Self::Data, fault: UserFault<'_>, order: u32) -> VmFault;
+
+    /// The page offset whose alignment modulo a block a mapping at page offset `pgoff` should
+    /// share (`get_unmapped_area`), or `None` for the kernel's usual choice of address.
+    #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
+    fn block_pgoff(data: &Self::Data, pgoff: usize) -> Option<usize>;
 }
 
 /// The C operations of the files and mappings of `T`'s devices.
@@ -152,10 +165,15 @@ impl<T: MiscFile> FileOps<T> {
                 #[cfg(CONFIG_COMPAT)]
                 compat_ioctl: bindings::compat_ptr_ioctl,
                 mmap_prepare: Some(Self::mmap_prepare),
+                #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
+                get_unmapped_area: Some(Self::get_unmapped_area),
                 ..pin_init::zeroed()
             },
             vm_ops: bindings::vm_operations_struct {
                 mapped: Some(Self::mapped),
+                fault: Some(Self::fault),
+                #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
+                huge_fault: Some(Self::huge_fault),
                 ..pin_init::zeroed()
             },
             _t: PhantomData,
@@ -452,5 +470,68 @@ impl<T: MiscFile> FileOps<T> {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
+    }
+
+    /// `vm_ops->fault()`: [`MiscFile::fault`] for a page.
+    ///
+    /// # Safety
+    ///
+    /// Called by the kernel as `vm_ops->fault` for a VMA whose operations are these, with the
+    /// fault `vmf`, valid for the call, its VMA locked for reading.
+    unsafe extern "C" fn fault(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
+        // SAFETY: The caller's contract.
+        unsafe { Self::huge_fault(vmf, 0) }
+    }
+
+    /// `vm_ops->huge_fault()`: [`MiscFile::fault`] at `order`.
+    ///
+    /// # Safety
+    ///
+    /// As for `fault`.
+    unsafe extern "C" fn huge_fault(
+        vmf: *mut bindings::vm_fault,
+        order: c_uint,
+    ) -> bindings::vm_fault_t {
+        let Some(vmf) = NonNull::new(vmf) else {
+            return VmFault::SIGBUS.into_raw();
+        };
+        // SAFETY: `vmf` is the fault being handled, for this call (the caller's contract).
+        let fault = unsafe { UserFault::from_raw(vmf) };
+        let file = fault.file();
+        // SAFETY: The VMA holds a reference to its file, which is live during the call.
+        if !unsafe { Self::owns(file) } {
+            return VmFault::SIGBUS.into_raw();
+        }
+        // SAFETY: `file` is open with these operations (checked above); the VMA holds it.
+        let data = unsafe { Self::data(file) };
+        T::fault(&data, fault, order).into_raw()
+    }
+
+    /// `get_unmapped_area()`: an address for a mapping of `len` bytes at page offset `pgoff`,
+    /// congruent modulo a block to the physical address it maps ([`MiscFile::block_pgoff`]),
+    /// so that faults can map it with block entries.
+    ///
+    /// # Safety
+    ///
+    /// Called by the kernel as `f_op->get_unmapped_area` of `file`, an open file with these
+    /// operations, under the current process's `mmap_lock` held for writing.
+    #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
+    unsafe extern "C" fn get_unmapped_area(
+        file: *mut bindings::file,
+        addr: c_ulong,
+        len: c_ulong,
+        pgoff: c_ulong,
+        flags: c_ulong,
+    ) -> c_ulong {
+        // SAFETY: `file` is live (the caller's contract).
+        let pgoff = if unsafe { Self::owns(file) } {
+            // SAFETY: `file` is open with these operations (checked above).
+            let data = unsafe { Self::data(file) };
+            T::block_pgoff(&data, pgoff).unwrap_or(pgoff)
+        } else {
+            pgoff
+        };
+        // SAFETY: The caller's contract.
+        unsafe { crate::phys::block_unmapped_area(file, addr, len, pgoff, flags) }
     }
 }

@@ -23,7 +23,7 @@ extern "C" {
 /// The address space every open file of one carveout maps through: an inode of the driver's
 /// pseudo filesystem (`mapping_space.c`), as DRM and VFIO use, so that [`MappingSpace::revoke`]
 /// can zap every user mapping of the carveout, in every process, at once. After that, touching a
-/// revoked mapping raises `SIGBUS`: the VMA has no `fault` handler to bring the pages back.
+/// revoked mapping raises `SIGBUS`: its fault handler maps nothing once the device is unbound.
 ///
 /// # Invariants
 ///

@@ -19,7 +19,9 @@ use super::{
     user_mapping::{
         self,
         DescribedVma,
-        MmapDesc, //
+        MmapDesc,
+        UserFault,
+        VmFault, //
     },
     KernelMapping,
     MapError,
@@ -189,6 +191,16 @@ impl ClaimedRegion {
         // other kernel user owns (so exposing it to user space exposes nothing else), and whose
         // only mappings, made here and in `map_kernel`, all use `self.memory_type`.
         unsafe { user_mapping::remap(vma, &self.region, self.memory_type) }
+    }
+
+    /// Handles a fault at `order` on a user mapping of the region that [`ClaimedRegion::map_user`]
+    /// mapped (or one the kernel derived from it), inserting the page or block entry that maps
+    /// the faulting address with the region's memory type.
+    pub(crate) fn fault_user(&self, fault: UserFault<'_>, order: u32) -> VmFault {
+        // SAFETY: As in `map_user`; the fault's VMA was described by `describe_user` for this
+        // region: only those VMAs, and those the kernel derives from them, have the operations
+        // whose fault handlers call this (`FileOps`).
+        unsafe { user_mapping::fault(fault, order, &self.region) }
     }
 
     /// Maps the window of the region at page offset `pgoff` into the whole of `vma`, a VMA

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * For src/phys/user_mapping.rs: the VMA flags of a mapping being prepared (a struct
- * vm_area_desc), which Linux 7.3 keeps in a bitmap behind inline accessors, and the lookup of the
- * VMA a vm_ops->mapped() call is about, which that hook is not given.
+ * vm_area_desc), which Linux 7.3 keeps in a bitmap behind inline accessors, the lookup of the
+ * VMA a vm_ops->mapped() call is about, which that hook is not given, and the page-table entries
+ * a fault inserts: page ones, and on kernels that map PFN ranges at PMD level
+ * (CONFIG_ARCH_SUPPORTS_PMD_PFNMAP: arm64 with transparent huge pages) block ones.
  */
 
 #include <linux/mm.h>
@@ -39,3 +41,67 @@ struct vm_area_struct *carveout_vma_lookup_current(unsigned long start)
 
 	return vma && vma->vm_start == start ? vma : NULL;
 }
+
+/* log2 of the bytes a PMD-level block entry maps, or 0 on a kernel that maps PFN ranges with
+ * page entries only. */
+unsigned int carveout_block_shift(void)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	return PMD_SHIFT;
+#else
+	return 0;
+#endif
+}
+
+/*
+ * Whether transparent huge pages are disabled for @vma (always, on a kernel without them): by
+ * madvise(MADV_NOHUGEPAGE) or for its process (prctl(PR_SET_THP_DISABLE)). The mm then never calls @vma's huge_fault
+ * (__thp_vma_allowable_orders() in mm/huge_memory.c, which modules cannot call: for a PFN map
+ * with a huge_fault it comes down to this test, the sysfs policy not applying to PFN maps).
+ */
+bool carveout_vma_thp_disabled(struct vm_area_struct *vma)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	return vma_thp_disabled(vma, vma->vm_flags, false);
+#else
+	return true;
+#endif
+}
+
+struct vm_area_struct *carveout_fault_vma(const struct vm_fault *vmf)
+{
+	return vmf->vma;
+}
+
+unsigned long carveout_fault_address(const struct vm_fault *vmf)
+{
+	return vmf->address;
+}
+
+/* A page entry for @pfn at the faulting address, with the VMA's protection. */
+vm_fault_t carveout_fault_insert_page(struct vm_fault *vmf, unsigned long pfn)
+{
+	return vmf_insert_pfn(vmf->vma, vmf->address, pfn);
+}
+
+/* A block entry for @pfn at the faulting address's PMD, with the VMA's protection; marked
+ * dirty at once for a write fault, as the fault would otherwise come back to do. */
+vm_fault_t carveout_fault_insert_block(struct vm_fault *vmf, unsigned long pfn)
+{
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+	return vmf_insert_pfn_pmd(vmf, pfn, vmf->flags & FAULT_FLAG_WRITE);
+#else
+	return VM_FAULT_FALLBACK;
+#endif
+}
+
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
+/* A free user range of @len bytes whose address is congruent to @pgoff's pages modulo a PMD
+ * block where room allows (thp_get_unmapped_area(): padded by a block, then trimmed). */
+unsigned long carveout_block_unmapped_area(struct file *file, unsigned long addr,
+					   unsigned long len, unsigned long pgoff,
+					   unsigned long flags)
+{
+	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
+}
+#endif

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A window of a carveout mapped into a user VMA with `remap_pfn_range`, in two steps.
+//! A window of a carveout mapped into a user VMA, in two steps, and the faults that map the rest.
 //!
 //! `mmap` runs through `f_op->mmap_prepare` ([`MmapDesc`]: checks and describes the mapping,
-//! before any VMA exists) and then `vm_ops->mapped` ([`ClaimedRegion::map_user`]: maps the pages
+//! before any VMA exists) and then `vm_ops->mapped` ([`ClaimedRegion::map_user`]: maps pages
 //! into the VMA, once the kernel has linked it into the file's address space, where the
 //! revocation at unbind finds it). Linux 7.3 calls `mapped` only for `mmap_prepare` drivers
 //! (`mmap_action_finish` in mm/util.c, from `__mmap_region` in mm/vma.c); an error from it
@@ -13,7 +13,29 @@
 //! revocation can reach, and the revocation never waits for a process's `mmap_lock`
 //! (`Carveout::revoke`).
 //!
+//! # Page entries and block entries
+//!
+//! On 32-bit ARM, and wherever the kernel cannot map a PFN range with block entries, `mapped`
+//! writes a page entry for every 4 KiB of the VMA with `remap_pfn_range`: the first pass over the
+//! mapping takes no fault. On arm64 with transparent huge pages the kernel maps PFN ranges with
+//! PMD-level block entries too (`CONFIG_ARCH_SUPPORTS_PMD_PFNMAP`: 2 MiB each with 4 KiB pages,
+//! `vmf_insert_pfn_pmd` from `vm_ops->huge_fault`, as VFIO maps PCI BARs): there `mapped` writes
+//! page entries for the edges only, the parts of the VMA no whole block covers
+//! ([`block_span`]), and leaves the blocks to the first touch of each, one fault per block
+//! ([`fault`]). The user address of a mapping is chosen congruent to the physical address
+//! modulo a block where room allows (`f_op->get_unmapped_area`, [`block_unmapped_area`]). A
+//! process that disabled transparent huge pages (`prctl(PR_SET_THP_DISABLE)`) gets page entries
+//! at `mmap`, as on 32-bit ARM: the kernel would never call its `huge_fault`. A fault where no
+//! block fits (a VMA that a partial `munmap` or `mremap` left unaligned, a fork's child, whose
+//! block entries the kernel does not copy but leaves to be faulted again) inserts a page entry.
+//! Block and page entries take the VMA's protection, which carries the memory type
+//! ([`MmapDesc::describe`], and `remap` sets it again), so a window has one memory type
+//! whichever entries map it; the revocation zaps both (`unmap_mapping_range`), and a fault after
+//! it raises `SIGBUS` ([`ClaimedRegion::fault_user`] runs only while the claim is there).
+//!
 //! [`ClaimedRegion::map_user`]: super::ClaimedRegion::map_user
+//! [`ClaimedRegion::fault_user`]: super::ClaimedRegion::fault_user
+//! [`block_span`]: crate::block_plan::block_span
 
 use core::{
     marker::PhantomData,
@@ -31,9 +53,12 @@ use kernel::{
 };
 
 use super::MemoryType;
-use crate::region::{
-    Region,
-    WindowError, //
+use crate::{
+    block_plan,
+    region::{
+        Region,
+        WindowError, //
+    },
 };
 
 // As in `mapping_space.rs`: the structs behind these pointers are only passed through, but
@@ -47,6 +72,34 @@ extern "C" {
     fn carveout_desc_clear_mayexec(desc: *mut bindings::vm_area_desc);
     fn carveout_desc_set_remap_flags(desc: *mut bindings::vm_area_desc);
     fn carveout_vma_lookup_current(start: usize) -> *mut bindings::vm_area_struct;
+    fn carveout_block_shift() -> u32;
+    fn carveout_vma_thp_disabled(vma: *mut bindings::vm_area_struct) -> bool;
+    fn carveout_fault_vma(vmf: *const bindings::vm_fault) -> *mut bindings::vm_area_struct;
+    fn carveout_fault_address(vmf: *const bindings::vm_fault) -> usize;
+    fn carveout_fault_insert_page(vmf: *mut bindings::vm_fault, pfn: usize)
+        -> bindings::vm_fault_t;
+    fn carveout_fault_insert_block(
+        vmf: *mut bindings::vm_fault,
+        pfn: usize,
+    ) -> bindings::vm_fault_t;
+    #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
+    fn carveout_block_unmapped_area(
+        file: *mut bindings::file,
+        addr: usize,
+        len: usize,
+        pgoff: usize,
+        flags: usize,
+    ) -> usize;
+}
+
+/// The bytes a block entry maps (2 MiB on arm64 with 4 KiB pages), or `None` on a kernel that
+/// maps PFN ranges with page entries only (32-bit ARM, arm64 without transparent huge pages).
+fn block_size() -> Option<usize> {
+    // SAFETY: `carveout_block_shift` has no preconditions; it returns a constant.
+    match unsafe { carveout_block_shift() } {
+        0 => None,
+        shift => Some(1 << shift),
+    }
 }
 
 /// Why a user mapping is refused or failed.
@@ -245,6 +298,81 @@ impl<'a> DescribedVma<'a> {
     pub(crate) fn len(&self) -> usize {
         self.vma.end() - self.vma.start()
     }
+
+    /// The bytes a block entry of this VMA maps, if faults on it may insert them: the kernel
+    /// maps PFN ranges with block entries, and the process has not disabled transparent huge
+    /// pages (then the kernel never calls `huge_fault`).
+    fn block_size(&self) -> Option<usize> {
+        let block = block_size()?;
+        // SAFETY: `vma` is a live VMA whose `mmap_lock` is held (type invariant); the helper
+        // reads its flags and its process's.
+        let disabled = unsafe { carveout_vma_thp_disabled(self.vma.as_ptr()) };
+        (!disabled).then_some(block)
+    }
+}
+
+/// What a fault handler tells the kernel (`vm_fault_t`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct VmFault(bindings::vm_fault_t);
+
+impl VmFault {
+    /// The access raises `SIGBUS`: nothing may be mapped there (the device is unbound).
+    pub(crate) const SIGBUS: Self = Self(bindings::vm_fault_reason_VM_FAULT_SIGBUS);
+    /// No block fits here: the kernel retries the fault with a page entry.
+    pub(crate) const FALLBACK: Self = Self(bindings::vm_fault_reason_VM_FAULT_FALLBACK);
+
+    /// The value `vm_ops->fault` and `->huge_fault` return.
+    pub(crate) fn into_raw(self) -> bindings::vm_fault_t {
+        self.0
+    }
+}
+
+/// A page fault the kernel is handling in a user VMA (`vm_ops->fault`, `->huge_fault`).
+///
+/// # Invariants
+///
+/// `vmf` is the fault being handled, valid for `'a`; its VMA stays valid and unchanged for `'a`
+/// (the kernel holds the VMA's lock or its process's `mmap_lock` for reading while a fault
+/// handler runs), and only this `UserFault` inserts entries for it.
+pub(crate) struct UserFault<'a> {
+    vmf: NonNull<bindings::vm_fault>,
+    vma: &'a VmaRef,
+}
+
+impl<'a> UserFault<'a> {
+    /// Wraps the fault `vm_ops->fault` or `->huge_fault` received.
+    ///
+    /// # Safety
+    ///
+    /// `vmf` is the fault that the kernel passed to the handler, used by nothing else for `'a`,
+    /// which does not outlive the handler's call.
+    pub(crate) unsafe fn from_raw(vmf: NonNull<bindings::vm_fault>) -> Self {
+        // SAFETY: `vmf` is valid (the caller's contract); its VMA is the faulting one.
+        let vma = unsafe { carveout_fault_vma(vmf.as_ptr()) };
+        // SAFETY: The kernel holds the VMA's lock or the `mmap_lock` for reading during the
+        // handler's call, which `'a` does not outlive (the caller's contract).
+        let vma = unsafe { VmaRef::from_raw(vma) };
+        // INVARIANT: The caller's contract.
+        Self { vmf, vma }
+    }
+
+    /// The file the faulting VMA maps (which the VMA holds a reference to).
+    pub(crate) fn file(&self) -> *const bindings::file {
+        // SAFETY: The VMA is valid for `'a` (type invariant).
+        unsafe { (*self.vma.as_ptr()).vm_file }
+    }
+
+    /// The faulting user address, rounded down to a page.
+    fn address(&self) -> usize {
+        // SAFETY: `vmf` is valid (type invariant).
+        unsafe { carveout_fault_address(self.vmf.as_ptr()) }
+    }
+
+    /// The VMA's page offset: for this device, an offset into the region.
+    fn pgoff(&self) -> usize {
+        // SAFETY: The VMA is valid and unchanged for `'a` (type invariant).
+        unsafe { (*self.vma.as_ptr()).vm_pgoff }
+    }
 }
 
 /// Maps the window of `region` at page offset `pgoff` into the whole of `vma`, a VMA that a
@@ -284,8 +412,10 @@ pub(super) unsafe fn remap_new(
     to_result(ret).map_err(MapError::Kernel)
 }
 
-/// Maps the window of `region` at `vma`'s page offset into the whole of `vma`, with
-/// `memory_type`. On failure `remap_pfn_range` has unmapped what it mapped.
+/// Maps the window of `region` at `vma`'s page offset into `vma` with `memory_type`: the whole
+/// of it with page entries, or, where faults may insert block entries, the edges that no whole
+/// block covers, leaving the blocks to [`fault`]. On failure `remap_pfn_range` has unmapped what
+/// its call mapped; the caller's error unmaps the VMA.
 ///
 /// # Safety
 ///
@@ -296,20 +426,114 @@ pub(super) unsafe fn remap(
     region: &Region,
     memory_type: MemoryType,
 ) -> Result<(), MapError> {
-    let len = vma.len();
-    let phys = region.window(vma.pgoff, len).map_err(MapError::Window)?;
+    let (start, end) = (vma.vma.start(), vma.vma.end());
+    let phys = region
+        .window(vma.pgoff, end - start)
+        .map_err(MapError::Window)?;
     let vma_ptr = vma.vma.as_ptr();
     // SAFETY: The `mmap_lock` is held for writing (type invariant), so nothing changes the
     // protection meanwhile. It is the one `describe` set, which the kernel kept but for the
     // page's dirty state (`vma_set_page_prot`): `user_prot` sets the memory type's bits again.
     let prot = memory_type.user_prot(unsafe { (*vma_ptr).vm_page_prot });
-    // `phys` is a page-aligned address inside the region (checked by `window`), so the page
-    // frame number fits in `unsigned long`.
+    // SAFETY: As above; no entry is mapped yet (type invariant). Faults insert entries with
+    // the VMA's protection, which must carry the memory type; the kernel keeps its memory
+    // attributes when it changes the protection later (`mprotect`: `pgprot_modify`).
+    unsafe { (*vma_ptr).vm_page_prot = prot };
+    let blocks = vma
+        .block_size()
+        .and_then(|block| block_plan::block_span(start, end, phys, block));
+    // Without blocks, the edge before them is the whole VMA and the one after is empty.
+    let (first, last) = blocks.unwrap_or((end, end));
+    let page_entries = [(start, first), (last, end)];
+    for (from, to) in page_entries.into_iter().filter(|(from, to)| from < to) {
+        // `from - start` is below the window's length, which `window` checked.
+        let pfn = ((phys + (from - start) as u64) >> bindings::PAGE_SHIFT) as usize;
+        // SAFETY: `vma` is a new shared VMA of the current process, with the mmap lock held
+        // for writing (type invariant), and `[from, to)` lies inside it. The PFN range lies
+        // inside `region` (`window` checked the whole VMA's), which no other kernel user owns
+        // and nothing maps with another type (the caller's contract).
+        let ret = unsafe { bindings::remap_pfn_range(vma_ptr, from, pfn, to - from, prot) };
+        to_result(ret).map_err(MapError::Kernel)?;
+    }
+    Ok(())
+}
+
+/// Handles a fault on a VMA of `region` that `remap` mapped (or that the kernel derived from
+/// one: split, `mremap`, fork) at `order` (0: a page entry; `huge_fault`'s order: a block
+/// entry), inserting the entry that maps the faulting address. A block that does not lie wholly
+/// inside the VMA, or whose physical address is not aligned to a block, falls back to a page
+/// entry.
+///
+/// # Safety
+///
+/// As for [`remap`]; and `fault` must be a fault on a VMA that [`MmapDesc::describe`] described
+/// for `region` (so its window lies inside `region` and its protection carries the memory type).
+pub(super) unsafe fn fault(fault: UserFault<'_>, order: u32, region: &Region) -> VmFault {
+    let page = 1usize << bindings::PAGE_SHIFT;
+    let size = match (order, block_size()) {
+        (0, _) => page,
+        (order, Some(block)) if page << order == block => block,
+        _ => return VmFault::FALLBACK,
+    };
+    let (start, end) = (fault.vma.start(), fault.vma.end());
+    let Some(addr) = block_plan::fault_block(fault.address(), start, end, size) else {
+        // A page always lies inside its VMA: this is a block that does not.
+        return VmFault::FALLBACK;
+    };
+    // `addr` lies in the VMA, whose page offset plus its length `describe` found inside the
+    // region; `window` checks it again.
+    let pgoff = fault.pgoff() + ((addr - start) >> bindings::PAGE_SHIFT);
+    let Ok(phys) = region.window(pgoff, size) else {
+        return VmFault::SIGBUS;
+    };
+    if phys % size as u64 != 0 {
+        return VmFault::FALLBACK;
+    }
+    // `phys` lies in the region, below `PHYS_MAX`: its page frame number fits in `usize`.
     let pfn = (phys >> bindings::PAGE_SHIFT) as usize;
-    // SAFETY: `vma` is a new shared VMA of the current process, with the mmap lock held for
-    // writing (type invariant). The PFN range `[pfn, pfn + len / PAGE_SIZE)` lies inside
-    // `region` (`window` checked it), which no other kernel user owns and nothing maps with
-    // another type (the caller's contract).
-    let ret = unsafe { bindings::remap_pfn_range(vma_ptr, vma.vma.start(), pfn, len, prot) };
-    to_result(ret).map_err(MapError::Kernel)
+    let vmf = fault.vmf.as_ptr();
+    // SAFETY: `vmf` is the fault being handled on a shared VMA (type invariant; `describe`
+    // refuses private ones) whose protection carries `region`'s memory type; `[phys, phys +
+    // size)` lies inside `region` (checked by `window`), which no other kernel user owns and
+    // nothing maps with another type (the caller's contract), and the entry covers `addr`'s page
+    // or block, inside the VMA.
+    let ret = unsafe {
+        if size == page {
+            carveout_fault_insert_page(vmf, pfn)
+        } else {
+            carveout_fault_insert_block(vmf, pfn)
+        }
+    };
+    VmFault(ret)
+}
+
+/// The page offset to align a user mapping at page offset `pgoff` of `region` on: the physical
+/// page frame number of the window, so that the address `get_unmapped_area` picks is congruent
+/// to the physical address modulo a block. `None` for a window that starts outside the region
+/// (the `mmap` fails later, in `describe`).
+#[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
+pub(crate) fn block_pgoff(region: &Region, pgoff: usize) -> Option<usize> {
+    let phys = region.window(pgoff, 1 << bindings::PAGE_SHIFT).ok()?;
+    usize::try_from(phys >> bindings::PAGE_SHIFT).ok()
+}
+
+/// A free user range of `len` bytes for a mapping of `file` whose physical page frame number is
+/// `pfn` (see [`block_pgoff`]), congruent to it modulo a block where room allows, as
+/// `thp_get_unmapped_area` picks for a file's offset; the address, or a negative errno.
+///
+/// # Safety
+///
+/// Called from `f_op->get_unmapped_area` of `file`, with its arguments, under the current
+/// process's `mmap_lock` held for writing.
+#[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
+pub(crate) unsafe fn block_unmapped_area(
+    file: *mut bindings::file,
+    addr: usize,
+    len: usize,
+    pfn: usize,
+    flags: usize,
+) -> usize {
+    // SAFETY: The caller's contract; the page offset is used for alignment only (no
+    // architecture this builds for colours shared mappings by it).
+    unsafe { carveout_block_unmapped_area(file, addr, len, pfn, flags) }
 }

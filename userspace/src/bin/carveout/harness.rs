@@ -69,6 +69,32 @@ impl Report {
     }
 }
 
+/// The bytes of a block entry, if this kernel maps a carveout's PFN ranges with block entries:
+/// arm64 with transparent huge pages (a PMD's reach, 2 MiB with 4 KiB pages). `None` on 32-bit
+/// ARM and on kernels without transparent huge pages, where every page takes a page entry at
+/// `mmap`. (The driver says it the same way: `CONFIG_ARCH_SUPPORTS_PMD_PFNMAP`, which arm64
+/// selects with transparent huge pages.)
+pub(crate) fn block_size() -> Option<usize> {
+    let page = carveout::page_size();
+    (cfg!(target_arch = "aarch64")
+        && std::path::Path::new("/sys/kernel/mm/transparent_hugepage").exists())
+    // A table of 8-byte entries fills a page: a PMD entry maps that many pages.
+    .then_some(page * (page / 8))
+}
+
+/// The whole blocks of `block` bytes that a mapping of `len` bytes at user address `addr` of
+/// physical memory from `phys` spans where the two addresses are congruent modulo `block` (the
+/// faults a first pass over the mapping takes with block entries); 0 where they are not.
+pub(crate) fn whole_blocks(addr: usize, len: usize, phys: u64, block: usize) -> usize {
+    let mask = block - 1;
+    if (addr as u64 ^ phys) & mask as u64 != 0 {
+        return 0;
+    }
+    let first = (addr + mask) & !mask;
+    let last = (addr + len) & !mask;
+    last.saturating_sub(first) / block
+}
+
 /// The region's size in bytes, as a length in this address space.
 pub(crate) fn region_len(dev: &Carveout) -> usize {
     usize::try_from(dev.size()).unwrap_or(usize::MAX)

@@ -8,6 +8,7 @@
 //! `kill.rs`, it is this module, above them, that runs them in turn.
 
 pub(crate) mod bench;
+pub(crate) mod blocks;
 pub(crate) mod contract;
 pub(crate) mod kill;
 pub(crate) mod lifecycle;
@@ -19,7 +20,7 @@ use carveout::Carveout;
 
 use crate::harness::{region_len, Report};
 
-/// Self-tests `dev`: the cases of [`selftest`], then those of [`contract`] and [`kill`] (or a
+/// Self-tests `dev`: the cases of [`selftest`], then those of [`contract`], [`blocks`] and [`kill`] (or a
 /// `SKIP` line for the latter on a region too small), then the restore of the region's contents,
 /// which [`selftest::run`] saved first. Nothing more after a case that leaves nothing to test.
 pub(crate) fn selftest_device(dev: &Carveout, report: &mut Report) {
@@ -29,6 +30,7 @@ pub(crate) fn selftest_device(dev: &Carveout, report: &mut Report) {
         return;
     };
     contract::run(dev, name, report);
+    blocks::run(dev, name, report);
     if region_len(dev) >= kill::MIN_REGION {
         kill::run(dev, name, report);
     } else {

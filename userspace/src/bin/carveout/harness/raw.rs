@@ -33,13 +33,14 @@ pub(crate) mod consts {
 
 use consts::{
     CARVEOUT_IOC_SYNC, IOCB_CMD_PREAD, MAP_ANONYMOUS, MAP_POPULATE, MAP_PRIVATE, MAP_SHARED,
-    OFFSETOF_CARVEOUT_SYNC_FLAGS, OFFSETOF_CARVEOUT_SYNC_LENGTH, OFFSETOF_CARVEOUT_SYNC_OFFSET,
-    OFFSETOF_CARVEOUT_SYNC_RESERVED, OFFSETOF_IOCB_BUF, OFFSETOF_IOCB_FILDES,
-    OFFSETOF_IOCB_LIO_OPCODE, OFFSETOF_IOCB_NBYTES, OFFSETOF_IOCB_OFFSET, OFFSETOF_IO_EVENT_RES,
-    OFFSETOF_RUSAGE_RU_MINFLT, PROT_READ, PROT_WRITE, RUSAGE_SELF, SIZEOF_CARVEOUT_SYNC,
-    SIZEOF_CARVEOUT_SYNC_FLAGS, SIZEOF_CARVEOUT_SYNC_LENGTH, SIZEOF_CARVEOUT_SYNC_OFFSET,
-    SIZEOF_CARVEOUT_SYNC_RESERVED, SIZEOF_IOCB, SIZEOF_IO_EVENT, SIZEOF_RUSAGE,
-    SIZEOF_RUSAGE_RU_MINFLT, SYS_IO_DESTROY, SYS_IO_GETEVENTS, SYS_IO_SETUP, SYS_IO_SUBMIT,
+    MREMAP_FIXED, MREMAP_MAYMOVE, OFFSETOF_CARVEOUT_SYNC_FLAGS, OFFSETOF_CARVEOUT_SYNC_LENGTH,
+    OFFSETOF_CARVEOUT_SYNC_OFFSET, OFFSETOF_CARVEOUT_SYNC_RESERVED, OFFSETOF_IOCB_BUF,
+    OFFSETOF_IOCB_FILDES, OFFSETOF_IOCB_LIO_OPCODE, OFFSETOF_IOCB_NBYTES, OFFSETOF_IOCB_OFFSET,
+    OFFSETOF_IO_EVENT_RES, OFFSETOF_RUSAGE_RU_MINFLT, PROT_NONE, PROT_READ, PROT_WRITE,
+    PR_SET_THP_DISABLE, RUSAGE_SELF, SIZEOF_CARVEOUT_SYNC, SIZEOF_CARVEOUT_SYNC_FLAGS,
+    SIZEOF_CARVEOUT_SYNC_LENGTH, SIZEOF_CARVEOUT_SYNC_OFFSET, SIZEOF_CARVEOUT_SYNC_RESERVED,
+    SIZEOF_IOCB, SIZEOF_IO_EVENT, SIZEOF_RUSAGE, SIZEOF_RUSAGE_RU_MINFLT, SYS_IO_DESTROY,
+    SYS_IO_GETEVENTS, SYS_IO_SETUP, SYS_IO_SUBMIT,
 };
 
 // The raw sync argument below writes `offset` and `length` as u64, `flags` and `reserved` as
@@ -65,6 +66,8 @@ extern "C" {
         off: i64,
     ) -> *mut c_void;
     fn munmap(addr: *mut c_void, len: usize) -> c_int;
+    fn mremap(old: *mut c_void, old_len: usize, new_len: usize, flags: c_int, ...) -> *mut c_void;
+    fn prctl(option: c_int, ...) -> c_int;
     fn mprotect(addr: *mut c_void, len: usize, prot: c_int) -> c_int;
     fn madvise(addr: *mut c_void, len: usize, advice: c_int) -> c_int;
     fn ioctl(fd: c_int, request: c_ulong, ...) -> c_int;
@@ -433,6 +436,126 @@ fn window(map: &Mapping, at: usize, len: usize) -> io::Result<*mut u8> {
             ),
         )),
     }
+}
+
+/// An inaccessible anonymous range of `len` bytes that [`move_mapping`] can move mappings into;
+/// unmapped when dropped (with whatever was moved into it and is still there).
+pub(crate) struct Reserved {
+    addr: NonNull<u8>,
+    len: usize,
+}
+
+impl Reserved {
+    pub(crate) fn new(len: usize) -> io::Result<Self> {
+        let addr = mmap(-1, len, 0, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS)?;
+        Ok(Self { addr, len })
+    }
+
+    /// The range's first address.
+    pub(crate) fn addr(&self) -> usize {
+        self.addr.as_ptr() as usize
+    }
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        // SAFETY: The range is ours; nothing in it is referenced by Rust (a mapping moved into
+        // it was given up by [`move_mapping`]'s caller, or dropped already).
+        unsafe { munmap(self.addr.as_ptr().cast(), self.len) };
+    }
+}
+
+/// `mremap(2)` of the whole of `map` to the address `to` (`MREMAP_FIXED`), which must lie in
+/// `into` with the mapping's length: the moved mapping. On failure the mapping stays where it
+/// was, and is returned with the error.
+pub(crate) fn move_mapping(
+    map: MappingMut,
+    into: &Reserved,
+    to: usize,
+) -> Result<MappingMut, (MappingMut, io::Error)> {
+    let (memory_type, path) = (map.memory_type(), map.path().to_owned());
+    let len = map.len();
+    if to < into.addr()
+        || to
+            .checked_add(len)
+            .is_none_or(|end| end > into.addr() + into.len)
+    {
+        return Err((
+            map,
+            io::Error::other(format!("{to:#x}: not inside the reserved range")),
+        ));
+    }
+    let (ptr, len) = map.into_raw_parts();
+    // SAFETY: The mapping is ours (taken from `map`); the destination lies inside `into`, an
+    // inaccessible range of ours that nothing references, which `MREMAP_FIXED` replaces.
+    let new = unsafe {
+        mremap(
+            ptr.as_ptr().cast(),
+            len,
+            len,
+            MREMAP_MAYMOVE | MREMAP_FIXED,
+            std::ptr::without_provenance_mut::<c_void>(to),
+        )
+    };
+    let rebuild = |at: NonNull<u8>| {
+        // SAFETY: The read-write mapping we own, at `at`, handed to one owner.
+        unsafe { MappingMut::from_raw_parts(at, len, memory_type, path.clone()) }
+    };
+    if new == MAP_FAILED {
+        let err = io::Error::last_os_error();
+        return Err((rebuild(ptr), err));
+    }
+    match NonNull::new(new.cast()) {
+        Some(at) => Ok(rebuild(at)),
+        None => Err((rebuild(ptr), io::Error::other("mremap returned NULL"))),
+    }
+}
+
+/// `prctl(PR_SET_THP_DISABLE)`: transparent huge pages off (`true`) or back on for this
+/// process; the kernel then maps no block of a PFN map either.
+pub(crate) fn set_thp_disabled(disabled: bool) -> io::Result<()> {
+    // SAFETY: No memory is passed.
+    check(unsafe {
+        prctl(
+            PR_SET_THP_DISABLE,
+            c_ulong::from(disabled),
+            0 as c_ulong,
+            0 as c_ulong,
+            0 as c_ulong,
+        )
+    })
+}
+
+/// The kilobytes of page tables this process holds (`VmPTE` in `/proc/self/status`).
+pub(crate) fn page_table_kb() -> io::Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmPTE:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| io::Error::other("/proc/self/status: no VmPTE line"))
+}
+
+/// The lines of `/proc/self/smaps` about the mapping that starts at `addr`.
+pub(crate) fn smaps_of(addr: usize) -> io::Result<Vec<String>> {
+    let smaps = std::fs::read_to_string("/proc/self/smaps")?;
+    let head = format!("{addr:x}-");
+    let mut lines = smaps.lines().skip_while(|l| !l.starts_with(&head));
+    let first = lines
+        .next()
+        .ok_or_else(|| io::Error::other(format!("/proc/self/smaps: no mapping at {addr:#x}")))?;
+    let mut out = vec![first.to_owned()];
+    // The header of the next mapping starts with an address range, its fields with a name.
+    out.extend(
+        lines
+            .take_while(|l| {
+                !l.split(' ')
+                    .next()
+                    .is_some_and(|f| f.contains('-') && !f.ends_with(':'))
+            })
+            .map(str::to_owned),
+    );
+    Ok(out)
 }
 
 /// The minor page faults this process has taken so far (getrusage's `ru_minflt`).

@@ -68,14 +68,29 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), Error>
         raw::spawn(CHILD_TIMEOUT, f).map_err(|e| Error::new(path, "fork", e))
     };
 
-    // Child 1 touches the mapping it inherited; child 2 maps a window itself.
+    // Child 1 touches the mapping it inherited, before the unbind and after; child 4 touches
+    // it only after, at its last page. Where the kernel maps blocks, a child's are not copied at
+    // fork but faulted again: child 1's first block is mapped before the unbind (the revocation
+    // must zap it), child 4's last block never is (the fault handler must refuse it). Child 2
+    // maps a window itself.
     let inherited = spawn(&mut || {
+        if whole.read_u32(0).is_err() || ready_tx.write_all(b"r").is_err() {
+            return 2;
+        }
         let mut go = [0u8; 1];
         if go_rx.read_exact(&mut go).is_err() {
             return 2;
         }
         // Touching the revoked mapping raises SIGBUS: the value does not matter.
         let _ = whole.read_u32(0);
+        0
+    })?;
+    let untouched = spawn(&mut || {
+        let mut go = [0u8; 1];
+        if go_rx.read_exact(&mut go).is_err() {
+            return 2;
+        }
+        let _ = whole.read_u32(size - page);
         0
     })?;
     // The second page, where there is one: a window at a non-zero offset.
@@ -127,9 +142,10 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), Error>
     })?;
     drop(held_tx);
     drop(ready_tx);
-    let mut ready = [0u8; 1];
+    let mut ready = [0u8; 2];
+    let mut held = [0u8; 1];
     let child_ready =
-        ready_rx.read_exact(&mut ready).is_ok() && held_rx.read_exact(&mut ready).is_ok();
+        ready_rx.read_exact(&mut ready).is_ok() && held_rx.read_exact(&mut held).is_ok();
 
     // The kernel's AIO reaches the driver's `read_iter` from an AIO request.
     let mut by_aio = [0u8; 16];
@@ -274,11 +290,18 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), Error>
         );
     }
     // Let the children touch their mappings now.
-    let released = go_tx.write_all(b"ggg").map_err(|e| e.to_string());
+    let released = go_tx.write_all(b"gggg").map_err(|e| e.to_string());
     drop(go_tx);
     let want = Exit::Signal(SIGBUS);
     for (pid, what) in [
-        (inherited, "an inherited mapping"),
+        (
+            inherited,
+            "an inherited mapping, touched before the unbind too,",
+        ),
+        (
+            untouched,
+            "an inherited mapping's last page, untouched in the child before,",
+        ),
         (own, "another process's own mapping"),
         (
             unprivileged,

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+
+//! Block mappings: where the kernel maps a carveout with block entries (arm64 with transparent
+//! huge pages: 2 MiB each), a mapping's address is congruent to its physical address modulo a
+//! block, the blocks are mapped one fault each on first touch, the edges at `mmap`, and every
+//! way the kernel reshapes a mapping (a partial `munmap`, `mremap`, fork) keeps its contents.
+//! With transparent huge pages disabled for the process, a mapping takes page entries at `mmap`
+//! as on 32-bit ARM. Run by the `selftest` command between saving and restoring the region's
+//! contents (`suites.rs`); the unbind of a block mapping is in `lifecycle.rs` (`revoke`).
+
+use std::os::unix::fs::FileExt;
+
+use carveout::{Carveout, Mapping};
+
+use crate::harness::raw::consts::SIGSEGV;
+use crate::harness::raw::{self, Exit};
+use crate::harness::{block_size, pattern, pattern_bytes, region_len, whole_blocks, Report};
+
+/// Seconds a test child may run before SIGALRM ends it.
+const CHILD_TIMEOUT: u32 = 10;
+
+/// The pattern word at the start of every page of `map`, a window from byte `offset` of the
+/// region, checked against the pattern of `seed` written over the whole region: the first
+/// mismatch, if any.
+fn check_pages(map: &Mapping, offset: usize, seed: u32) -> Result<(), String> {
+    let page = carveout::page_size();
+    for p in 0..map.len() / page {
+        let at = p * page;
+        let got = map.read_u32(at).map_err(|e| e.to_string())?;
+        let want = pattern(seed, (offset + at) / 4);
+        if got != want {
+            return Err(format!(
+                "page {p} (region byte {:#x}): got {got:#010x}, want {want:#010x}",
+                offset + at
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads the first word of every page of `map` (see [`check_pages`]) and counts the minor
+/// faults that took.
+fn faults_checking(map: &Mapping, offset: usize, seed: u32) -> Result<u64, String> {
+    let before = raw::minor_faults().map_err(|e| format!("getrusage: {e}"))?;
+    check_pages(map, offset, seed)?;
+    let after = raw::minor_faults().map_err(|e| format!("getrusage: {e}"))?;
+    Ok(after - before)
+}
+
+fn page_tables() -> Result<u64, String> {
+    raw::page_table_kb().map_err(|e| format!("VmPTE: {e}"))
+}
+
+/// The kilobytes of page tables page entries take for `len` bytes: a table of 8-byte entries
+/// per page.
+fn page_entry_kb(len: usize) -> u64 {
+    (len / carveout::page_size() * 8 / 1024) as u64
+}
+
+/// Describes how a child ended, against what was wanted.
+fn expect_exit(got: std::io::Result<Exit>, want: Exit) -> Result<(), String> {
+    match got {
+        Ok(exit) if exit == want => Ok(()),
+        Ok(exit) => Err(format!("child ended with {exit:?}, want {want:?}")),
+        Err(e) => Err(format!("fork/wait: {e}")),
+    }
+}
+
+/// Runs every case on `dev`, whose contents [`crate::suites::selftest`] saved; skipped where the
+/// kernel maps no blocks, or the region holds fewer than 4 of them.
+pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
+    let page = carveout::page_size();
+    let size = region_len(dev);
+    let phys = dev.info().phys_base;
+    let Some(block) = block_size() else {
+        report.skip(
+            name,
+            "block mappings",
+            "this kernel maps PFN ranges with page entries only (32-bit ARM, or no transparent huge pages)",
+        );
+        return;
+    };
+    if size < 4 * block || phys % block as u64 != 0 {
+        report.skip(
+            name,
+            "block mappings",
+            &format!("needs 4 blocks of {block:#x} bytes at an aligned address"),
+        );
+        return;
+    }
+    let seed = 0xb10c_0000;
+    let written = dev
+        .file()
+        .write_all_at(&pattern_bytes(seed, 0, size), 0)
+        .map_err(|e| format!("pwrite of the pattern: {e}"));
+    report.case(
+        name,
+        "blocks: the pattern written with pwrite",
+        written.clone(),
+    );
+    if written.is_err() {
+        return;
+    }
+
+    // The whole region: blocks only, one fault each, no page table for them.
+    let whole = dev.map_mut(0, size).map_err(|e| e.to_string());
+    let first_pass = whole.as_ref().map_err(Clone::clone).and_then(|map| {
+        let addr = map.as_ptr() as usize;
+        if (addr as u64 ^ phys) % block as u64 != 0 {
+            return Err(format!(
+                "mapped at {addr:#x}, not congruent to {phys:#x} modulo {block:#x} (get_unmapped_area)"
+            ));
+        }
+        let tables = page_tables()?;
+        let faults = faults_checking(map, 0, seed)?;
+        let grown = page_tables()?.saturating_sub(tables);
+        let want = (size / block) as u64;
+        for line in raw::smaps_of(addr).map_err(|e| e.to_string())? {
+            println!("INFO {name}: smaps: {line}");
+        }
+        println!(
+            "INFO {name}: blocks: {} MiB at {addr:#x}: {faults} faults, page tables +{grown} kB (page entries: {} kB)",
+            size >> 20,
+            page_entry_kb(size)
+        );
+        if faults != want {
+            return Err(format!("{faults} faults on the first pass, want {want} (one per block)"));
+        }
+        if grown >= page_entry_kb(size) {
+            return Err(format!(
+                "page tables grew by {grown} kB, as much as page entries take ({} kB)",
+                page_entry_kb(size)
+            ));
+        }
+        Ok(())
+    });
+    report.case(
+        name,
+        "blocks: the whole region, at an address congruent to its physical one modulo a block: one fault per block on the first pass, no page table for them, every page as written",
+        first_pass,
+    );
+    let Ok(whole) = whole else {
+        return;
+    };
+
+    // Fork: the child's block entries are not copied (the kernel leaves a file's blocks to be
+    // faulted again); it reads every page and writes a word in every block.
+    let marker = |b: usize| 0xc0de_0000 | b as u32;
+    let forked = expect_exit(
+        raw::in_child(CHILD_TIMEOUT, || {
+            if check_pages(&whole, 0, seed).is_err() {
+                return 2;
+            }
+            for b in 0..size / block {
+                if whole.write_u32(b * block + 8, marker(b)).is_err() {
+                    return 3;
+                }
+            }
+            0
+        }),
+        Exit::Code(0),
+    )
+    .map_err(|e| format!("{e} (2: a page read wrong in the child)"))
+    .and_then(|()| {
+        for b in 0..size / block {
+            let mut word = [0u8; 4];
+            dev.file()
+                .read_exact_at(&mut word, (b * block + 8) as u64)
+                .map_err(|e| format!("pread: {e}"))?;
+            let mapped = whole.read_u32(b * block + 8).map_err(|e| e.to_string())?;
+            if mapped != marker(b) || u32::from_ne_bytes(word) != marker(b) {
+                return Err(format!(
+                    "block {b}: the parent does not see the child's write"
+                ));
+            }
+        }
+        Ok(())
+    });
+    report.case(
+        name,
+        "blocks: fork: the child reads every page (its blocks faulted again) and writes to every block; the parent sees the writes",
+        forked,
+    );
+
+    // A partial munmap inside the third block splits its block entry: the rest of the block is
+    // faulted again with page entries, the rest of the mapping keeps its blocks.
+    let hole_at = 2 * block + 5 * page;
+    let partial = raw::punch_hole(whole, hole_at, page)
+        .map_err(|e| format!("munmap of a page in the third block: {e}"))
+        .and_then(|holed| {
+            check_pages(&holed.before, 0, seed).map_err(|e| format!("before the hole: {e}"))?;
+            if let Some(after) = &holed.after {
+                check_pages(after, hole_at + page, seed)
+                    .map_err(|e| format!("after the hole: {e}"))?;
+            }
+            let hole = holed.hole as *const u32;
+            expect_exit(
+                raw::in_child(CHILD_TIMEOUT, || {
+                    // SAFETY: The child loads from the hole on purpose, to die of SIGSEGV.
+                    // Were something mapped there since, the load would only read it (and the
+                    // case fail: the child exits 0).
+                    unsafe { hole.read_volatile() };
+                    0
+                }),
+                Exit::Signal(SIGSEGV),
+            )
+        });
+    report.case(
+        name,
+        "blocks: partial munmap of a page inside a block: the rest reads as written, the hole raises SIGSEGV",
+        partial,
+    );
+
+    // A window one page into the region: the edges have page entries from mmap, the whole
+    // blocks in between take a fault each.
+    let len = 4 * block;
+    let unaligned = dev
+        .map_mut(page as u64, len)
+        .map_err(|e| e.to_string())
+        .and_then(|map| {
+            let addr = map.as_ptr() as usize;
+            let want = whole_blocks(addr, len, phys + page as u64, block) as u64;
+            let faults = faults_checking(&map, page, seed)?;
+            if want != 3 {
+                return Err(format!(
+                    "mapped at {addr:#x}: {want} whole blocks, want 3 (congruent to {:#x})",
+                    phys + page as u64
+                ));
+            }
+            if faults != want {
+                return Err(format!(
+                    "{faults} faults, want {want} (the whole blocks; none for the edges)"
+                ));
+            }
+            Ok(())
+        });
+    report.case(
+        name,
+        "blocks: a window one page in: page entries for the edges at mmap, one fault per whole block",
+        unaligned,
+    );
+
+    // mremap moves a block mapping: to an address congruent modulo a block (the blocks move,
+    // or are faulted again, one fault each at most), then to one that is not (page entries).
+    let moved = dev
+        .map_mut(0, len)
+        .map_err(|e| e.to_string())
+        .and_then(|map| {
+            check_pages(&map, 0, seed)?;
+            let room =
+                raw::Reserved::new(2 * (len + block)).map_err(|e| format!("reserve: {e}"))?;
+            let aligned = (room.addr() + block - 1) & !(block - 1);
+            let map = raw::move_mapping(map, &room, aligned)
+                .map_err(|(_, e)| format!("mremap to {aligned:#x}: {e}"))?;
+            let faults = faults_checking(&map, 0, seed)
+                .map_err(|e| format!("moved to {aligned:#x}: {e}"))?;
+            if faults > (len / block) as u64 {
+                return Err(format!(
+                    "moved to {aligned:#x}: {faults} faults, more than one per block"
+                ));
+            }
+            let off = aligned + len + block + page;
+            let map = raw::move_mapping(map, &room, off)
+                .map_err(|(_, e)| format!("mremap to {off:#x}: {e}"))?;
+            check_pages(&map, 0, seed).map_err(|e| format!("moved to {off:#x}: {e}"))?;
+            drop(map);
+            drop(room);
+            Ok(())
+        });
+    report.case(
+        name,
+        "blocks: mremap to an address congruent modulo a block (one fault per block at most), then to one that is not: every page as written",
+        moved,
+    );
+
+    // With transparent huge pages disabled, the process gets page entries at mmap: no fault,
+    // page tables for every page.
+    let disabled = raw::set_thp_disabled(true)
+        .map_err(|e| format!("prctl(PR_SET_THP_DISABLE): {e}"))
+        .and_then(|()| {
+            let result = page_tables().and_then(|tables| {
+                let map = dev.map_mut(0, size).map_err(|e| e.to_string())?;
+                let grown = page_tables()?.saturating_sub(tables);
+                let faults = faults_checking(&map, 0, seed)?;
+                println!(
+                    "INFO {name}: page entries: {} MiB: {faults} faults, page tables +{grown} kB at mmap (page entries: {} kB)",
+                    size >> 20,
+                    page_entry_kb(size)
+                );
+                if faults != 0 {
+                    return Err(format!("{faults} faults on the first pass, want 0"));
+                }
+                if grown < page_entry_kb(size) {
+                    return Err(format!(
+                        "page tables grew by {grown} kB at mmap, less than page entries take ({} kB): blocks?",
+                        page_entry_kb(size)
+                    ));
+                }
+                Ok(())
+            });
+            raw::set_thp_disabled(false).map_err(|e| format!("prctl back: {e}"))?;
+            result
+        });
+    report.case(
+        name,
+        "blocks: with transparent huge pages disabled (prctl): page entries for every page at mmap, no fault",
+        disabled,
+    );
+}
