@@ -8,7 +8,8 @@
 #   board-test.sh dmabuf  load, then only the dma-bufs with vivid, rmmod, kmemleak
 #   board-test.sh doorbell load, then only the doorbells, rmmod, kmemleak
 #   board-test.sh matrix  load and self-test whatever probed (a board with a malformed node)
-#   board-test.sh bench   load, then benchmark every device against /dev/mem, UIO and RAM
+#   board-test.sh bench   load, then benchmark every device against /dev/mem, UIO and RAM (arm64:
+#                         the mappings of carveout-pool, block entries against page entries)
 case "${1:-}" in -h | --help)
 	awk 'NR > 1 && /^#/ && !/^# shellcheck / { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 	exit 0
@@ -417,6 +418,29 @@ kmemleak_scan() {
 
 # Forget what boot itself allocated, so that a scan at the end reports only what we leak.
 [ -w $kmemleak ] && echo clear >$kmemleak
+
+# The arm64 bench (dts/qemu-virt-bench-blocks.dts): mappings of the 256 MiB carveout-pool with
+# block entries and with page entries, against u-dma-buf (when the bench was given its module),
+# a ramfs file and RAM, for 2 MiB, 16 MiB and 256 MiB.
+if [ "$mode" = bench ] && [ "$(uname -m)" = aarch64 ]; then
+	check "insmod carveout.ko" insmod /lib/modules/carveout.ko
+	[ -w $kmemleak ] && echo scan=off >$kmemleak
+	mkdir -p /tmp/bench-ramfs
+	check "mount a ramfs at /tmp/bench-ramfs" mount -t ramfs ramfs /tmp/bench-ramfs
+	set -- --ramfs /tmp/bench-ramfs
+	if [ -f /lib/modules/u-dma-buf.ko ]; then
+		if insmod /lib/modules/u-dma-buf.ko udmabuf0=0x10000000 && [ -e /dev/udmabuf0 ]; then
+			set -- "$@" --udmabuf /dev/udmabuf0
+		else
+			fail "u-dma-buf: insmod with a 256 MiB buffer (udmabuf0=0x10000000)"
+		fi
+	else
+		echo "INFO board: no u-dma-buf module in this image (make bench BENCH_UDMABUF=...): measured without it"
+	fi
+	taskset 1 carveout bench-maps "$@" "${carveout_reps:-9}" carveout-pool 0x200000 0x1000000 0x10000000
+	check "mapping benchmark (exit $?)" [ $? -eq 0 ]
+	finish
+fi
 
 if [ "$mode" = bench ]; then
 	check "insmod carveout.ko" insmod /lib/modules/carveout.ko

@@ -59,6 +59,11 @@ usage: carveout <command> [args]
                                  the ramfs mounted at DIR: bandwidth, pread/pwrite, random
                                  4 KiB, mmap and munmap, first touch, minor faults;
                                  tab-separated BENCH lines
+  bench-maps [--ramfs DIR] [--udmabuf UDEV] REPS DEV SIZE...
+                                 windows of SIZE bytes of DEV mapped with block entries and
+                                 with page entries, against u-dma-buf's UDEV, a ramfs file and
+                                 RAM: mmap and munmap, first pass, faults, page tables, random
+                                 reads; tab-separated BENCH lines
 
 DEV is a path or a name under /dev. Numbers may be decimal or 0x-prefixed hex.
 The self-test saves the region's contents first and restores them at the end.";
@@ -370,6 +375,38 @@ fn run(args: &[String]) -> Result<(), Failure> {
                 .map(|d| Carveout::open(dev_path(d)))
                 .collect::<Result<Vec<_>, _>>()?;
             bench::run(&devices, reps, ramfs.as_deref())?;
+        }
+        ("bench-maps", _) => {
+            let mut rest = rest;
+            let (mut ramfs, mut udmabuf) = (None, None);
+            loop {
+                match rest {
+                    [flag, dir, tail @ ..] if flag == "--ramfs" => {
+                        ramfs = Some(bench::ramfs_dir(dir).map_err(Failure::Environment)?);
+                        rest = tail;
+                    }
+                    [flag, udev, tail @ ..] if flag == "--udmabuf" => {
+                        udmabuf = Some(dev_path(udev));
+                        rest = tail;
+                    }
+                    _ => break,
+                }
+            }
+            let [reps, dev, sizes @ ..] = rest else {
+                return Err(Failure::Usage(
+                    "bench-maps: REPS, DEV and a SIZE are needed".into(),
+                ));
+            };
+            if sizes.is_empty() {
+                return Err(Failure::Usage("bench-maps: no SIZE given".into()));
+            }
+            let reps = number(reps, "REPS")?.max(1);
+            let sizes = sizes
+                .iter()
+                .map(|s| number(s, "SIZE"))
+                .collect::<Result<Vec<_>, _>>()?;
+            let dev = Carveout::open(dev_path(dev))?;
+            bench::run_maps(&dev, &sizes, reps, ramfs.as_deref(), udmabuf.as_deref())?;
         }
         ("stress", 2..) => {
             let seconds = number(&rest[0], "SECONDS")? as u64;

@@ -29,6 +29,11 @@ use crate::harness::region_len;
 enum Via<'a> {
     /// This driver's device file, through the library.
     Carveout(&'a Carveout),
+    /// This driver's device file from a process that disabled transparent huge pages
+    /// (`prctl(PR_SET_THP_DISABLE)`): page entries for every page at `mmap`, as on 32-bit ARM.
+    CarveoutPages(&'a Carveout),
+    /// A u-dma-buf device (`/dev/udmabufN`) of the same size, and its path.
+    Udmabuf(File, PathBuf),
     /// /dev/mem at the region's physical base.
     DevMem(File, i64),
     /// The UIO device whose map 0 is the region, and its path.
@@ -53,7 +58,8 @@ impl Target<'_> {
     fn map(&self, len: usize, populate: bool) -> Option<MappingMut> {
         let t = self.memory_type;
         match &self.via {
-            Via::Carveout(dev) => dev.map_mut(0, len).ok(),
+            Via::Carveout(dev) | Via::CarveoutPages(dev) => dev.map_mut(0, len).ok(),
+            Via::Udmabuf(f, path) => raw::map_file(f, path, len, 0, t).ok(),
             Via::DevMem(f, base) => raw::map_file(f, "/dev/mem".as_ref(), len, *base, t).ok(),
             Via::Uio(f, path) => raw::map_file(f, path, len, 0, t).ok(),
             Via::Ram => raw::map_anonymous(len, false, populate, t).ok(),
@@ -66,7 +72,11 @@ impl Target<'_> {
         match &self.via {
             Via::Carveout(dev) => Some(dev.file()),
             Via::Ramfs(f, _) => Some(f),
-            Via::DevMem(..) | Via::Uio(..) | Via::Ram => None,
+            Via::DevMem(..)
+            | Via::Uio(..)
+            | Via::Ram
+            | Via::CarveoutPages(_)
+            | Via::Udmabuf(..) => None,
         }
     }
 }
@@ -85,6 +95,22 @@ pub fn ramfs_dir(dir: &str) -> Result<PathBuf, String> {
         Some("ramfs") => Ok(PathBuf::from(dir)),
         Some(other) => Err(format!("bench: {dir} is a {other}, not a ramfs")),
         None => Err(format!("bench: nothing is mounted at {dir} (want a ramfs)")),
+    }
+}
+
+impl Target<'_> {
+    /// Runs `f` as this way's process: with transparent huge pages disabled for
+    /// [`Via::CarveoutPages`], so that its mappings take page entries at `mmap`.
+    fn as_process<R>(&self, f: impl FnOnce() -> Option<R>) -> Option<R> {
+        let pages = matches!(self.via, Via::CarveoutPages(_));
+        if pages {
+            raw::set_thp_disabled(true).ok()?;
+        }
+        let result = f();
+        if pages {
+            raw::set_thp_disabled(false).ok()?;
+        }
+        result
     }
 }
 
@@ -121,12 +147,18 @@ impl Bench {
     where
         F: FnMut(&Target<'_>) -> Option<f64>,
     {
-        self.rounds_of(&[metric], unit, targets, |t| measure(t).map(|s| vec![s]));
+        self.rounds_of(&[metric], &[unit], targets, |t| measure(t).map(|s| vec![s]));
     }
 
-    /// As [`Bench::rounds`], for a `measure` that returns one sample of each of `metrics`.
-    fn rounds_of<F>(&self, metrics: &[&str], unit: &str, targets: &[&Target<'_>], mut measure: F)
-    where
+    /// As [`Bench::rounds`], for a `measure` that returns one sample of each of `metrics`, in
+    /// `units` (one for all, or one each).
+    fn rounds_of<F>(
+        &self,
+        metrics: &[&str],
+        units: &[&str],
+        targets: &[&Target<'_>],
+        mut measure: F,
+    ) where
         F: FnMut(&Target<'_>) -> Option<Vec<f64>>,
     {
         let n = targets.len();
@@ -142,6 +174,7 @@ impl Bench {
             }
         }
         for (m, metric) in metrics.iter().enumerate() {
+            let unit = units.get(m).or(units.first()).copied().unwrap_or("");
             for (target, s) in targets.iter().zip(&mut samples) {
                 if !s[m].is_empty() {
                     self.emit(metric, target.name, &mut s[m], unit);
@@ -392,7 +425,7 @@ fn run_device(dev: &Carveout, reps: usize, ramfs: Option<&Path>) -> Result<(), E
             format!("munmap-{k}k"),
         ];
         let names: Vec<&str> = metrics.iter().map(String::as_str).collect();
-        bench.rounds_of(&names, "us", &all, |t| {
+        bench.rounds_of(&names, &["us"], &all, |t| {
             let (mut mapping, mut unmapping) = (0.0, 0.0);
             for _ in 0..iterations {
                 let start = Instant::now();
@@ -454,6 +487,161 @@ fn run_device(dev: &Carveout, reps: usize, ramfs: Option<&Path>) -> Result<(), E
 pub fn run(devices: &[Carveout], reps: usize, ramfs: Option<&Path>) -> Result<(), Error> {
     for dev in devices {
         run_device(dev, reps, ramfs)?;
+    }
+    Ok(())
+}
+
+/// `carveout bench-maps`: mappings of `sizes` bytes of `dev` (windows from its start) through
+/// this driver's block entries and its page entries, against a u-dma-buf device, a ramfs file
+/// and anonymous RAM of the same size: `mmap` + `munmap` untouched, the first pass (`mmap`, a
+/// word read from every page, `munmap`) with its minor faults and the page tables it took, and
+/// random reads of a word in a random 4 KiB page of a mapping already touched. One `BENCH`
+/// line per figure, of kind `maps`.
+pub fn run_maps(
+    dev: &Carveout,
+    sizes: &[usize],
+    reps: usize,
+    ramfs: Option<&Path>,
+    udmabuf: Option<&Path>,
+) -> Result<(), Error> {
+    let page = carveout::page_size();
+    let memory_type = dev.memory_type();
+    let largest = sizes.iter().copied().max().unwrap_or(0);
+    if largest > region_len(dev) {
+        return Err(Error::new(
+            dev.path(),
+            "bench-maps",
+            std::io::Error::other(format!("{largest:#x} bytes do not fit in the region")),
+        ));
+    }
+    let bench = Bench {
+        kind: "maps".into(),
+        reps,
+    };
+    println!(
+        "BENCH-INFO\tmaps\t{} bytes at {:#x}, {memory_type}\tu-dma-buf {}\tramfs {}",
+        dev.size(),
+        dev.info().phys_base,
+        udmabuf.map_or("none".into(), |p| p.display().to_string()),
+        ramfs.map_or("none".into(), |p| p.display().to_string()),
+    );
+    for &size in sizes {
+        let label = if size >= 1 << 20 {
+            format!("{}m", size >> 20)
+        } else {
+            format!("{}k", size >> 10)
+        };
+        let mut targets = vec![
+            Target {
+                name: "carveout",
+                via: Via::Carveout(dev),
+                memory_type,
+            },
+            Target {
+                name: "carveout-4k",
+                via: Via::CarveoutPages(dev),
+                memory_type,
+            },
+        ];
+        if let Some(path) = udmabuf {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .map_err(|e| Error::new(path, "open (read-write)", e))?;
+            targets.push(Target {
+                name: "udmabuf",
+                via: Via::Udmabuf(file, path.to_owned()),
+                memory_type,
+            });
+        }
+        let ramfs_file = ramfs.map(|dir| dir.join("carveout-bench-maps"));
+        if let Some(path) = &ramfs_file {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(path)
+                .map_err(|e| Error::new(path, "create", e))?;
+            file.write_all_at(&vec![0x5a; size], 0)
+                .map_err(|e| Error::new(path, "write", e))?;
+            targets.push(Target {
+                name: "ramfs",
+                via: Via::Ramfs(file, path.clone()),
+                memory_type,
+            });
+        }
+        targets.push(Target {
+            name: "ram",
+            via: Via::Ram,
+            memory_type,
+        });
+        let all: Vec<&Target<'_>> = targets.iter().collect();
+        let pages = size / page;
+
+        let iterations = (256 * 1024 * 1024 / size).clamp(4, 200);
+        bench.rounds(&format!("mmap-munmap-{label}"), "us", &all, |t| {
+            t.as_process(|| {
+                let start = Instant::now();
+                for _ in 0..iterations {
+                    drop(t.map(size, false)?);
+                }
+                Some(start.elapsed().as_secs_f64() * 1e6 / iterations as f64)
+            })
+        });
+
+        let metrics = [
+            format!("first-pass-{label}"),
+            format!("first-pass-faults-{label}"),
+            format!("page-tables-kb-{label}"),
+        ];
+        let names: Vec<&str> = metrics.iter().map(String::as_str).collect();
+        bench.rounds_of(&names, &["us", "faults", "kB"], &all, |t| {
+            t.as_process(|| {
+                let tables = raw::page_table_kb().ok()?;
+                let faults = raw::minor_faults().ok()?;
+                let start = Instant::now();
+                let map = t.map(size, false)?;
+                let mut sum = 0u32;
+                for p in 0..pages {
+                    sum = sum.wrapping_add(map.read_u32(p * page).ok()?);
+                }
+                let touched = raw::page_table_kb().ok()?;
+                let faulted = raw::minor_faults().ok()?;
+                drop(map);
+                let took = start.elapsed().as_secs_f64() * 1e6;
+                std::hint::black_box(sum);
+                Some(vec![
+                    took,
+                    (faulted - faults) as f64,
+                    touched.saturating_sub(tables) as f64,
+                ])
+            })
+        });
+
+        let order = random_pages(pages, 100_000);
+        bench.rounds(&format!("random-read-{label}"), "ns", &all, |t| {
+            t.as_process(|| {
+                let map = t.map(size, false)?;
+                let mut sum = 0u32;
+                for p in 0..pages {
+                    sum = sum.wrapping_add(map.read_u32(p * page).ok()?);
+                }
+                let start = Instant::now();
+                for &p in &order {
+                    sum = sum.wrapping_add(map.read_u32(p * page + 64).ok()?);
+                }
+                let took = start.elapsed().as_secs_f64() * 1e9 / order.len() as f64;
+                std::hint::black_box(sum);
+                Some(took)
+            })
+        });
+
+        drop(targets);
+        if let Some(path) = &ramfs_file {
+            std::fs::remove_file(path).map_err(|e| Error::new(path, "unlink", e))?;
+        }
     }
     Ok(())
 }
