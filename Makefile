@@ -8,6 +8,8 @@
 #   BOARD=lpae|arm64 (kernel, userspace, board, run, test): the LPAE board, carveouts above
 #     4 GiB, or the 64-bit ARM board (default: armv7)
 #   BENCH_KERNEL=debug (bench): measure on make test's debug kernel instead of a production one
+#   BOARD=arm64 (bench): the mappings of a 256 MiB carveout, block entries against page entries;
+#   BENCH_UDMABUF=PATH adds a u-dma-buf.ko you built against build/linux-bench-arm64
 #   make buildroot-check BUILDROOT=<Buildroot checkout>   (the br2-external tree in buildroot/)
 #
 # Without KDIR, the module builds against the board kernel in build/linux (see `make kernel`).

@@ -126,7 +126,7 @@ USERSPACE_BIN=$CARGO_OUT/userspace/$RUST_TARGET/$USERSPACE_PROFILE/carveout
 EXAMPLE_BIN=$CARGO_OUT/userspace/$RUST_TARGET/release/carveout-map-sync
 # The kernel build: make test's debug kernel, or with KERNEL_FLAVOUR=bench the production
 # configuration make bench measures (the fragments without ci/kernel.config's debug section;
-# armv7 only).
+# armv7 and arm64).
 case ${KERNEL_FLAVOUR:-test} in
 test) LINUX_BUILD=$OUT/linux$board_suffix ;;
 bench) LINUX_BUILD=$OUT/linux-bench$board_suffix ;;
