@@ -477,8 +477,13 @@ pub(super) unsafe fn fault(fault: UserFault<'_>, order: u32, region: &Region) ->
     };
     let (start, end) = (fault.vma.start(), fault.vma.end());
     let Some(addr) = block_plan::fault_block(fault.address(), start, end, size) else {
-        // A page always lies inside its VMA: this is a block that does not.
-        return VmFault::FALLBACK;
+        // A block that does not lie inside the VMA: a page entry instead. A page always does;
+        // were it not to, nothing may be mapped (a page fault cannot fall back).
+        return if size == page {
+            VmFault::SIGBUS
+        } else {
+            VmFault::FALLBACK
+        };
     };
     // `addr` lies in the VMA, whose page offset plus its length `describe` found inside the
     // region; `window` checks it again.
