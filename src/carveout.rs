@@ -443,8 +443,8 @@ impl Carveout {
     }
 
     /// The page offset a user mapping at page offset `pgoff` is aligned on (see
-    /// [`crate::phys::block_unmapped_area`]): the physical page frame number of its window. Takes no
-    /// lock: the region never changes.
+    /// [`crate::phys::block_unmapped_area`]): the physical page frame number of its window.
+    /// Takes no lock: the region never changes.
     #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
     pub(crate) fn block_pgoff(&self, pgoff: usize) -> Option<usize> {
         crate::phys::block_pgoff(&self.region, pgoff)

@@ -495,7 +495,9 @@ impl<T: MiscFile> FileOps<T> {
         let Some(vmf) = NonNull::new(vmf) else {
             return VmFault::SIGBUS.into_raw();
         };
-        // SAFETY: `vmf` is the fault being handled, for this call (the caller's contract).
+        // SAFETY: `vmf` is the fault being handled, for this call, by a handler of `vm_ops`
+        // (the caller's contract), which only `MmapDesc::set_operations` gives a VMA (type
+        // invariant), or the kernel copies to VMAs it derives from those.
         let fault = unsafe { UserFault::from_raw(vmf) };
         let file = fault.file();
         // SAFETY: The VMA holds a reference to its file, which is live during the call.

@@ -197,9 +197,9 @@ impl ClaimedRegion {
     /// mapped (or one the kernel derived from it), inserting the page or block entry that maps
     /// the faulting address with the region's memory type.
     pub(crate) fn fault_user(&self, fault: UserFault<'_>, order: u32) -> VmFault {
-        // SAFETY: As in `map_user`; the fault's VMA was described by `describe_user` for this
-        // region: only those VMAs, and those the kernel derives from them, have the operations
-        // whose fault handlers call this (`FileOps`).
+        // SAFETY: As in `map_user`. The fault's VMA was described (`UserFault`'s invariant) by
+        // `describe_user`, for the region of the device whose file the VMA maps: the caller,
+        // `Carveout::fault_user`, is reached only through that file's operations, with its data.
         unsafe { user_mapping::fault(fault, order, &self.region) }
     }
 

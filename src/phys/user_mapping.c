@@ -4,7 +4,8 @@
  * vm_area_desc), which Linux 7.3 keeps in a bitmap behind inline accessors, the lookup of the
  * VMA a vm_ops->mapped() call is about, which that hook is not given, and the page-table entries
  * a fault inserts: page ones, and on kernels that map PFN ranges at PMD level
- * (CONFIG_ARCH_SUPPORTS_PMD_PFNMAP: arm64 with transparent huge pages) block ones.
+ * (CONFIG_ARCH_SUPPORTS_PMD_PFNMAP: arm64 with transparent huge pages) block ones. The policy
+ * is src/phys/user_mapping.rs's and src/block_plan.rs's.
  */
 
 #include <linux/mm.h>
@@ -53,19 +54,41 @@ unsigned int carveout_block_shift(void)
 #endif
 }
 
+#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
 /*
- * Whether transparent huge pages are disabled for @vma (always, on a kernel without them): by
- * madvise(MADV_NOHUGEPAGE) or for its process (prctl(PR_SET_THP_DISABLE)). The mm then never calls @vma's huge_fault
- * (__thp_vma_allowable_orders() in mm/huge_memory.c, which modules cannot call: for a PFN map
- * with a huge_fault it comes down to this test, the sysfs policy not applying to PFN maps).
+ * Whether transparent huge pages are disabled for @vma: by madvise(MADV_NOHUGEPAGE) or for its
+ * process (prctl(PR_SET_THP_DISABLE)). The mm then never calls @vma's huge_fault. A hint:
+ * __thp_vma_allowable_orders() in mm/huge_memory.c, which modules cannot call, decides at each
+ * fault, and also asks thp_disabled_by_hw(), which reads a variable modules cannot reach (arm64
+ * never sets it); the policy may change after this test (prctl again), and the fault handlers
+ * are correct whichever way each fault goes.
  */
 bool carveout_vma_thp_disabled(struct vm_area_struct *vma)
 {
-#ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
 	return vma_thp_disabled(vma, vma->vm_flags, false);
-#else
-	return true;
+}
 #endif
+
+/*
+ * Marks @vma wipe-on-fork: fork() gives the child the VMA without copying its page tables
+ * (dup_mmap() in mm/mmap.c), and the child faults its entries in. copy_huge_pmd() in
+ * mm/huge_memory.c copies a block entry from a value it read without the lock and does not read
+ * again ("it can't change with write mmap lock held"), but the revocation zaps without the
+ * mmap_lock, so a fork racing it could give the child a block the zap had already passed.
+ */
+void carveout_vma_set_wipeonfork(struct vm_area_struct *vma)
+{
+	vm_flags_set(vma, VM_WIPEONFORK);
+}
+
+/* What the faulting address's PMD holds: 0 nothing, 1 a block entry, 2 a table of page entries. */
+int carveout_fault_pmd(const struct vm_fault *vmf)
+{
+	pmd_t pmd = pmdp_get_lockless(vmf->pmd);
+
+	if (pmd_none(pmd))
+		return 0;
+	return pmd_leaf(pmd) ? 1 : 2;
 }
 
 struct vm_area_struct *carveout_fault_vma(const struct vm_fault *vmf)
@@ -84,8 +107,10 @@ vm_fault_t carveout_fault_insert_page(struct vm_fault *vmf, unsigned long pfn)
 	return vmf_insert_pfn(vmf->vma, vmf->address, pfn);
 }
 
-/* A block entry for @pfn at the faulting address's PMD, with the VMA's protection; marked
- * dirty at once for a write fault, as the fault would otherwise come back to do. */
+/*
+ * A block entry for @pfn at the faulting address's PMD, with the VMA's protection; marked dirty
+ * at once for a write fault, as the fault would otherwise come back to do.
+ */
 vm_fault_t carveout_fault_insert_block(struct vm_fault *vmf, unsigned long pfn)
 {
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
@@ -96,8 +121,10 @@ vm_fault_t carveout_fault_insert_block(struct vm_fault *vmf, unsigned long pfn)
 }
 
 #ifdef CONFIG_ARCH_SUPPORTS_PMD_PFNMAP
-/* A free user range of @len bytes whose address is congruent to @pgoff's pages modulo a PMD
- * block where room allows (thp_get_unmapped_area(): padded by a block, then trimmed). */
+/*
+ * A free user range of @len bytes whose address is congruent to @pgoff's pages modulo a PMD
+ * block where room allows (thp_get_unmapped_area(): padded by a block, then trimmed).
+ */
 unsigned long carveout_block_unmapped_area(struct file *file, unsigned long addr,
 					   unsigned long len, unsigned long pgoff,
 					   unsigned long flags)

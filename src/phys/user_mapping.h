@@ -18,6 +18,8 @@ void carveout_desc_set_remap_flags(struct vm_area_desc *desc);
 struct vm_area_struct *carveout_vma_lookup_current(unsigned long start);
 unsigned int carveout_block_shift(void);
 bool carveout_vma_thp_disabled(struct vm_area_struct *vma);
+void carveout_vma_set_wipeonfork(struct vm_area_struct *vma);
+int carveout_fault_pmd(const struct vm_fault *vmf);
 struct vm_area_struct *carveout_fault_vma(const struct vm_fault *vmf);
 unsigned long carveout_fault_address(const struct vm_fault *vmf);
 vm_fault_t carveout_fault_insert_page(struct vm_fault *vmf, unsigned long pfn);

@@ -25,9 +25,13 @@
 //! ([`fault`]). The user address of a mapping is chosen congruent to the physical address
 //! modulo a block where room allows (`f_op->get_unmapped_area`, [`block_unmapped_area`]). A
 //! process that disabled transparent huge pages (`prctl(PR_SET_THP_DISABLE)`) gets page entries
-//! at `mmap`, as on 32-bit ARM: the kernel would never call its `huge_fault`. A fault where no
-//! block fits (a VMA that a partial `munmap` or `mremap` left unaligned, a fork's child, whose
-//! block entries the kernel does not copy but leaves to be faulted again) inserts a page entry.
+//! at `mmap`, as on 32-bit ARM: the kernel would never call its `huge_fault`. A VMA with blocks
+//! is wipe-on-fork: a child gets the VMA without its entries and faults them in, through the
+//! claim, because the kernel copies a block at fork from a value read without its lock, which a
+//! revocation racing the fork could leave stale in the child (`carveout_vma_set_wipeonfork`). A
+//! fault where no block fits (a VMA that a partial `munmap` or `mremap` left unaligned; the
+//! kernel zaps the block it splits) inserts a page entry; a block and page entries never share a
+//! PMD, whatever order faults of different sizes come in ([`fault`]).
 //! Block and page entries take the VMA's protection, which carries the memory type
 //! ([`MmapDesc::describe`], and `remap` sets it again), so a window has one memory type
 //! whichever entries map it; the revocation zaps both (`unmap_mapping_range`), and a fault after
@@ -44,6 +48,7 @@ use core::{
 use kernel::{
     bindings,
     error::to_result,
+    ffi::c_int,
     mm::virt::{
         flags as vm_flags,
         VmaNew,
@@ -73,7 +78,10 @@ extern "C" {
     fn carveout_desc_set_remap_flags(desc: *mut bindings::vm_area_desc);
     fn carveout_vma_lookup_current(start: usize) -> *mut bindings::vm_area_struct;
     fn carveout_block_shift() -> u32;
+    #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
     fn carveout_vma_thp_disabled(vma: *mut bindings::vm_area_struct) -> bool;
+    fn carveout_vma_set_wipeonfork(vma: *mut bindings::vm_area_struct);
+    fn carveout_fault_pmd(vmf: *const bindings::vm_fault) -> c_int;
     fn carveout_fault_vma(vmf: *const bindings::vm_fault) -> *mut bindings::vm_area_struct;
     fn carveout_fault_address(vmf: *const bindings::vm_fault) -> usize;
     fn carveout_fault_insert_page(vmf: *mut bindings::vm_fault, pfn: usize)
@@ -302,12 +310,19 @@ impl<'a> DescribedVma<'a> {
     /// The bytes a block entry of this VMA maps, if faults on it may insert them: the kernel
     /// maps PFN ranges with block entries, and the process has not disabled transparent huge
     /// pages (then the kernel never calls `huge_fault`).
+    #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
     fn block_size(&self) -> Option<usize> {
         let block = block_size()?;
         // SAFETY: `vma` is a live VMA whose `mmap_lock` is held (type invariant); the helper
         // reads its flags and its process's.
         let disabled = unsafe { carveout_vma_thp_disabled(self.vma.as_ptr()) };
         (!disabled).then_some(block)
+    }
+
+    /// As above, on a kernel that maps PFN ranges with page entries only: none.
+    #[cfg(not(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP))]
+    fn block_size(&self) -> Option<usize> {
+        None
     }
 }
 
@@ -318,6 +333,8 @@ pub(crate) struct VmFault(bindings::vm_fault_t);
 impl VmFault {
     /// The access raises `SIGBUS`: nothing may be mapped there (the device is unbound).
     pub(crate) const SIGBUS: Self = Self(bindings::vm_fault_reason_VM_FAULT_SIGBUS);
+    /// An entry is there already (or was just inserted): the access is retried.
+    pub(crate) const NOPAGE: Self = Self(bindings::vm_fault_reason_VM_FAULT_NOPAGE);
     /// No block fits here: the kernel retries the fault with a page entry.
     pub(crate) const FALLBACK: Self = Self(bindings::vm_fault_reason_VM_FAULT_FALLBACK);
 
@@ -327,13 +344,24 @@ impl VmFault {
     }
 }
 
+/// What the PMD of a faulting address holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PmdHolds {
+    Nothing,
+    Block,
+    PageTable,
+}
+
 /// A page fault the kernel is handling in a user VMA (`vm_ops->fault`, `->huge_fault`).
 ///
 /// # Invariants
 ///
-/// `vmf` is the fault being handled, valid for `'a`; its VMA stays valid and unchanged for `'a`
-/// (the kernel holds the VMA's lock or its process's `mmap_lock` for reading while a fault
-/// handler runs), and only this `UserFault` inserts entries for it.
+/// - `vmf` is the fault being handled, valid for `'a`; its VMA stays valid and unchanged for
+///   `'a` (the kernel holds the VMA's lock or its process's `mmap_lock` for reading while a fault
+///   handler runs).
+/// - The VMA is one that [`MmapDesc::describe`] described (or that the kernel derived from one:
+///   split, `mremap`, fork, which keep its flags and protection): shared, `VM_PFNMAP` and not
+///   `VM_MIXEDMAP`, never executable, its protection carrying its region's memory type.
 pub(crate) struct UserFault<'a> {
     vmf: NonNull<bindings::vm_fault>,
     vma: &'a VmaRef,
@@ -344,16 +372,32 @@ impl<'a> UserFault<'a> {
     ///
     /// # Safety
     ///
-    /// `vmf` is the fault that the kernel passed to the handler, used by nothing else for `'a`,
-    /// which does not outlive the handler's call.
+    /// - `vmf` is the fault that the kernel passed to the handler, for `'a`, which does not
+    ///   outlive the handler's call.
+    /// - The handler is one of operations that only [`MmapDesc::set_operations`] gives a VMA
+    ///   (which gives them only to a descriptor [`MmapDesc::describe`] described), or that the
+    ///   kernel copies to VMAs it derives from those.
     pub(crate) unsafe fn from_raw(vmf: NonNull<bindings::vm_fault>) -> Self {
         // SAFETY: `vmf` is valid (the caller's contract); its VMA is the faulting one.
         let vma = unsafe { carveout_fault_vma(vmf.as_ptr()) };
         // SAFETY: The kernel holds the VMA's lock or the `mmap_lock` for reading during the
         // handler's call, which `'a` does not outlive (the caller's contract).
         let vma = unsafe { VmaRef::from_raw(vma) };
-        // INVARIANT: The caller's contract.
+        // INVARIANT: The caller's contract: a fault of this handler is on a described VMA.
         Self { vmf, vma }
+    }
+
+    /// What the faulting address's PMD holds. Entries change under the page-table lock, so the
+    /// answer may be stale by the time it is used, except where the caller keeps every other
+    /// inserter out (all of this driver's inserts run under its claim lock; zaps only clear).
+    fn pmd_holds(&self) -> PmdHolds {
+        // SAFETY: `vmf` is valid (type invariant), its PMD allocated by the kernel before it
+        // called the handler (`__handle_mm_fault`); the helper reads it without the lock.
+        match unsafe { carveout_fault_pmd(self.vmf.as_ptr()) } {
+            0 => PmdHolds::Nothing,
+            1 => PmdHolds::Block,
+            _ => PmdHolds::PageTable,
+        }
     }
 
     /// The file the faulting VMA maps (which the VMA holds a reference to).
@@ -442,11 +486,18 @@ pub(super) unsafe fn remap(
     let blocks = vma
         .block_size()
         .and_then(|block| block_plan::block_span(start, end, phys, block));
+    if blocks.is_some() {
+        // SAFETY: The `mmap_lock` is held for writing (type invariant), as setting a VMA's flags
+        // requires. Wipe-on-fork: a child faults its entries in instead of copying them (see
+        // `carveout_vma_set_wipeonfork`: a block copied at fork could escape a revocation).
+        unsafe { carveout_vma_set_wipeonfork(vma_ptr) };
+    }
     // Without blocks, the edge before them is the whole VMA and the one after is empty.
     let (first, last) = blocks.unwrap_or((end, end));
     let page_entries = [(start, first), (last, end)];
     for (from, to) in page_entries.into_iter().filter(|(from, to)| from < to) {
-        // `from - start` is below the window's length, which `window` checked.
+        // `from - start` is below the window's length, which `window` checked, so the sum lies
+        // in the region, below `PHYS_MAX`: its page frame number fits in `usize`.
         let pfn = ((phys + (from - start) as u64) >> bindings::PAGE_SHIFT) as usize;
         // SAFETY: `vma` is a new shared VMA of the current process, with the mmap lock held
         // for writing (type invariant), and `[from, to)` lies inside it. The PFN range lies
@@ -496,18 +547,30 @@ pub(super) unsafe fn fault(fault: UserFault<'_>, order: u32, region: &Region) ->
     }
     // `phys` lies in the region, below `PHYS_MAX`: its page frame number fits in `usize`.
     let pfn = (phys >> bindings::PAGE_SHIFT) as usize;
+    // The caller holds the claim lock, under which every insert of this driver runs, so what
+    // the PMD holds changes meanwhile only by a zap, which only clears it. Two faults on one
+    // block can disagree on its size (the process toggled transparent huge pages between them):
+    // a block where page entries already are, or a page entry under a block, is never inserted
+    // (the kernel would warn, or with DEBUG_VM stop, in `insert_pmd` and `walk_to_pmd`).
+    let holds = fault.pmd_holds();
     let vmf = fault.vmf.as_ptr();
-    // SAFETY: `vmf` is the fault being handled on a shared VMA (type invariant; `describe`
-    // refuses private ones) whose protection carries `region`'s memory type; `[phys, phys +
-    // size)` lies inside `region` (checked by `window`), which no other kernel user owns and
-    // nothing maps with another type (the caller's contract), and the entry covers `addr`'s page
-    // or block, inside the VMA.
-    let ret = unsafe {
-        if size == page {
-            carveout_fault_insert_page(vmf, pfn)
-        } else {
-            carveout_fault_insert_block(vmf, pfn)
+    let ret = if size == page {
+        if holds == PmdHolds::Block {
+            return VmFault::NOPAGE;
         }
+        // SAFETY: `vmf` is the fault being handled on a described VMA (type invariant: shared,
+        // `VM_PFNMAP`, its protection carrying `region`'s memory type), and no block is above
+        // its page (checked above, under the claim lock). `[phys, phys + size)` lies inside
+        // `region` (checked by `window`), which no other kernel user owns and nothing maps
+        // with another type (the caller's contract).
+        unsafe { carveout_fault_insert_page(vmf, pfn) }
+    } else {
+        if holds == PmdHolds::PageTable {
+            return VmFault::FALLBACK;
+        }
+        // SAFETY: As above; the PMD holds no page table (checked above, under the claim lock),
+        // and the block lies inside the VMA (`fault_block`) at an aligned physical address.
+        unsafe { carveout_fault_insert_block(vmf, pfn) }
     };
     VmFault(ret)
 }

@@ -69,10 +69,10 @@ pub fn revoke(path: &Path, node: &str, report: &mut Report) -> Result<(), Error>
     };
 
     // Child 1 touches the mapping it inherited, before the unbind and after; child 4 touches
-    // it only after, at its last page. Where the kernel maps blocks, a child's are not copied at
-    // fork but faulted again: child 1's first block is mapped before the unbind (the revocation
-    // must zap it), child 4's last block never is (the fault handler must refuse it). Child 2
-    // maps a window itself.
+    // it only after, at its last page. Where the kernel maps blocks, such a mapping is
+    // wipe-on-fork: a child's entries are faulted in, not copied. Child 1's first block is mapped
+    // before the unbind (the revocation must zap it), child 4's last block never is (the fault
+    // handler must refuse it). Child 2 maps a window itself.
     let inherited = spawn(&mut || {
         if whole.read_u32(0).is_err() || ready_tx.write_all(b"r").is_err() {
             return 2;
