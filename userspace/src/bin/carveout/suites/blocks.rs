@@ -332,9 +332,9 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         disabled,
     );
 
-    // Faults of both sizes on the same blocks: two threads read every page of a fresh mapping
-    // from opposite ends while a third toggles transparent huge pages for the process, so that
-    // one thread's fault may want a block where the other's wants a page entry. Every page must
+    // Faults of both sizes on the same blocks: two threads read every page of a fresh mapping,
+    // side by side, while a third toggles transparent huge pages for the process, so that one
+    // thread's fault may want a block where the other's wants a page entry. Every page must
     // read as written, and the kernel stay silent (the board test checks its log for warnings).
     let rounds = 100;
     let len = 4 * block;
@@ -359,9 +359,9 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
                     .map_mut(0, len)
                     .map_err(|e| format!("round {round}: {e}"))?;
                 std::thread::scope(|inner| {
-                    let backwards = inner.spawn(|| {
+                    let second = inner.spawn(|| {
                         start.wait();
-                        (0..len / page).rev().try_for_each(|p| {
+                        (0..len / page).try_for_each(|p| {
                             let got = map.read_u32(p * page).map_err(|e| e.to_string())?;
                             let want = pattern(seed, p * page / 4);
                             if got == want {
@@ -373,11 +373,11 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
                     });
                     start.wait();
                     let forwards = check_pages(&map, 0, seed);
-                    let backwards = backwards
+                    let second = second
                         .join()
-                        .map_err(|_| format!("round {round}: the backwards reader panicked"))?;
-                    forwards.map_err(|e| format!("round {round}, forwards: {e}"))?;
-                    backwards.map_err(|e| format!("round {round}, backwards: {e}"))
+                        .map_err(|_| format!("round {round}: the second reader panicked"))?;
+                    forwards.map_err(|e| format!("round {round}, first reader: {e}"))?;
+                    second.map_err(|e| format!("round {round}, second reader: {e}"))
                 })?;
             }
             Ok(())
@@ -395,7 +395,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
     });
     report.case(
         name,
-        "blocks: two threads fault every page of fresh mappings while a third toggles transparent huge pages: every page as written",
+        "blocks: two threads fault every page of fresh mappings side by side while a third toggles transparent huge pages: every page as written",
         raced,
     );
 }
