@@ -85,7 +85,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         );
         return;
     };
-    if size < 4 * block + page || phys % block as u64 != 0 {
+    if size < 4 * block + page || !phys.is_multiple_of(block as u64) {
         report.skip(
             name,
             "block mappings",
@@ -111,7 +111,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
     let whole = dev.map_mut(0, size).map_err(|e| e.to_string());
     let first_pass = whole.as_ref().map_err(Clone::clone).and_then(|map| {
         let addr = map.as_ptr() as usize;
-        if (addr as u64 ^ phys) % block as u64 != 0 {
+        if !(addr as u64 ^ phys).is_multiple_of(block as u64) {
             return Err(format!(
                 "mapped at {addr:#x}, not congruent to {phys:#x} modulo {block:#x} (get_unmapped_area)"
             ));
@@ -344,7 +344,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         let toggler = s.spawn(|| {
             let mut toggles = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                let on = toggles % 2 == 0;
+                let on = toggles.is_multiple_of(2);
                 if raw::set_thp_disabled(on).is_err() {
                     return Err("prctl(PR_SET_THP_DISABLE) failed".to_string());
                 }
