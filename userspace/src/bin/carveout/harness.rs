@@ -95,6 +95,31 @@ pub(crate) fn whole_blocks(addr: usize, len: usize, phys: u64, block: usize) -> 
     last.saturating_sub(first) / block
 }
 
+/// Describes how a child ended, against what was wanted.
+pub(crate) fn expect_exit(got: io::Result<raw::Exit>, want: raw::Exit) -> Result<(), String> {
+    match got {
+        Ok(exit) if exit == want => Ok(()),
+        Ok(exit) => Err(format!("child ended with {exit:?}, want {want:?}")),
+        Err(e) => Err(format!("fork/wait: {e}")),
+    }
+}
+
+/// Checks that a load from `hole`, an address just unmapped, kills a child (given `timeout`
+/// seconds) with `SIGSEGV`.
+pub(crate) fn expect_segv_at(hole: usize, timeout: u32) -> Result<(), String> {
+    let hole = hole as *const u32;
+    expect_exit(
+        raw::in_child(timeout, || {
+            // SAFETY: The child loads from the hole on purpose, to die of SIGSEGV. Were
+            // something mapped there since, the load would only read it (and the case fail: the
+            // child exits 0).
+            unsafe { hole.read_volatile() };
+            0
+        }),
+        raw::Exit::Signal(raw::consts::SIGSEGV),
+    )
+}
+
 /// The region's size in bytes, as a length in this address space.
 pub(crate) fn region_len(dev: &Carveout) -> usize {
     usize::try_from(dev.size()).unwrap_or(usize::MAX)

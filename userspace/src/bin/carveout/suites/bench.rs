@@ -114,6 +114,29 @@ impl Target<'_> {
     }
 }
 
+/// A file of `size` bytes created at `path` in a ramfs, every page written, so that the page
+/// cache holds them all, as a used file's would.
+fn ramfs_target(
+    path: &Path,
+    size: usize,
+    memory_type: MemoryType,
+) -> Result<Target<'static>, Error> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .map_err(|e| Error::new(path, "create", e))?;
+    file.write_all_at(&vec![0x5a; size], 0)
+        .map_err(|e| Error::new(path, "write", e))?;
+    Ok(Target {
+        name: "ramfs",
+        via: Via::Ramfs(file, path.to_owned()),
+        memory_type,
+    })
+}
+
 /// Median, minimum and maximum of `samples`.
 fn stats(samples: &mut [f64]) -> (f64, f64, f64) {
     samples.sort_by(f64::total_cmp);
@@ -262,21 +285,7 @@ fn run_device(dev: &Carveout, reps: usize, ramfs: Option<&Path>) -> Result<(), E
     });
     let ramfs_file = ramfs.map(|dir| dir.join(format!("carveout-bench-{memory_type}")));
     if let Some(path) = &ramfs_file {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(path)
-            .map_err(|e| Error::new(path, "create", e))?;
-        // Every page written, so that the page cache holds them all, as a used file's would.
-        file.write_all_at(&vec![0x5a; size], 0)
-            .map_err(|e| Error::new(path, "write", e))?;
-        targets.push(Target {
-            name: "ramfs",
-            via: Via::Ramfs(file, path.clone()),
-            memory_type,
-        });
+        targets.push(ramfs_target(path, size, memory_type)?);
     }
     let all: Vec<&Target<'_>> = targets.iter().collect();
     let bench = Bench {
@@ -557,20 +566,7 @@ pub fn run_maps(
         }
         let ramfs_file = ramfs.map(|dir| dir.join("carveout-bench-maps"));
         if let Some(path) = &ramfs_file {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(path)
-                .map_err(|e| Error::new(path, "create", e))?;
-            file.write_all_at(&vec![0x5a; size], 0)
-                .map_err(|e| Error::new(path, "write", e))?;
-            targets.push(Target {
-                name: "ramfs",
-                via: Via::Ramfs(file, path.clone()),
-                memory_type,
-            });
+            targets.push(ramfs_target(path, size, memory_type)?);
         }
         targets.push(Target {
             name: "ram",

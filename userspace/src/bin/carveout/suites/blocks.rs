@@ -14,9 +14,11 @@ use std::sync::Barrier;
 
 use carveout::{Carveout, Mapping};
 
-use crate::harness::raw::consts::SIGSEGV;
 use crate::harness::raw::{self, Exit};
-use crate::harness::{block_size, pattern, pattern_bytes, region_len, whole_blocks, Report};
+use crate::harness::{
+    block_size, expect_exit, expect_segv_at, pattern, pattern_bytes, region_len, whole_blocks,
+    Report,
+};
 
 /// Seconds a test child may run before SIGALRM ends it.
 const CHILD_TIMEOUT: u32 = 10;
@@ -60,15 +62,6 @@ fn page_tables() -> Result<u64, String> {
 /// per page.
 fn page_entry_kb(len: usize) -> u64 {
     (len / carveout::page_size() * 8 / 1024) as u64
-}
-
-/// Describes how a child ended, against what was wanted.
-fn expect_exit(got: std::io::Result<Exit>, want: Exit) -> Result<(), String> {
-    match got {
-        Ok(exit) if exit == want => Ok(()),
-        Ok(exit) => Err(format!("child ended with {exit:?}, want {want:?}")),
-        Err(e) => Err(format!("fork/wait: {e}")),
-    }
 }
 
 /// Runs every case on `dev`, whose contents [`crate::suites::selftest`] saved; skipped where the
@@ -218,17 +211,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
                 check_pages(after, hole_at + page, seed)
                     .map_err(|e| format!("after the hole: {e}"))?;
             }
-            let hole = holed.hole as *const u32;
-            expect_exit(
-                raw::in_child(CHILD_TIMEOUT, || {
-                    // SAFETY: The child loads from the hole on purpose, to die of SIGSEGV.
-                    // Were something mapped there since, the load would only read it (and the
-                    // case fail: the child exits 0).
-                    unsafe { hole.read_volatile() };
-                    0
-                }),
-                Exit::Signal(SIGSEGV),
-            )
+            expect_segv_at(holed.hole, CHILD_TIMEOUT)
         });
     report.case(
         name,

@@ -14,25 +14,16 @@ use carveout::{Access, Carveout, MemoryType, SyncDirection};
 use crate::harness::raw::consts::{
     CARVEOUT_IOC_SYNC, CARVEOUT_SYNC_BIDIRECTIONAL, CARVEOUT_SYNC_FOR_CPU,
     CARVEOUT_SYNC_FOR_DEVICE, EACCES, EBADF, EFAULT, EINVAL, ENOSPC, EOPNOTSUPP, EOVERFLOW, EPERM,
-    MADV_DONTNEED, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE, READ_IMPLIES_EXEC, SIGSEGV,
+    MADV_DONTNEED, MAP_SHARED, PROT_NONE, PROT_READ, PROT_WRITE, READ_IMPLIES_EXEC,
 };
 use crate::harness::raw::{self, Exit, Io};
 use crate::harness::{
-    block_size, check_mapping, check_words, expect_errno, fill_mapping, pattern, pattern_bytes,
-    region_len, whole_blocks, Report,
+    block_size, check_mapping, check_words, expect_errno, expect_exit, expect_segv_at,
+    fill_mapping, pattern, pattern_bytes, region_len, whole_blocks, Report,
 };
 
 /// Seconds a test child may run before SIGALRM ends it.
 const CHILD_TIMEOUT: u32 = 10;
-
-/// Describes how a child ended, against what was wanted.
-fn expect_exit(got: std::io::Result<Exit>, want: Exit) -> Result<(), String> {
-    match got {
-        Ok(exit) if exit == want => Ok(()),
-        Ok(exit) => Err(format!("child ended with {exit:?}, want {want:?}")),
-        Err(e) => Err(format!("fork/wait: {e}")),
-    }
-}
 
 /// Expects every `(offset, length)` sync to fail with `EINVAL`.
 fn expect_sync_einval(dev: &Carveout, ranges: &[(u64, u64)]) -> Result<(), String> {
@@ -327,17 +318,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
                     check_mapping(after, 0x5555_5555, 2 * page / 4)
                         .map_err(|e| format!("after the hole: {e}"))?;
                 }
-                let hole = holed.hole as *const u32;
-                expect_exit(
-                    raw::in_child(CHILD_TIMEOUT, || {
-                        // SAFETY: The child loads from the hole on purpose, to die of SIGSEGV.
-                        // Were something mapped there since, the load would only read it (and
-                        // the case fail: the child exits 0).
-                        unsafe { hole.read_volatile() };
-                        0
-                    }),
-                    Exit::Signal(SIGSEGV),
-                )
+                expect_segv_at(holed.hole, CHILD_TIMEOUT)
             });
         report.case(name, &partial_name, partial);
     }
