@@ -437,8 +437,14 @@ impl Carveout {
     /// A fault on a user mapping of the device (a block not mapped yet, or a page the kernel
     /// left to be faulted again): inserts the entry while the claim is there, under `claim` (see
     /// the lock order on [`Carveout`]); `SIGBUS` once unbound.
-    pub(crate) fn fault_user(&self, fault: UserFault<'_>, order: u32) -> VmFault {
-        self.with_live(|live| Ok(live.fault_user(fault, order)))
+    ///
+    /// # Safety
+    ///
+    /// `fault` must be on a VMA that [`Carveout::describe_user`] of this carveout described.
+    pub(crate) unsafe fn fault_user(&self, fault: UserFault<'_>, order: u32) -> VmFault {
+        // SAFETY: The claim is this carveout's, whose `describe_user` described the fault's VMA
+        // through it (the caller's contract).
+        self.with_live(|live| Ok(unsafe { live.fault_user(fault, order) }))
             .unwrap_or(VmFault::SIGBUS)
     }
 

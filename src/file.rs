@@ -139,8 +139,10 @@ impl MiscFile for CarveoutFile {
         carveout.map_user(vma)
     }
 
-    fn fault(carveout: &Carveout, fault: UserFault<'_>, order: u32) -> VmFault {
-        carveout.fault_user(fault, order)
+    unsafe fn fault(carveout: &Carveout, fault: UserFault<'_>, order: u32) -> VmFault {
+        // SAFETY: The fault is on a VMA that `mmap_prepare`, this carveout's `describe_user`,
+        // described (the caller's contract).
+        unsafe { carveout.fault_user(fault, order) }
     }
 
     #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]

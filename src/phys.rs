@@ -55,7 +55,8 @@ pub(crate) use reserved::{
 #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
 pub(crate) use user_mapping::{
     block_pgoff,
-    block_unmapped_area, //
+    block_unmapped_area,
+    keep_wipe_on_fork, //
 };
 pub(crate) use user_mapping::{
     DescribedVma,

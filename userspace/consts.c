@@ -82,6 +82,7 @@ void carveout_consts(void)
 	DEFINE(MREMAP_MAYMOVE, c_int, MREMAP_MAYMOVE);
 	DEFINE(MREMAP_FIXED, c_int, MREMAP_FIXED);
 	DEFINE(MADV_DONTNEED, c_int, MADV_DONTNEED);
+	DEFINE(MADV_KEEPONFORK, c_int, MADV_KEEPONFORK);
 
 	/* sysconf(3), open(2), lseek(2). */
 	DEFINE(SC_PAGESIZE, c_int, _SC_PAGESIZE);

@@ -111,7 +111,11 @@ pub(crate) trait MiscFile: Sized + 'static {
     /// A fault on a mapping that [`MiscFile::mapped`] mapped, or that the kernel derived from
     /// one (split, `mremap`, fork), at `order`: 0 for a page (`vm_ops->fault`), or a block's
     /// (`vm_ops->huge_fault`). The mapping's VMA is locked for reading.
-    fn fault(data: &Self::Data, fault: UserFault<'_>, order: u32) -> VmFault;
+    ///
+    /// # Safety
+    ///
+    /// `fault` must be on a VMA that [`MiscFile::mmap_prepare`] described with `data`.
+    unsafe fn fault(data: &Self::Data, fault: UserFault<'_>, order: u32) -> VmFault;
 
     /// The page offset whose alignment modulo a block a mapping at page offset `pgoff` should
     /// share (`get_unmapped_area`), or `None` for the kernel's usual choice of address.
@@ -171,6 +175,8 @@ impl<T: MiscFile> FileOps<T> {
             },
             vm_ops: bindings::vm_operations_struct {
                 mapped: Some(Self::mapped),
+                #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
+                open: Some(Self::open_vma),
                 fault: Some(Self::fault),
                 #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
                 huge_fault: Some(Self::huge_fault),
@@ -506,7 +512,10 @@ impl<T: MiscFile> FileOps<T> {
         }
         // SAFETY: `file` is open with these operations (checked above); the VMA holds it.
         let data = unsafe { Self::data(file) };
-        T::fault(&data, fault, order).into_raw()
+        // SAFETY: The VMA maps `file` with these operations, which only `mmap_prepare` of
+        // `file` gives (after `T::mmap_prepare` described it with `file`'s data, `data`), or the
+        // kernel copies to VMAs it derives from those, which map the same file.
+        unsafe { T::fault(&data, fault, order) }.into_raw()
     }
 
     /// `get_unmapped_area()`: an address for a mapping of `len` bytes at page offset `pgoff`,
@@ -535,5 +544,18 @@ impl<T: MiscFile> FileOps<T> {
         };
         // SAFETY: The caller's contract.
         unsafe { crate::phys::block_unmapped_area(file, addr, len, pgoff, flags) }
+    }
+
+    /// `vm_ops->open()`: a VMA derived from one of these (a fork's child, a split, an `mremap`
+    /// copy) is made wipe-on-fork again (see [`crate::phys::keep_wipe_on_fork`]).
+    ///
+    /// # Safety
+    ///
+    /// Called by the kernel as `vm_ops->open` for a VMA whose operations are these, with its
+    /// `mmap_lock` held for writing or before the VMA is attached.
+    #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
+    unsafe extern "C" fn open_vma(vma: *mut bindings::vm_area_struct) {
+        // SAFETY: The caller's contract.
+        unsafe { crate::phys::keep_wipe_on_fork(vma) };
     }
 }

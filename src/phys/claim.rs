@@ -196,10 +196,13 @@ impl ClaimedRegion {
     /// Handles a fault at `order` on a user mapping of the region that [`ClaimedRegion::map_user`]
     /// mapped (or one the kernel derived from it), inserting the page or block entry that maps
     /// the faulting address with the region's memory type.
-    pub(crate) fn fault_user(&self, fault: UserFault<'_>, order: u32) -> VmFault {
-        // SAFETY: As in `map_user`. The fault's VMA was described (`UserFault`'s invariant) by
-        // `describe_user`, for the region of the device whose file the VMA maps: the caller,
-        // `Carveout::fault_user`, is reached only through that file's operations, with its data.
+    ///
+    /// # Safety
+    ///
+    /// `fault` must be on a VMA that [`ClaimedRegion::describe_user`] of this region described.
+    pub(crate) unsafe fn fault_user(&self, fault: UserFault<'_>, order: u32) -> VmFault {
+        // SAFETY: As in `map_user`; the fault's VMA was described for this region (the caller's
+        // contract), so its window lies in it and its protection carries its memory type.
         unsafe { user_mapping::fault(fault, order, &self.region) }
     }
 

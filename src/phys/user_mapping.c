@@ -81,14 +81,13 @@ void carveout_vma_set_wipeonfork(struct vm_area_struct *vma)
 	vm_flags_set(vma, VM_WIPEONFORK);
 }
 
-/* What the faulting address's PMD holds: 0 nothing, 1 a block entry, 2 a table of page entries. */
-int carveout_fault_pmd(const struct vm_fault *vmf)
+/* What the faulting address's PMD holds, from one read: nothing (@none), or a block (@leaf). */
+void carveout_fault_pmd(const struct vm_fault *vmf, bool *none, bool *leaf)
 {
 	pmd_t pmd = pmdp_get_lockless(vmf->pmd);
 
-	if (pmd_none(pmd))
-		return 0;
-	return pmd_leaf(pmd) ? 1 : 2;
+	*none = pmd_none(pmd);
+	*leaf = pmd_leaf(pmd);
 }
 
 struct vm_area_struct *carveout_fault_vma(const struct vm_fault *vmf)

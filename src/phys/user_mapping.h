@@ -19,7 +19,7 @@ struct vm_area_struct *carveout_vma_lookup_current(unsigned long start);
 unsigned int carveout_block_shift(void);
 bool carveout_vma_thp_disabled(struct vm_area_struct *vma);
 void carveout_vma_set_wipeonfork(struct vm_area_struct *vma);
-int carveout_fault_pmd(const struct vm_fault *vmf);
+void carveout_fault_pmd(const struct vm_fault *vmf, bool *none, bool *leaf);
 struct vm_area_struct *carveout_fault_vma(const struct vm_fault *vmf);
 unsigned long carveout_fault_address(const struct vm_fault *vmf);
 vm_fault_t carveout_fault_insert_page(struct vm_fault *vmf, unsigned long pfn);

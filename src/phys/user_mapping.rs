@@ -25,11 +25,10 @@
 //! ([`fault`]). The user address of a mapping is chosen congruent to the physical address
 //! modulo a block where room allows (`f_op->get_unmapped_area`, [`block_unmapped_area`]). A
 //! process that disabled transparent huge pages (`prctl(PR_SET_THP_DISABLE)`) gets page entries
-//! at `mmap`, as on 32-bit ARM: the kernel would never call its `huge_fault`. A VMA with blocks
-//! is wipe-on-fork: a child gets the VMA without its entries and faults them in, through the
-//! claim, because the kernel copies a block at fork from a value read without its lock, which a
-//! revocation racing the fork could leave stale in the child (`carveout_vma_set_wipeonfork`). A
-//! fault where no block fits (a VMA that a partial `munmap` or `mremap` left unaligned; the
+//! at `mmap`, as on 32-bit ARM: the kernel would never call its `huge_fault`. On a kernel with
+//! blocks every mapping is wipe-on-fork, set at `mapped` and again by `vm_ops->open` on every
+//! VMA derived from it (a fork's child included: a process can clear the flag): a child faults
+//! its entries in through the claim (why: docs/design.md, "Block entries on arm64"). A fault where no block fits (a VMA that a partial `munmap` or `mremap` left unaligned; the
 //! kernel zaps the block it splits) inserts a page entry; a block and page entries never share a
 //! PMD, whatever order faults of different sizes come in ([`fault`]).
 //! Block and page entries take the VMA's protection, which carries the memory type
@@ -48,7 +47,6 @@ use core::{
 use kernel::{
     bindings,
     error::to_result,
-    ffi::c_int,
     mm::virt::{
         flags as vm_flags,
         VmaNew,
@@ -81,7 +79,7 @@ extern "C" {
     #[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
     fn carveout_vma_thp_disabled(vma: *mut bindings::vm_area_struct) -> bool;
     fn carveout_vma_set_wipeonfork(vma: *mut bindings::vm_area_struct);
-    fn carveout_fault_pmd(vmf: *const bindings::vm_fault) -> c_int;
+    fn carveout_fault_pmd(vmf: *const bindings::vm_fault, none: *mut bool, leaf: *mut bool);
     fn carveout_fault_vma(vmf: *const bindings::vm_fault) -> *mut bindings::vm_area_struct;
     fn carveout_fault_address(vmf: *const bindings::vm_fault) -> usize;
     fn carveout_fault_insert_page(vmf: *mut bindings::vm_fault, pfn: usize)
@@ -326,6 +324,22 @@ impl<'a> DescribedVma<'a> {
     }
 }
 
+/// Makes `vma`, a VMA the kernel derives from one of this driver's (`vm_ops->open`: a fork's
+/// child, a split, an `mremap` copy), wipe-on-fork again: a process may have cleared the flag
+/// (`madvise(MADV_KEEPONFORK)`), and the child of a fork must fault its entries in rather than
+/// copy a block (see `carveout_vma_set_wipeonfork`). `dup_mmap` calls `open` on the child before
+/// it tests the child's flag.
+///
+/// # Safety
+///
+/// `vma` must be the VMA `vm_ops->open` was called for, with its `mmap_lock` held for writing
+/// (or not yet attached to its process), during the call.
+#[cfg(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP)]
+pub(crate) unsafe fn keep_wipe_on_fork(vma: *mut bindings::vm_area_struct) {
+    // SAFETY: The caller's contract, which setting a VMA's flags requires.
+    unsafe { carveout_vma_set_wipeonfork(vma) };
+}
+
 /// What a fault handler tells the kernel (`vm_fault_t`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct VmFault(bindings::vm_fault_t);
@@ -391,12 +405,15 @@ impl<'a> UserFault<'a> {
     /// answer may be stale by the time it is used, except where the caller keeps every other
     /// inserter out (all of this driver's inserts run under its claim lock; zaps only clear).
     fn pmd_holds(&self) -> PmdHolds {
+        let (mut none, mut leaf) = (false, false);
         // SAFETY: `vmf` is valid (type invariant), its PMD allocated by the kernel before it
-        // called the handler (`__handle_mm_fault`); the helper reads it without the lock.
-        match unsafe { carveout_fault_pmd(self.vmf.as_ptr()) } {
-            0 => PmdHolds::Nothing,
-            1 => PmdHolds::Block,
-            _ => PmdHolds::PageTable,
+        // called the handler (`__handle_mm_fault`); the helper reads it once, without the lock,
+        // and writes the two answers to our locals.
+        unsafe { carveout_fault_pmd(self.vmf.as_ptr(), &mut none, &mut leaf) };
+        match (none, leaf) {
+            (true, _) => PmdHolds::Nothing,
+            (false, true) => PmdHolds::Block,
+            (false, false) => PmdHolds::PageTable,
         }
     }
 
@@ -486,10 +503,11 @@ pub(super) unsafe fn remap(
     let blocks = vma
         .block_size()
         .and_then(|block| block_plan::block_span(start, end, phys, block));
-    if blocks.is_some() {
+    if block_size().is_some() {
         // SAFETY: The `mmap_lock` is held for writing (type invariant), as setting a VMA's flags
-        // requires. Wipe-on-fork: a child faults its entries in instead of copying them (see
-        // `carveout_vma_set_wipeonfork`: a block copied at fork could escape a revocation).
+        // requires. Wipe-on-fork, on every mapping of a kernel with blocks: a child faults its
+        // entries in instead of copying them (a block copied at fork could escape a revocation:
+        // `carveout_vma_set_wipeonfork`); `vm_ops->open` sets it again on derived VMAs.
         unsafe { carveout_vma_set_wipeonfork(vma_ptr) };
     }
     // Without blocks, the edge before them is the whole VMA and the one after is empty.

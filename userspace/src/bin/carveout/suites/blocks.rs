@@ -14,6 +14,7 @@ use std::sync::Barrier;
 
 use carveout::{Carveout, Mapping};
 
+use crate::harness::raw::consts::MADV_KEEPONFORK;
 use crate::harness::raw::{self, Exit};
 use crate::harness::{
     block_size, expect_exit, expect_segv_at, pattern, pattern_bytes, region_len, whole_blocks,
@@ -200,6 +201,34 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         forked,
     );
 
+    // A process may clear wipe-on-fork (`MADV_KEEPONFORK`); its children's mappings are
+    // wipe-on-fork all the same (`vm_ops->open` sets it again on the child's VMA).
+    let addr = whole.as_ptr() as usize;
+    let kept = raw::advise(&whole, MADV_KEEPONFORK)
+        .map_err(|e| format!("madvise(MADV_KEEPONFORK): {e}"))
+        .and_then(|()| {
+            expect_exit(
+                raw::in_child(CHILD_TIMEOUT, || match raw::smaps_of(addr) {
+                    Ok(smaps)
+                        if smaps.iter().any(|l| {
+                            l.starts_with("VmFlags:") && l.split_whitespace().any(|f| f == "wf")
+                        }) =>
+                    {
+                        0
+                    }
+                    Ok(_) => 3,
+                    Err(_) => 2,
+                }),
+                Exit::Code(0),
+            )
+            .map_err(|e| format!("{e} (3: the child's mapping is not wipe-on-fork)"))
+        });
+    report.case(
+        name,
+        "blocks: MADV_KEEPONFORK, then fork: the child's mapping is wipe-on-fork all the same",
+        kept,
+    );
+
     // A partial munmap inside the third block splits its block entry: the rest of the block is
     // faulted again with page entries, the rest of the mapping keeps its blocks.
     let hole_at = 2 * block + 5 * page;
@@ -315,9 +344,10 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         disabled,
     );
 
-    // Faults of both sizes on the same blocks: two threads read every page of a fresh mapping,
-    // side by side, while a third toggles transparent huge pages for the process, so that one
-    // thread's fault may want a block where the other's wants a page entry. Every page must
+    // Faults of both sizes on the same blocks: two threads touch every page of a fresh mapping,
+    // side by side, one reading and one writing, while a third toggles transparent huge pages
+    // for the process, so that one thread's fault may want a block where the other's wants a
+    // page entry. Every page must
     // read as written, and the kernel stay silent (the board test checks its log for warnings).
     let rounds = 100;
     let len = 4 * block;
@@ -342,11 +372,14 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
                     .map_mut(0, len)
                     .map_err(|e| format!("round {round}: {e}"))?;
                 std::thread::scope(|inner| {
+                    // The second one writes first (the word already there), so that its faults
+                    // are write faults, which the kernel checks harder.
                     let second = inner.spawn(|| {
                         start.wait();
                         (0..len / page).try_for_each(|p| {
-                            let got = map.read_u32(p * page).map_err(|e| e.to_string())?;
                             let want = pattern(seed, p * page / 4);
+                            map.write_u32(p * page, want).map_err(|e| e.to_string())?;
+                            let got = map.read_u32(p * page).map_err(|e| e.to_string())?;
                             if got == want {
                                 Ok(())
                             } else {
@@ -378,7 +411,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
     });
     report.case(
         name,
-        "blocks: two threads fault every page of fresh mappings side by side while a third toggles transparent huge pages: every page as written",
+        "blocks: two threads fault every page of fresh mappings side by side (reads, writes) while a third toggles transparent huge pages: every page as written",
         raced,
     );
 }
