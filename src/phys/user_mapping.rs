@@ -28,9 +28,10 @@
 //! at `mmap`, as on 32-bit ARM: the kernel would never call its `huge_fault`. On a kernel with
 //! blocks every mapping is wipe-on-fork, set at `mapped` and again by `vm_ops->open` on every
 //! VMA derived from it (a fork's child included: a process can clear the flag): a child faults
-//! its entries in through the claim (why: docs/design.md, "Block entries on arm64"). A fault where no block fits (a VMA that a partial `munmap` or `mremap` left unaligned; the
-//! kernel zaps the block it splits) inserts a page entry; a block and page entries never share a
-//! PMD, whatever order faults of different sizes come in ([`fault`]).
+//! its entries in through the claim (why: docs/design.md, the bullet on block entries). A fault
+//! where no block fits (a VMA that a partial `munmap` or `mremap` left unaligned; the kernel
+//! zaps the block it splits) inserts a page entry; a block and page entries never share a PMD,
+//! whatever order faults of different sizes come in ([`fault`]).
 //! Block and page entries take the VMA's protection, which carries the memory type
 //! ([`MmapDesc::describe`], and `remap` sets it again), so a window has one memory type
 //! whichever entries map it; the revocation zaps both (`unmap_mapping_range`), and a fault after
