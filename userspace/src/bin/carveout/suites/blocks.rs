@@ -55,6 +55,14 @@ fn faults_checking(map: &Mapping, offset: usize, seed: u32) -> Result<u64, Strin
     Ok(after - before)
 }
 
+/// Whether a mapping's `smaps` lines say it is wipe-on-fork (`wf` in `VmFlags`): a child faults
+/// its entries in rather than copy them.
+fn wipe_on_fork(smaps: &[String]) -> bool {
+    smaps
+        .iter()
+        .any(|l| l.starts_with("VmFlags:") && l.split_whitespace().any(|f| f == "wf"))
+}
+
 fn page_tables() -> Result<u64, String> {
     raw::page_table_kb().map_err(|e| format!("VmPTE: {e}"))
 }
@@ -118,11 +126,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         for line in &smaps {
             println!("INFO {name}: smaps: {line}");
         }
-        // Wipe-on-fork (`wf`): a child faults the entries in rather than copy them.
-        let wipe_on_fork = smaps
-            .iter()
-            .any(|l| l.starts_with("VmFlags:") && l.split_whitespace().any(|f| f == "wf"));
-        if !wipe_on_fork {
+        if !wipe_on_fork(&smaps) {
             return Err("the mapping is not wipe-on-fork (no wf in smaps' VmFlags)".into());
         }
         println!(
@@ -209,13 +213,7 @@ pub fn run(dev: &Carveout, name: &str, report: &mut Report) {
         .and_then(|()| {
             expect_exit(
                 raw::in_child(CHILD_TIMEOUT, || match raw::smaps_of(addr) {
-                    Ok(smaps)
-                        if smaps.iter().any(|l| {
-                            l.starts_with("VmFlags:") && l.split_whitespace().any(|f| f == "wf")
-                        }) =>
-                    {
-                        0
-                    }
+                    Ok(smaps) if wipe_on_fork(&smaps) => 0,
                     Ok(_) => 3,
                     Err(_) => 2,
                 }),
